@@ -1,0 +1,317 @@
+package ansible
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+
+	json "github.com/goccy/go-json"
+)
+
+// convert turns a raw option value into the option's type, or fails with a
+// message that names the option, the value (unless no_log) and the type wanted.
+func (o Option) convert(name string, value any) (any, error) {
+	typ := o.Type
+	if typ == "" {
+		typ = TypeStr
+	}
+	converted, err := convertTo(typ, value)
+	if err != nil {
+		return nil, o.typeError(fmt.Sprintf("argument '%s'", name), typ, value, err)
+	}
+	if typ != TypeList || o.Elements == "" {
+		return converted, nil
+	}
+	items := converted.([]any)
+	out := make([]any, len(items))
+	for i, item := range items {
+		if out[i], err = convertTo(o.Elements, item); err != nil {
+			return nil, o.typeError(fmt.Sprintf("Elements value for option '%s'", name), o.Elements, item, err)
+		}
+	}
+	return out, nil
+}
+
+func (o Option) typeError(what string, typ Type, value any, cause error) error {
+	shown := fmt.Sprintf(" (value %s)", describe(value))
+	if o.NoLog {
+		shown = ""
+	}
+	return &ValidationError{Msg: fmt.Sprintf("%s is of type %s%s and we were unable to convert to %s: %v",
+		what, typeName(value), shown, typ, cause)}
+}
+
+// typeName gives the JSON/YAML name of a decoded value's type.
+func typeName(value any) string {
+	switch value.(type) {
+	case string:
+		return "str"
+	case bool:
+		return "bool"
+	case json.Number, float64, float32, int, int64:
+		return "number"
+	case []any:
+		return "list"
+	case map[string]any:
+		return "dict"
+	default:
+		return reflect.TypeOf(value).String()
+	}
+}
+
+func describe(value any) string {
+	text, err := json.Marshal(value)
+	if err != nil {
+		return fmt.Sprintf("%v", value)
+	}
+	return string(text)
+}
+
+// convertTo is the type-conversion table; see the Type constants.
+func convertTo(typ Type, value any) (any, error) {
+	switch typ {
+	case TypeStr:
+		return toStr(value)
+	case TypePath:
+		s, err := toStr(value)
+		if err != nil {
+			return nil, err
+		}
+		return expandPath(s.(string)), nil
+	case TypeInt:
+		return toInt(value)
+	case TypeFloat:
+		return toFloat(value)
+	case TypeBool:
+		return toBool(value)
+	case TypeList:
+		return toList(value)
+	case TypeDict:
+		return toDict(value)
+	case TypeRaw:
+		return normalizeNumbers(value), nil
+	default:
+		return nil, fmt.Errorf("unknown option type %q in the module's spec", typ)
+	}
+}
+
+func toStr(value any) (any, error) {
+	switch v := value.(type) {
+	case string:
+		return v, nil
+	case bool:
+		if v {
+			return "True", nil // Python's str(True), which Ansible produces
+		}
+		return "False", nil
+	case json.Number:
+		return v.String(), nil
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64), nil
+	case int, int64:
+		return fmt.Sprint(v), nil
+	default:
+		return nil, fmt.Errorf("a %s cannot be converted to a string", typeName(value))
+	}
+}
+
+func toInt(value any) (any, error) {
+	switch v := value.(type) {
+	case int:
+		return int64(v), nil
+	case int64:
+		return v, nil
+	case json.Number:
+		return parseInt(v.String())
+	case float64:
+		if v == math.Trunc(v) {
+			return int64(v), nil
+		}
+	case string:
+		return parseInt(strings.TrimSpace(v))
+	}
+	return nil, fmt.Errorf("expected a whole number")
+}
+
+func parseInt(text string) (any, error) {
+	if n, err := strconv.ParseInt(text, 10, 64); err == nil {
+		return n, nil
+	}
+	if f, err := strconv.ParseFloat(text, 64); err == nil && f == math.Trunc(f) {
+		return int64(f), nil
+	}
+	return nil, fmt.Errorf("expected a whole number")
+}
+
+func toFloat(value any) (any, error) {
+	switch v := value.(type) {
+	case float64:
+		return v, nil
+	case int:
+		return float64(v), nil
+	case int64:
+		return float64(v), nil
+	case json.Number:
+		return strconv.ParseFloat(v.String(), 64)
+	case string:
+		if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+			return f, nil
+		}
+	}
+	return nil, fmt.Errorf("expected a number")
+}
+
+// Ansible's BOOLEANS_TRUE and BOOLEANS_FALSE, compared case-insensitively.
+var (
+	truthy = map[string]bool{"y": true, "yes": true, "on": true, "1": true, "true": true, "t": true, "1.0": true}
+	falsy  = map[string]bool{"n": true, "no": true, "off": true, "0": true, "false": true, "f": true, "0.0": true}
+)
+
+func toBool(value any) (any, error) {
+	var text string
+	switch v := value.(type) {
+	case bool:
+		return v, nil
+	case string:
+		text = strings.ToLower(strings.TrimSpace(v))
+	case json.Number:
+		text = v.String()
+	case float64, int, int64:
+		text = fmt.Sprint(v)
+	}
+	switch {
+	case truthy[text]:
+		return true, nil
+	case falsy[text]:
+		return false, nil
+	}
+	return nil, fmt.Errorf("expected a boolean (true/false, yes/no, on/off, 1/0)")
+}
+
+func toList(value any) (any, error) {
+	switch v := value.(type) {
+	case []any:
+		return normalizeNumbers(v), nil
+	case string:
+		if v == "" {
+			return []any{}, nil
+		}
+		parts := strings.Split(v, ",")
+		out := make([]any, len(parts))
+		for i, part := range parts {
+			out[i] = part
+		}
+		return out, nil
+	case json.Number, float64, int, int64, bool:
+		s, _ := toStr(v)
+		return []any{s}, nil
+	}
+	return nil, fmt.Errorf("expected a list")
+}
+
+func toDict(value any) (any, error) {
+	switch v := value.(type) {
+	case map[string]any:
+		return normalizeNumbers(v), nil
+	case string:
+		return parseDictString(v)
+	}
+	return nil, fmt.Errorf("expected a dictionary")
+}
+
+// parseDictString accepts the two string forms Ansible's check_type_dict does:
+// a JSON object, or "key=value" pairs separated by commas or spaces.
+func parseDictString(text string) (any, error) {
+	text = strings.TrimSpace(text)
+	if strings.HasPrefix(text, "{") {
+		var out map[string]any
+		decoder := json.NewDecoder(strings.NewReader(text))
+		decoder.UseNumber()
+		if err := decoder.Decode(&out); err != nil {
+			return nil, fmt.Errorf("expected a JSON object: %v", err)
+		}
+		return normalizeNumbers(out), nil
+	}
+	out := map[string]any{}
+	for _, field := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ' ' }) {
+		key, val, ok := strings.Cut(field, "=")
+		if !ok {
+			return nil, fmt.Errorf("expected key=value pairs, got %q", field)
+		}
+		out[key] = val
+	}
+	return out, nil
+}
+
+// normalizeNumbers replaces json.Number values inside lists and dicts with
+// int64 or float64, so that modules see ordinary Go numbers.
+func normalizeNumbers(value any) any {
+	switch v := value.(type) {
+	case json.Number:
+		if n, err := v.Int64(); err == nil {
+			return n
+		}
+		f, _ := v.Float64()
+		return f
+	case []any:
+		for i := range v {
+			v[i] = normalizeNumbers(v[i])
+		}
+		return v
+	case map[string]any:
+		for key := range v {
+			v[key] = normalizeNumbers(v[key])
+		}
+		return v
+	}
+	return value
+}
+
+func expandPath(path string) string {
+	path = os.ExpandEnv(path)
+	if path == "~" || strings.HasPrefix(path, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			path = home + path[1:]
+		}
+	}
+	return path
+}
+
+// checkChoices fails, with Ansible's message, when a converted value is not
+// one of the option's choices (for a list, when any element is not).
+func (o Option) checkChoices(name string, value any) error {
+	if len(o.Choices) == 0 {
+		return nil
+	}
+	allowed := make([]string, len(o.Choices))
+	for i, choice := range o.Choices {
+		allowed[i] = fmt.Sprint(choice)
+	}
+	values, isList := value.([]any)
+	if !isList {
+		values = []any{value}
+	}
+	for _, v := range values {
+		if !containsText(allowed, fmt.Sprint(v)) {
+			verb := "must be one of"
+			if isList {
+				verb = "must be one or more of"
+			}
+			return &ValidationError{Msg: fmt.Sprintf("value of %s %s: %s, got: %s",
+				name, verb, strings.Join(allowed, ", "), fmt.Sprint(v))}
+		}
+	}
+	return nil
+}
+
+func containsText(list []string, text string) bool {
+	for _, item := range list {
+		if item == text {
+			return true
+		}
+	}
+	return false
+}

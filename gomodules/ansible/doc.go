@@ -1,0 +1,27 @@
+// Package ansible implements Ansible's binary-module protocol for Go programs.
+//
+// Ansible runs a binary module as "<binary> <args-file>". The args file is a flat
+// JSON object holding the task's options and Ansible's private "_ansible_*" keys
+// (_ansible_check_mode, _ansible_diff, _ansible_no_log, _ansible_verbosity, ...).
+// The module answers with exactly one JSON object on stdout. This package gives
+// every module of the collection the same behaviour as a module written with
+// ansible.module_utils.basic.AnsibleModule:
+//
+//   - options are validated against a Spec (types, required, defaults, choices,
+//     aliases, mutually exclusive groups, no_log), with Ansible's own error texts,
+//     such as "Unsupported parameters for (imageops.cloud.x) module: foo.
+//     Supported parameters include: a, b (c).";
+//   - check mode and diff mode are read from the args file and offered to the
+//     module's code;
+//   - the result carries "changed", "invocation" (no_log values masked),
+//     "warnings", and on error "failed" and "msg";
+//   - every value of a no_log option is replaced by "********" in the whole result,
+//     and a panic becomes a failed result rather than a stack trace on stdout.
+//
+// The same binary can be run by hand, with a JSON or YAML args file and the
+// optional flags --check and --diff; that is how systemd timers and users
+// without Ansible use the modules.
+//
+// The protocol is described in Ansible's developer guide, "Ansible module
+// architecture" (binary modules) and module_utils/common/arg_spec.py.
+package ansible

@@ -1,0 +1,227 @@
+package ansible
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	json "github.com/goccy/go-json"
+)
+
+// noLogMask replaces a secret wherever it appears in a result, as Ansible's
+// remove_values does.
+const noLogMask = "********"
+
+// invocationMask stands for a no_log option's value in "invocation", as in Ansible.
+const invocationMask = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+// RunFunc is a module's logic. It returns a value that marshals to a JSON
+// object (a struct with json tags, or a map); its keys become the module's
+// result, beside "changed", "invocation" and "warnings". An error fails the
+// module with the error's text as "msg"; an error that implements Fielder adds
+// its fields to the failed result (for example a partial report).
+type RunFunc func(ctx context.Context, m *Module) (any, error)
+
+// Fielder is implemented by errors that carry result fields besides the message.
+type Fielder interface {
+	Fields() map[string]any
+}
+
+// Module is what a RunFunc sees of the task: its validated options and the
+// modes Ansible asked for.
+type Module struct {
+	// Params holds the validated options: canonical names, converted types
+	// (string, int64, float64, bool, []any, map[string]any), defaults applied.
+	Params map[string]any
+	// CheckMode is true when the task runs in check mode: write nothing.
+	CheckMode bool
+	// DiffMode is true when Ansible asked for a diff (--diff); the result's
+	// "diff" key is dropped otherwise.
+	DiffMode bool
+	// Verbosity is Ansible's -v count.
+	Verbosity int
+
+	spec     Spec
+	warnings []string
+	secrets  []string
+}
+
+// Decode copies Params into target, a pointer to a struct whose json tags are
+// the option names.
+func (m *Module) Decode(target any) error {
+	encoded, err := json.Marshal(m.Params)
+	if err != nil {
+		return fmt.Errorf("encoding module options: %w", err)
+	}
+	if err := json.Unmarshal(encoded, target); err != nil {
+		return fmt.Errorf("decoding module options: %w", err)
+	}
+	return nil
+}
+
+// Warn adds a warning that Ansible shows after the task.
+func (m *Module) Warn(format string, args ...any) {
+	m.warnings = append(m.warnings, fmt.Sprintf(format, args...))
+}
+
+// AddSecret registers a value that must never appear in the result, such as a
+// password read from clouds.yaml; it is masked like a no_log option.
+func (m *Module) AddSecret(secret string) {
+	if secret != "" {
+		m.secrets = append(m.secrets, secret)
+	}
+}
+
+// Request is one invocation of a module: its raw args and the modes.
+type Request struct {
+	// Args is the decoded args file, _ansible_* keys included.
+	Args map[string]any
+}
+
+// Execute validates args against spec, runs the module and returns its result
+// as a JSON-ready map, with "failed": true and "msg" on any error or panic.
+// It never returns an error itself: everything a user must see is in the map.
+func Execute(ctx context.Context, spec Spec, args map[string]any, run RunFunc) (result map[string]any) {
+	m := &Module{spec: spec}
+	options := map[string]any{}
+	for key, value := range args {
+		if !strings.HasPrefix(key, "_ansible_") {
+			options[key] = value
+		}
+	}
+	m.CheckMode = boolArg(args, "_ansible_check_mode")
+	m.DiffMode = boolArg(args, "_ansible_diff")
+	if v, err := toInt(args["_ansible_verbosity"]); err == nil {
+		m.Verbosity = int(v.(int64))
+	}
+	// Secrets given to options are masked even when validation fails.
+	m.secrets = spec.noLogValues(options)
+	defer func() {
+		if recovered := recover(); recovered != nil {
+			result = m.failure(fmt.Errorf("module %s crashed: %v", spec.Name, recovered))
+		}
+		result = m.finish(result, options)
+	}()
+
+	params, err := spec.Validate(options)
+	if err != nil {
+		return m.failure(err)
+	}
+	m.Params = params
+	m.secrets = append(m.secrets, spec.noLogValues(params)...)
+	if m.CheckMode && !spec.SupportsCheckMode {
+		return map[string]any{"changed": false, "skipped": true,
+			"msg": fmt.Sprintf("remote module (%s) does not support check mode", spec.Name)}
+	}
+	value, err := run(ctx, m)
+	if err != nil {
+		return m.failure(err)
+	}
+	out, err := toObject(value)
+	if err != nil {
+		return m.failure(fmt.Errorf("encoding the result of %s: %w", spec.Name, err))
+	}
+	if _, ok := out["changed"]; !ok {
+		out["changed"] = false
+	}
+	if !m.DiffMode {
+		delete(out, "diff")
+	}
+	return out
+}
+
+func boolArg(args map[string]any, key string) bool {
+	v, err := toBool(args[key])
+	return err == nil && v.(bool)
+}
+
+func (m *Module) failure(err error) map[string]any {
+	out := map[string]any{"failed": true, "changed": false, "msg": err.Error()}
+	var fielder Fielder
+	if errors.As(err, &fielder) {
+		for key, value := range fielder.Fields() {
+			if key != "failed" && key != "msg" {
+				out[key] = value
+			}
+		}
+	}
+	return out
+}
+
+// finish adds invocation and warnings, then masks every secret.
+func (m *Module) finish(out map[string]any, given map[string]any) map[string]any {
+	shown := m.Params
+	if shown == nil {
+		shown = given
+	}
+	out["invocation"] = map[string]any{"module_args": m.maskedInvocation(shown)}
+	if len(m.warnings) > 0 {
+		out["warnings"] = m.warnings
+	}
+	return mask(out, m.secrets).(map[string]any)
+}
+
+func (m *Module) maskedInvocation(params map[string]any) map[string]any {
+	shown := make(map[string]any, len(params))
+	for name, value := range params {
+		if opt, ok := m.spec.Options[name]; ok && opt.NoLog && value != nil {
+			shown[name] = invocationMask
+			continue
+		}
+		shown[name] = value
+	}
+	return shown
+}
+
+// toObject turns a RunFunc's value into a map by a JSON round trip.
+func toObject(value any) (map[string]any, error) {
+	if value == nil {
+		return map[string]any{}, nil
+	}
+	if asMap, ok := value.(map[string]any); ok {
+		return asMap, nil
+	}
+	encoded, err := json.Marshal(value)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{}
+	if err := json.Unmarshal(encoded, &out); err != nil {
+		return nil, fmt.Errorf("a module result must be a JSON object: %w", err)
+	}
+	return out, nil
+}
+
+// mask replaces each secret inside every string of value, recursively.
+func mask(value any, secrets []string) any {
+	if len(secrets) == 0 {
+		return value
+	}
+	switch v := value.(type) {
+	case string:
+		for _, secret := range secrets {
+			v = strings.ReplaceAll(v, secret, noLogMask)
+		}
+		return v
+	case []string:
+		out := make([]any, len(v))
+		for i, item := range v {
+			out[i] = mask(item, secrets)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, item := range v {
+			out[i] = mask(item, secrets)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for key, item := range v {
+			out[key] = mask(item, secrets)
+		}
+		return out
+	}
+	return value
+}

@@ -1,0 +1,245 @@
+package ansible
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Type names an option type exactly as Ansible's argument_spec does.
+type Type string
+
+// The option types the runtime understands; they convert values as Ansible's
+// module_utils/common/validation.py check_type_* functions do.
+const (
+	TypeStr   Type = "str"   // a string; numbers and booleans are converted to their text
+	TypeInt   Type = "int"   // an int64; integral floats and decimal strings are accepted
+	TypeFloat Type = "float" // a float64; numbers and numeric strings are accepted
+	TypeBool  Type = "bool"  // a bool; Ansible's truthy strings (yes/no, on/off, 1/0, true/false, y/n, t/f)
+	TypeList  Type = "list"  // a []any; a string becomes a comma-separated list
+	TypeDict  Type = "dict"  // a map[string]any; a JSON string or "k=v, k2=v2" is accepted
+	TypePath  Type = "path"  // a string with ~ and $VARS expanded
+	TypeRaw   Type = "raw"   // any value, unchanged
+)
+
+// Option describes one module option, the Go form of an argument_spec entry.
+type Option struct {
+	// Type is the option's type; the zero value means TypeStr, as in Ansible.
+	Type Type
+	// Elements is the type of each element when Type is TypeList.
+	Elements Type
+	// Required makes the option mandatory.
+	Required bool
+	// Default is used when the option is not given (nil: no default).
+	Default any
+	// Choices lists the allowed values (after type conversion).
+	Choices []any
+	// Aliases are other names accepted for the option.
+	Aliases []string
+	// NoLog marks a secret: its value is masked in invocation and everywhere in the result.
+	NoLog bool
+}
+
+// Spec is a module's argument specification.
+type Spec struct {
+	// Name is the module's fully qualified name, used in error messages
+	// ("imageops.cloud.community_image").
+	Name string
+	// Options maps each option name to its description.
+	Options map[string]Option
+	// MutuallyExclusive lists groups of options of which at most one may be given.
+	MutuallyExclusive [][]string
+	// RequiredTogether lists groups of options that must be given all or none.
+	RequiredTogether [][]string
+	// RequiredOneOf lists groups of options of which at least one must be given.
+	RequiredOneOf [][]string
+	// SupportsCheckMode tells whether the module honours check mode; a module
+	// that does not is skipped in check mode, as Ansible does.
+	SupportsCheckMode bool
+}
+
+// With returns a copy of s whose options also include extra (for shared option
+// sets such as the OpenStack connection options). An option of s wins over one
+// of extra with the same name.
+func (s Spec) With(extra map[string]Option) Spec {
+	merged := make(map[string]Option, len(s.Options)+len(extra))
+	for name, opt := range extra {
+		merged[name] = opt
+	}
+	for name, opt := range s.Options {
+		merged[name] = opt
+	}
+	s.Options = merged
+	return s
+}
+
+// ValidationError is a failure to validate a module's arguments. Its message is
+// the one Ansible's own modules print for the same mistake.
+type ValidationError struct {
+	Msg string
+}
+
+func (e *ValidationError) Error() string { return e.Msg }
+
+// Validate checks raw (the task's options, without _ansible_* keys) against the
+// spec and returns the options with aliases resolved, types converted and
+// defaults filled in. Options that were neither given nor defaulted are present
+// with a nil value, as in Ansible. Errors are *ValidationError.
+func (s Spec) Validate(raw map[string]any) (map[string]any, error) {
+	canonical, err := s.resolveAliases(raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkGroups(canonical); err != nil {
+		return nil, err
+	}
+	params := make(map[string]any, len(s.Options))
+	var missing []string
+	for _, name := range s.sortedNames() {
+		opt := s.Options[name]
+		value, given := canonical[name]
+		if !given || value == nil {
+			if opt.Required {
+				missing = append(missing, name)
+				continue
+			}
+			value = opt.Default
+			if value == nil {
+				params[name] = nil
+				continue
+			}
+		}
+		converted, err := opt.convert(name, value)
+		if err != nil {
+			return nil, err
+		}
+		if err := opt.checkChoices(name, converted); err != nil {
+			return nil, err
+		}
+		params[name] = converted
+	}
+	if len(missing) > 0 {
+		return nil, &ValidationError{Msg: "missing required arguments: " + strings.Join(missing, ", ")}
+	}
+	return params, nil
+}
+
+// resolveAliases maps every given name to its canonical option name and
+// rejects names the spec does not know, with Ansible's message.
+func (s Spec) resolveAliases(raw map[string]any) (map[string]any, error) {
+	aliasOf := map[string]string{}
+	for name, opt := range s.Options {
+		for _, alias := range opt.Aliases {
+			aliasOf[alias] = name
+		}
+	}
+	canonical := make(map[string]any, len(raw))
+	var unsupported []string
+	for key, value := range raw {
+		if _, ok := s.Options[key]; ok {
+			canonical[key] = value
+			continue
+		}
+		if name, ok := aliasOf[key]; ok {
+			if _, both := raw[name]; !both {
+				canonical[name] = value
+			}
+			continue
+		}
+		unsupported = append(unsupported, key)
+	}
+	if len(unsupported) > 0 {
+		return nil, &ValidationError{Msg: s.unsupportedMessage(unsupported, aliasOf)}
+	}
+	return canonical, nil
+}
+
+func (s Spec) unsupportedMessage(unsupported []string, aliasOf map[string]string) string {
+	sort.Strings(unsupported)
+	supported := s.sortedNames()
+	aliases := make([]string, 0, len(aliasOf))
+	for alias := range aliasOf {
+		aliases = append(aliases, alias)
+	}
+	sort.Strings(aliases)
+	list := strings.Join(supported, ", ")
+	if len(aliases) > 0 {
+		list += " (" + strings.Join(aliases, ", ") + ")"
+	}
+	return fmt.Sprintf("Unsupported parameters for (%s) module: %s. Supported parameters include: %s.",
+		s.Name, strings.Join(unsupported, ", "), list)
+}
+
+// checkGroups enforces MutuallyExclusive, RequiredTogether and RequiredOneOf on
+// the options as given (before defaults), as Ansible does.
+func (s Spec) checkGroups(given map[string]any) error {
+	isSet := func(name string) bool { v, ok := given[name]; return ok && v != nil }
+	for _, group := range s.MutuallyExclusive {
+		if countSet(group, isSet) > 1 {
+			return &ValidationError{Msg: "parameters are mutually exclusive: " + strings.Join(group, "|")}
+		}
+	}
+	for _, group := range s.RequiredTogether {
+		if n := countSet(group, isSet); n > 0 && n < len(group) {
+			return &ValidationError{Msg: "parameters are required together: " + strings.Join(group, ", ")}
+		}
+	}
+	for _, group := range s.RequiredOneOf {
+		if countSet(group, isSet) == 0 {
+			return &ValidationError{Msg: "one of the following is required: " + strings.Join(group, ", ")}
+		}
+	}
+	return nil
+}
+
+func countSet(group []string, isSet func(string) bool) int {
+	n := 0
+	for _, name := range group {
+		if isSet(name) {
+			n++
+		}
+	}
+	return n
+}
+
+func (s Spec) sortedNames() []string {
+	names := make([]string, 0, len(s.Options))
+	for name := range s.Options {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// noLogValues returns every string held by a no_log option in params, so that
+// they can be masked wherever they appear in the output.
+func (s Spec) noLogValues(params map[string]any) []string {
+	var secrets []string
+	for name, opt := range s.Options {
+		if opt.NoLog {
+			secrets = appendStrings(secrets, params[name])
+		}
+	}
+	return secrets
+}
+
+func appendStrings(out []string, value any) []string {
+	switch v := value.(type) {
+	case string:
+		if v != "" {
+			out = append(out, v)
+		}
+	case []any:
+		for _, item := range v {
+			out = appendStrings(out, item)
+		}
+	case map[string]any:
+		for _, item := range v {
+			out = appendStrings(out, item)
+		}
+	case nil:
+	default:
+		out = append(out, fmt.Sprint(v))
+	}
+	return out
+}

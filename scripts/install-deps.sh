@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, everything the tests, the demo and the
+# benchmarks run against. Safe to run again: it does nothing when all is there.
+set -euo pipefail
+
+packages=(
+  ansible-core                      # ansible-playbook, ansible-doc
+  glance-api                        # the real Glance the tests and demo start on loopback
+  qemu-utils                        # qemu-img
+  docker-registry                   # CNCF distribution, the real registry for container tests
+  debian-installer-12-netboot-amd64 # a real kernel and initrd to upload
+  python3-openstackclient           # the `openstack` CLI, the benchmarks' baseline
+  skopeo                            # a container-copy baseline for the benchmarks
+  apache2-utils                     # htpasswd, for registry auth tests
+  openssl curl                      # TLS material and HTTP checks
+  gzip bzip2 xz-utils zstd          # compressed image sources
+  e2fsprogs                         # mkfs.ext4 -d: disk images made of real files
+  systemd                           # systemd-analyze verify for the timer units
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]}; run as root (or install them) first" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# policy-rc.d keeps the packages' own services from starting: tests start
+# their own instances on loopback and stop them again.
+printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+apt-get install -y -qq "${missing[@]}" >/dev/null
