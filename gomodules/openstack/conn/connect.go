@@ -1,0 +1,248 @@
+package conn
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
+	"gopkg.in/yaml.v2"
+)
+
+// defaultUserAgent is sent before gophercloud's own User-Agent.
+const defaultUserAgent = "imageops.cloud"
+
+// authTypeNone is openstacksdk's auth_type for services without Keystone.
+const authTypeNone = "none"
+
+// Clients is an authenticated connection to one cloud; Image and Compute
+// return service clients for it.
+type Clients struct {
+	// Name says which cloud this is, for messages: `cloud "prod" (/etc/openstack/clouds.yaml)`.
+	Name string
+
+	provider        *gophercloud.ProviderClient
+	endpointOpts    gophercloud.EndpointOpts
+	imageOverride   string
+	computeOverride string
+}
+
+type options struct {
+	secrets   func(string)
+	userAgent string
+}
+
+// Option configures Connect.
+type Option func(*options)
+
+// WithSecretHandler calls handle with every secret Connect reads (passwords,
+// tokens, application credential secrets), so that the caller can mask them
+// in its output. Default: secrets are not reported.
+func WithSecretHandler(handle func(secret string)) Option {
+	return func(o *options) { o.secrets = handle }
+}
+
+// WithUserAgent prefixes the User-Agent of every request. Default "imageops.cloud".
+func WithUserAgent(userAgent string) Option {
+	return func(o *options) { o.userAgent = userAgent }
+}
+
+// settings is a Config resolved against clouds.yaml.
+type settings struct {
+	name            string
+	authType        string
+	auth            gophercloud.AuthOptions
+	endpointOpts    gophercloud.EndpointOpts
+	tlsConfig       *tls.Config
+	imageOverride   string
+	computeOverride string
+}
+
+// Connect resolves cfg (see the package doc for the precedence) and, unless
+// auth_type is none, authenticates against Keystone. Errors name the cloud
+// and, for authentication, the Keystone URL.
+func Connect(ctx context.Context, cfg Config, opts ...Option) (*Clients, error) {
+	o := options{secrets: func(string) {}, userAgent: defaultUserAgent}
+	for _, apply := range opts {
+		apply(&o)
+	}
+	reportSecrets(cfg.Auth, o.secrets)
+	s, err := cfg.resolve()
+	if err != nil {
+		return nil, err
+	}
+	for _, secret := range []string{s.auth.Password, s.auth.TokenID, s.auth.ApplicationCredentialSecret} {
+		if secret != "" {
+			o.secrets(secret)
+		}
+	}
+	httpClient := http.Client{Transport: transport(s.tlsConfig)}
+	clients := &Clients{Name: s.name, endpointOpts: s.endpointOpts,
+		imageOverride: s.imageOverride, computeOverride: s.computeOverride}
+	if s.authType == authTypeNone {
+		clients.provider = &gophercloud.ProviderClient{HTTPClient: httpClient}
+		clients.provider.UserAgent.Prepend(o.userAgent)
+		return clients, nil
+	}
+	if s.auth.IdentityEndpoint == "" {
+		return nil, fmt.Errorf("connecting to %s: no auth_url is set (or use auth_type: none with image_endpoint_override for a cloud without Keystone)", s.name)
+	}
+	provider, err := openstack.NewClient(s.auth.IdentityEndpoint)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: auth_url %q: %w", s.name, s.auth.IdentityEndpoint, err)
+	}
+	provider.HTTPClient = httpClient
+	provider.UserAgent.Prepend(o.userAgent)
+	if err := openstack.Authenticate(ctx, provider, s.auth); err != nil {
+		return nil, fmt.Errorf("authenticating to %s at %s: %w", s.name, s.auth.IdentityEndpoint, err)
+	}
+	clients.provider = provider
+	return clients, nil
+}
+
+// reportSecrets passes every string of an inline auth dict to handle: the
+// whole dict is no_log, as in openstack.cloud.
+func reportSecrets(auth map[string]any, handle func(string)) {
+	for _, value := range auth {
+		if text, ok := value.(string); ok && text != "" {
+			handle(text)
+		}
+	}
+}
+
+func transport(tlsConfig *tls.Config) http.RoundTripper {
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	if tlsConfig != nil {
+		base.TLSClientConfig = tlsConfig
+	}
+	return base
+}
+
+// resolve finds the cloud's settings: clouds.yaml through gophercloud, with
+// inline auth and the module's options over it.
+func (cfg Config) resolve() (settings, error) {
+	name := cfg.Cloud
+	if name == "" {
+		name = os.Getenv("OS_CLOUD")
+	}
+	var s settings
+	var raw rawCloud
+	var source []clouds.ParseOption
+	switch {
+	case name != "":
+		path, err := findCloudsYAML()
+		if err != nil {
+			return settings{}, fmt.Errorf("finding cloud %q: %w", name, err)
+		}
+		entry, entryRaw, err := readCloudEntry(path, name)
+		if err != nil {
+			return settings{}, err
+		}
+		raw, s.name = entryRaw, fmt.Sprintf("cloud %q (%s)", name, path)
+		source = []clouds.ParseOption{clouds.WithCloudName(name), clouds.WithLocations(path)}
+		if cfg.Auth != nil {
+			source = inlineSource(name, mergeAuth(entry, cfg.Auth))
+		}
+	case cfg.Auth != nil || cfg.AuthType == authTypeNone:
+		s.name = "the cloud given by the auth options"
+		source = inlineSource("inline", map[string]any{"auth": cfg.Auth})
+	default:
+		return settings{}, fmt.Errorf("no cloud to connect to: give the cloud option, set OS_CLOUD, or give auth (or auth_type: none with image_endpoint_override)")
+	}
+	s.authType = firstSet(cfg.AuthType, raw.AuthType)
+	s.imageOverride = firstSet(cfg.ImageEndpointOverride, raw.ImageEndpointOverride)
+	s.computeOverride = firstSet(cfg.ComputeEndpointOverride, raw.ComputeEndpointOverride)
+	auth, endpointOpts, tlsConfig, err := clouds.Parse(append(source, cfg.parseOverrides()...)...)
+	if err != nil {
+		return settings{}, fmt.Errorf("reading %s: %w", s.name, err)
+	}
+	s.auth, s.endpointOpts, s.tlsConfig = auth, endpointOpts, tlsConfig
+	s.auth.AllowReauth = true
+	return s, nil
+}
+
+// parseOverrides turns the module's connection options into clouds.Parse options.
+func (cfg Config) parseOverrides() []clouds.ParseOption {
+	var out []clouds.ParseOption
+	if cfg.RegionName != "" {
+		out = append(out, clouds.WithRegion(cfg.RegionName))
+	}
+	if cfg.Interface != "" {
+		out = append(out, clouds.WithEndpointType(cfg.Interface))
+	}
+	if cfg.ValidateCerts != nil {
+		out = append(out, clouds.WithInsecure(!*cfg.ValidateCerts))
+	}
+	if cfg.CACert != "" {
+		out = append(out, clouds.WithCACertPath(cfg.CACert))
+	}
+	return out
+}
+
+// inlineSource hands clouds.Parse a one-cloud clouds.yaml made from entry.
+func inlineSource(name string, entry map[string]any) []clouds.ParseOption {
+	document, _ := yaml.Marshal(map[string]any{"clouds": map[string]any{name: entry}})
+	return []clouds.ParseOption{clouds.WithCloudName(name), clouds.WithCloudsYAML(bytes.NewReader(document))}
+}
+
+// mergeAuth returns entry with the inline auth keys set over its own auth.
+func mergeAuth(entry map[string]any, inline map[string]any) map[string]any {
+	merged := map[string]any{}
+	for key, value := range entry {
+		merged[key] = value
+	}
+	auth := map[string]any{}
+	if existing, ok := entry["auth"].(yaml.MapSlice); ok {
+		for _, item := range existing {
+			auth[fmt.Sprint(item.Key)] = item.Value
+		}
+	}
+	for key, value := range inline {
+		auth[key] = value
+	}
+	merged["auth"] = auth
+	return merged
+}
+
+func firstSet(values ...string) string {
+	for _, value := range values {
+		if value != "" {
+			return value
+		}
+	}
+	return ""
+}
+
+// Image returns a client for Glance's v2 API: at image_endpoint_override when
+// set, else from the service catalog.
+func (c *Clients) Image() (*gophercloud.ServiceClient, error) {
+	if c.imageOverride != "" {
+		base := strings.TrimSuffix(strings.TrimSuffix(c.imageOverride, "/"), "/v2") + "/"
+		return &gophercloud.ServiceClient{ProviderClient: c.provider, Endpoint: base, ResourceBase: base + "v2/", Type: "image"}, nil
+	}
+	client, err := openstack.NewImageV2(c.provider, c.endpointOpts)
+	if err != nil {
+		return nil, fmt.Errorf("finding the image endpoint of %s: %w", c.Name, err)
+	}
+	return client, nil
+}
+
+// Compute returns a client for Nova's v2.1 API: at compute_endpoint_override
+// when set, else from the service catalog.
+func (c *Clients) Compute() (*gophercloud.ServiceClient, error) {
+	if c.computeOverride != "" {
+		base := strings.TrimSuffix(c.computeOverride, "/") + "/"
+		return &gophercloud.ServiceClient{ProviderClient: c.provider, Endpoint: base, Type: "compute"}, nil
+	}
+	client, err := openstack.NewComputeV2(c.provider, c.endpointOpts)
+	if err != nil {
+		return nil, fmt.Errorf("finding the compute endpoint of %s: %w", c.Name, err)
+	}
+	return client, nil
+}

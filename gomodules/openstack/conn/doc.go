@@ -1,0 +1,16 @@
+// Package conn holds the OpenStack connection every OpenStack module of the
+// collection shares: the options (named as the openstack.cloud collection
+// names them: cloud, auth, auth_type, region_name, interface, validate_certs,
+// ca_cert, image_endpoint_override, compute_endpoint_override) and the
+// authenticated gophercloud clients built from them.
+//
+// Credentials come from, in this order of precedence: the module's `auth`
+// dict, the clouds.yaml entry named by `cloud` (default: $OS_CLOUD), found as
+// openstacksdk finds it ($OS_CLIENT_CONFIG_FILE, ./clouds.yaml,
+// ~/.config/openstack/clouds.yaml, /etc/openstack/clouds.yaml) and parsed by
+// gophercloud's openstack/config/clouds package. With `auth_type: none` (in
+// clouds.yaml or as an option) no Keystone is used and the service endpoints
+// come from `image_endpoint_override` / `compute_endpoint_override`, the
+// openstacksdk convention for standalone services such as a Glance deployed
+// without Keystone.
+package conn

@@ -1,0 +1,45 @@
+package conn
+
+import "github.com/imageops/cloud/gomodules/ansible"
+
+// Options is the argument-spec fragment every OpenStack module adds to its own
+// options with ansible.Spec.With. Its documentation is the doc fragment
+// plugins/doc_fragments/openstack.py.
+var Options = map[string]ansible.Option{
+	"cloud":                     {Type: ansible.TypeStr},
+	"auth":                      {Type: ansible.TypeDict, NoLog: true},
+	"auth_type":                 {Type: ansible.TypeStr},
+	"region_name":               {Type: ansible.TypeStr},
+	"interface":                 {Type: ansible.TypeStr, Default: "public", Choices: []any{"public", "internal", "admin"}, Aliases: []string{"endpoint_type"}},
+	"validate_certs":            {Type: ansible.TypeBool, Aliases: []string{"verify"}},
+	"ca_cert":                   {Type: ansible.TypePath, Aliases: []string{"cacert"}},
+	"image_endpoint_override":   {Type: ansible.TypeStr},
+	"compute_endpoint_override": {Type: ansible.TypeStr},
+}
+
+// Config is the decoded form of Options; embed it in a module's options
+// struct. Field tags are the option names.
+type Config struct {
+	// Cloud names a clouds.yaml entry; empty means $OS_CLOUD.
+	Cloud string `json:"cloud"`
+	// Auth is an inline auth dict (auth_url, username, password, project_name,
+	// user_domain_name, project_domain_name, token, application_credential_id,
+	// application_credential_secret, ...); its keys override the cloud's.
+	Auth map[string]any `json:"auth"`
+	// AuthType is the auth plugin; "none" skips Keystone.
+	AuthType string `json:"auth_type"`
+	// RegionName selects the region in the service catalog.
+	RegionName string `json:"region_name"`
+	// Interface is the endpoint interface: public, internal or admin.
+	Interface string `json:"interface"`
+	// ValidateCerts, when set, overrides the cloud's TLS verification.
+	ValidateCerts *bool `json:"validate_certs"`
+	// CACert is a PEM bundle that signs the cloud's TLS certificates.
+	CACert string `json:"ca_cert"`
+	// ImageEndpointOverride is Glance's URL, used instead of the catalog's
+	// (with or without its /v2 suffix).
+	ImageEndpointOverride string `json:"image_endpoint_override"`
+	// ComputeEndpointOverride is Nova's URL (with its /v2.1 suffix), used
+	// instead of the catalog's.
+	ComputeEndpointOverride string `json:"compute_endpoint_override"`
+}
