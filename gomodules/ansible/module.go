@@ -104,7 +104,8 @@ func Execute(ctx context.Context, spec Spec, args map[string]any, run RunFunc) (
 		result = m.finish(result, options)
 	}()
 
-	params, err := spec.Validate(options)
+	params, warnings, err := spec.validate(options)
+	m.warnings = append(m.warnings, warnings...)
 	if err != nil {
 		return m.failure(err)
 	}

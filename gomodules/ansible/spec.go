@@ -85,84 +85,121 @@ func (e *ValidationError) Error() string { return e.Msg }
 // spec and returns the options with aliases resolved, types converted and
 // defaults filled in. Options that were neither given nor defaulted are present
 // with a nil value, as in Ansible. Errors are *ValidationError.
+//
+// When several things are wrong, the error is the one Ansible reports: checks
+// run in AnsibleModule's order (mutually exclusive, required, types, choices,
+// required together, required one of) and unsupported parameters come last.
+// Unlike Ansible, an option given as null counts as not given.
 func (s Spec) Validate(raw map[string]any) (map[string]any, error) {
-	canonical, err := s.resolveAliases(raw)
-	if err != nil {
-		return nil, err
+	params, _, err := s.validate(raw)
+	return params, err
+}
+
+// validate is Validate that also returns Ansible's warnings about the
+// arguments ("Both option a and its alias b are set.").
+func (s Spec) validate(raw map[string]any) (map[string]any, []string, error) {
+	params, warnings, unsupported := s.resolveAliases(raw)
+	isSet := func(name string) bool { return params[name] != nil }
+	if err := checkMutuallyExclusive(s.MutuallyExclusive, isSet); err != nil {
+		return nil, warnings, err
 	}
-	if err := s.checkGroups(canonical); err != nil {
-		return nil, err
-	}
-	params := make(map[string]any, len(s.Options))
+	names := s.sortedNames()
 	var missing []string
-	for _, name := range s.sortedNames() {
+	for _, name := range names {
 		opt := s.Options[name]
-		value, given := canonical[name]
-		if !given || value == nil {
-			if opt.Required {
-				missing = append(missing, name)
-				continue
-			}
-			value = opt.Default
-			if value == nil {
-				params[name] = nil
-				continue
-			}
+		if params[name] != nil {
+			continue
 		}
-		converted, err := opt.convert(name, value)
+		if opt.Required {
+			missing = append(missing, name)
+		}
+		params[name] = opt.Default
+	}
+	if len(missing) > 0 {
+		return nil, warnings, &ValidationError{Msg: "missing required arguments: " + strings.Join(missing, ", ")}
+	}
+	for _, name := range names {
+		if params[name] == nil {
+			continue
+		}
+		converted, err := s.Options[name].convert(name, params[name])
 		if err != nil {
-			return nil, err
-		}
-		if err := opt.checkChoices(name, converted); err != nil {
-			return nil, err
+			return nil, warnings, err
 		}
 		params[name] = converted
 	}
-	if len(missing) > 0 {
-		return nil, &ValidationError{Msg: "missing required arguments: " + strings.Join(missing, ", ")}
+	for _, name := range names {
+		if params[name] == nil {
+			continue
+		}
+		if err := s.Options[name].checkChoices(name, params[name]); err != nil {
+			return nil, warnings, err
+		}
 	}
-	return params, nil
+	if err := checkRequiredTogether(s.RequiredTogether, isSet); err != nil {
+		return nil, warnings, err
+	}
+	if err := checkRequiredOneOf(s.RequiredOneOf, isSet); err != nil {
+		return nil, warnings, err
+	}
+	if len(unsupported) > 0 {
+		return nil, warnings, &ValidationError{Msg: s.unsupportedMessage(unsupported)}
+	}
+	return params, warnings, nil
 }
 
-// resolveAliases maps every given name to its canonical option name and
-// rejects names the spec does not know, with Ansible's message.
-func (s Spec) resolveAliases(raw map[string]any) (map[string]any, error) {
+// aliasesOf maps every alias to its option's name.
+func (s Spec) aliasesOf() map[string]string {
 	aliasOf := map[string]string{}
 	for name, opt := range s.Options {
 		for _, alias := range opt.Aliases {
 			aliasOf[alias] = name
 		}
 	}
-	canonical := make(map[string]any, len(raw))
+	return aliasOf
+}
+
+// resolveAliases returns the given options under their canonical names and
+// the names the spec does not know. As in Ansible, a value given under an
+// alias wins over one given under the option's name (the aliases are applied
+// in the order the spec lists them), with a warning.
+func (s Spec) resolveAliases(raw map[string]any) (map[string]any, []string, []string) {
+	aliasOf := s.aliasesOf()
+	params := make(map[string]any, len(s.Options))
 	var unsupported []string
 	for key, value := range raw {
 		if _, ok := s.Options[key]; ok {
-			canonical[key] = value
-			continue
+			params[key] = value
+		} else if _, ok := aliasOf[key]; !ok {
+			unsupported = append(unsupported, key)
 		}
-		if name, ok := aliasOf[key]; ok {
-			if _, both := raw[name]; !both {
-				canonical[name] = value
+	}
+	var warnings []string
+	for _, name := range s.sortedNames() {
+		for _, alias := range s.Options[name].Aliases {
+			value, given := raw[alias]
+			if !given {
+				continue
 			}
-			continue
+			if _, both := params[name]; both {
+				warnings = append(warnings, fmt.Sprintf("Both option %s and its alias %s are set.", name, alias))
+			}
+			params[name] = value
 		}
-		unsupported = append(unsupported, key)
 	}
-	if len(unsupported) > 0 {
-		return nil, &ValidationError{Msg: s.unsupportedMessage(unsupported, aliasOf)}
-	}
-	return canonical, nil
+	return params, warnings, unsupported
 }
 
-func (s Spec) unsupportedMessage(unsupported []string, aliasOf map[string]string) string {
+// unsupportedMessage is arg_spec.py's message: the unknown names, then every
+// option name and, in one pair of parentheses, every alias, each list sorted.
+func (s Spec) unsupportedMessage(unsupported []string) string {
 	sort.Strings(unsupported)
-	supported := s.sortedNames()
-	aliases := make([]string, 0, len(aliasOf))
-	for alias := range aliasOf {
+	aliases := make([]string, 0)
+	for alias := range s.aliasesOf() {
 		aliases = append(aliases, alias)
 	}
 	sort.Strings(aliases)
-	list := strings.Join(supported, ", ")
+	list := strings.Join(s.sortedNames(), ", ")
 	if len(aliases) > 0 {
 		list += " (" + strings.Join(aliases, ", ") + ")"
 	}
@@ -170,21 +207,34 @@ func (s Spec) unsupportedMessage(unsupported []string, aliasOf map[string]string
 		s.Name, strings.Join(unsupported, ", "), list)
 }
 
-// checkGroups enforces MutuallyExclusive, RequiredTogether and RequiredOneOf on
-// the options as given (before defaults), as Ansible does.
-func (s Spec) checkGroups(given map[string]any) error {
-	isSet := func(name string) bool { v, ok := given[name]; return ok && v != nil }
-	for _, group := range s.MutuallyExclusive {
+// checkMutuallyExclusive names every group with more than one option set.
+func checkMutuallyExclusive(groups [][]string, isSet func(string) bool) error {
+	var violated []string
+	for _, group := range groups {
 		if countSet(group, isSet) > 1 {
-			return &ValidationError{Msg: "parameters are mutually exclusive: " + strings.Join(group, "|")}
+			violated = append(violated, strings.Join(group, "|"))
 		}
 	}
-	for _, group := range s.RequiredTogether {
+	if len(violated) > 0 {
+		return &ValidationError{Msg: "parameters are mutually exclusive: " + strings.Join(violated, ", ")}
+	}
+	return nil
+}
+
+// checkRequiredTogether names the first group that is only partly set.
+func checkRequiredTogether(groups [][]string, isSet func(string) bool) error {
+	for _, group := range groups {
 		if n := countSet(group, isSet); n > 0 && n < len(group) {
 			return &ValidationError{Msg: "parameters are required together: " + strings.Join(group, ", ")}
 		}
 	}
-	for _, group := range s.RequiredOneOf {
+	return nil
+}
+
+// checkRequiredOneOf names the first group of which nothing is set. Defaults
+// count as set, as in Ansible.
+func checkRequiredOneOf(groups [][]string, isSet func(string) bool) error {
+	for _, group := range groups {
 		if countSet(group, isSet) == 0 {
 			return &ValidationError{Msg: "one of the following is required: " + strings.Join(group, ", ")}
 		}
