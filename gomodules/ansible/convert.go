@@ -281,7 +281,8 @@ func expandPath(path string) string {
 }
 
 // checkChoices fails, with Ansible's message, when a converted value is not
-// one of the option's choices (for a list, when any element is not).
+// one of the option's choices; a list may hold any of the choices, and the
+// message names every element that is not one.
 func (o Option) checkChoices(name string, value any) error {
 	if len(o.Choices) == 0 {
 		return nil
@@ -290,19 +291,22 @@ func (o Option) checkChoices(name string, value any) error {
 	for i, choice := range o.Choices {
 		allowed[i] = fmt.Sprint(choice)
 	}
-	values, isList := value.([]any)
-	if !isList {
-		values = []any{value}
-	}
-	for _, v := range values {
-		if !containsText(allowed, fmt.Sprint(v)) {
-			verb := "must be one of"
-			if isList {
-				verb = "must be one or more of"
+	if values, isList := value.([]any); isList {
+		var unmatched []string
+		for _, v := range values {
+			if !containsText(allowed, fmt.Sprint(v)) {
+				unmatched = append(unmatched, fmt.Sprint(v))
 			}
-			return &ValidationError{Msg: fmt.Sprintf("value of %s %s: %s, got: %s",
-				name, verb, strings.Join(allowed, ", "), fmt.Sprint(v))}
 		}
+		if len(unmatched) > 0 {
+			return &ValidationError{Msg: fmt.Sprintf("value of %s must be one or more of: %s. Got no match for: %s",
+				name, strings.Join(allowed, ", "), strings.Join(unmatched, ", "))}
+		}
+		return nil
+	}
+	if !containsText(allowed, fmt.Sprint(value)) {
+		return &ValidationError{Msg: fmt.Sprintf("value of %s must be one of: %s, got: %s",
+			name, strings.Join(allowed, ", "), fmt.Sprint(value))}
 	}
 	return nil
 }
