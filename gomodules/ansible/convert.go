@@ -223,7 +223,9 @@ func toDict(value any) (any, error) {
 }
 
 // parseDictString accepts the two string forms Ansible's check_type_dict does:
-// a JSON object, or "key=value" pairs separated by commas or spaces.
+// a JSON object, or "key=value" pairs separated by commas or spaces, where
+// single or double quotes keep separators inside a value and a backslash
+// escapes the next character.
 func parseDictString(text string) (any, error) {
 	text = strings.TrimSpace(text)
 	if strings.HasPrefix(text, "{") {
@@ -235,8 +237,11 @@ func parseDictString(text string) (any, error) {
 		}
 		return normalizeNumbers(out), nil
 	}
+	if !strings.Contains(text, "=") {
+		return nil, fmt.Errorf("dictionary requested, could not parse JSON or key=value")
+	}
 	out := map[string]any{}
-	for _, field := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ' ' }) {
+	for _, field := range splitKeyValueFields(text) {
 		key, val, ok := strings.Cut(field, "=")
 		if !ok {
 			return nil, fmt.Errorf("expected key=value pairs, got %q", field)
@@ -244,6 +249,39 @@ func parseDictString(text string) (any, error) {
 		out[key] = val
 	}
 	return out, nil
+}
+
+// splitKeyValueFields splits "a=1, b='x y'" into fields as check_type_dict
+// does: quotes group (and are dropped), backslash escapes, ',' and ' ' separate.
+func splitKeyValueFields(text string) []string {
+	var fields []string
+	var field strings.Builder
+	var quote rune
+	escaped := false
+	for _, c := range text {
+		switch {
+		case escaped:
+			field.WriteRune(c)
+			escaped = false
+		case c == '\\':
+			escaped = true
+		case quote == 0 && (c == '\'' || c == '"'):
+			quote = c
+		case quote != 0 && c == quote:
+			quote = 0
+		case quote == 0 && (c == ',' || c == ' '):
+			if field.Len() > 0 {
+				fields = append(fields, field.String())
+			}
+			field.Reset()
+		default:
+			field.WriteRune(c)
+		}
+	}
+	if field.Len() > 0 {
+		fields = append(fields, field.String())
+	}
+	return fields
 }
 
 // normalizeNumbers replaces json.Number values inside lists and dicts with
