@@ -196,9 +196,7 @@ func toList(value any) (any, error) {
 	case []any:
 		return normalizeNumbers(v), nil
 	case string:
-		if v == "" {
-			return []any{}, nil
-		}
+		// As Python's "".split(","): an empty string is a list of one empty string.
 		parts := strings.Split(v, ",")
 		out := make([]any, len(parts))
 		for i, part := range parts {
