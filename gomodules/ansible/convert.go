@@ -46,13 +46,20 @@ func (o Option) typeError(what string, typ Type, value any, cause error) error {
 
 // typeName gives the JSON/YAML name of a decoded value's type.
 func typeName(value any) string {
-	switch value.(type) {
+	switch v := value.(type) {
 	case string:
 		return "str"
 	case bool:
 		return "bool"
-	case json.Number, float64, float32, int, int64:
-		return "number"
+	case json.Number:
+		if _, err := v.Int64(); err == nil {
+			return "int"
+		}
+		return "float"
+	case float64, float32:
+		return "float"
+	case int, int64:
+		return "int"
 	case []any:
 		return "list"
 	case map[string]any:
@@ -118,6 +125,8 @@ func toStr(value any) (any, error) {
 	}
 }
 
+// toInt accepts whole numbers (including JSON/YAML numbers written as 10.0)
+// and strings holding a decimal integer, as Python's int() reads them.
 func toInt(value any) (any, error) {
 	switch v := value.(type) {
 	case int:
@@ -125,25 +134,32 @@ func toInt(value any) (any, error) {
 	case int64:
 		return v, nil
 	case json.Number:
-		return parseInt(v.String())
-	case float64:
-		if v == math.Trunc(v) {
-			return int64(v), nil
+		if n, err := strconv.ParseInt(v.String(), 10, 64); err == nil {
+			return n, nil
 		}
+		if f, err := strconv.ParseFloat(v.String(), 64); err == nil {
+			return floatToInt(f)
+		}
+	case float64:
+		return floatToInt(v)
 	case string:
-		return parseInt(strings.TrimSpace(v))
+		if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+			return n, nil
+		}
+		return nil, fmt.Errorf("str cannot be converted to an int (only decimal integers are)")
 	}
 	return nil, fmt.Errorf("expected a whole number")
 }
 
-func parseInt(text string) (any, error) {
-	if n, err := strconv.ParseInt(text, 10, 64); err == nil {
-		return n, nil
+// floatToInt accepts a float that is a whole number within int64's range.
+func floatToInt(f float64) (any, error) {
+	if f != math.Trunc(f) {
+		return nil, fmt.Errorf("expected a whole number")
 	}
-	if f, err := strconv.ParseFloat(text, 64); err == nil && f == math.Trunc(f) {
-		return int64(f), nil
+	if f < math.MinInt64 || f >= math.MaxInt64 {
+		return nil, fmt.Errorf("the number is out of the range of a 64-bit integer")
 	}
-	return nil, fmt.Errorf("expected a whole number")
+	return int64(f), nil
 }
 
 func toFloat(value any) (any, error) {
