@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/user"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -322,15 +324,43 @@ func normalizeNumbers(value any) any {
 	return value
 }
 
+// expandPath does what Python's os.path.expanduser(os.path.expandvars(path))
+// does: $NAME and ${NAME} are replaced by set environment variables (unset
+// ones are left as written), then a leading ~ or ~user becomes a home directory.
 func expandPath(path string) string {
-	path = os.ExpandEnv(path)
-	if path == "~" || strings.HasPrefix(path, "~/") {
-		if home, err := os.UserHomeDir(); err == nil {
-			path = home + path[1:]
+	path = envVarPattern.ReplaceAllStringFunc(path, func(ref string) string {
+		name := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(ref, "$"), "{"), "}")
+		if value, ok := os.LookupEnv(name); ok {
+			return value
 		}
+		return ref
+	})
+	if !strings.HasPrefix(path, "~") {
+		return path
 	}
-	return path
+	name, rest, _ := strings.Cut(path[1:], "/")
+	var home string
+	if name == "" {
+		home = os.Getenv("HOME")
+		if home == "" {
+			if current, err := user.Current(); err == nil {
+				home = current.HomeDir
+			}
+		}
+	} else if account, err := user.Lookup(name); err == nil {
+		home = account.HomeDir
+	}
+	if home == "" {
+		return path
+	}
+	if rest == "" && !strings.Contains(path, "/") {
+		return home
+	}
+	return strings.TrimSuffix(home, "/") + "/" + rest
 }
+
+// envVarPattern is the pattern of Python's os.path.expandvars.
+var envVarPattern = regexp.MustCompile(`\$(\w+|\{[^}]*\})`)
 
 // checkChoices fails, with Ansible's message, when a converted value is not
 // one of the option's choices; a list may hold any of the choices, and the
