@@ -1,0 +1,244 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Documentation only: the module is the Go binary community_image_<os>_<arch>
+# beside this file, built by `make build`; plugins/action/community_image.py runs it.
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: community_image
+short_description: Ensure a VM image is in OpenStack Glance exactly once, by name
+version_added: "0.1.0"
+author: imageops.cloud contributors
+description:
+  - Ensures that one image named I(name) exists in Glance. When there is none, downloads
+    I(source_url) (http, https or file), verifies its checksums while the bytes stream,
+    decompresses gzip, bzip2, xz and zstd sources, converts the disk format with qemu-img
+    when it differs from I(disk_format), and uploads the result.
+  - When nothing needs converting, the image streams from its source straight into Glance,
+    without a temporary file. A failed upload deletes the image it created, so no C(queued)
+    image is left behind.
+  - When the image exists it is never uploaded again. Its visibility (unless
+    C(update_existing_visibility=false)), properties, tags, I(min_disk), I(min_ram) and
+    I(protected) are updated where they differ, and only there.
+  - Every upload records its source in the properties C(imageops_source_url),
+    C(imageops_source_sha256) and C(imageops_source_sha512), the hashes of the source bytes as
+    downloaded. Glance's C(os_hash_value) is the hash of the stored bytes, which differ from the
+    source's after a conversion, so checks of existing images use the recorded hashes when present.
+  - The options are the keys of azimuth-ops' C(community_images) specs, so those specs can be
+    passed as they are.
+options:
+  name:
+    description:
+      - Name of the image in Glance. Images are matched by name among those the user can see
+        (own, public and accepted shared images).
+    type: str
+    required: true
+  state:
+    description:
+      - C(present) ensures the image exists; C(absent) deletes every image with that name.
+    type: str
+    default: present
+    choices: [present, absent]
+  source_url:
+    description:
+      - Where to download the image from, an C(http://), C(https://) or C(file://) URL.
+      - Required when C(state=present). Credentials in the URL are never shown in results or errors.
+    type: str
+    aliases: [url]
+  source_disk_format:
+    description:
+      - Disk format of the source, after decompression.
+      - When omitted it is detected from the data's first bytes (qcow2, vmdk, vhdx, vdi, iso,
+        else raw); it is never guessed from the file name. When given, it is checked against
+        the data where the format has a signature.
+      - C(aki) and C(ari) (kernels and ramdisks) are uploaded as they come, never converted or
+        decompressed by C(decompress=auto).
+    type: str
+    choices: [ami, ari, aki, vhd, vhdx, vmdk, raw, qcow2, vdi, iso, ploop]
+  disk_format:
+    description:
+      - Disk format of the image in Glance. The source is converted with qemu-img when its format differs.
+    type: str
+    default: qcow2
+    choices: [ami, ari, aki, vhd, vhdx, vmdk, raw, qcow2, vdi, iso, ploop]
+  container_format:
+    description:
+      - Glance's container format of the image.
+    type: str
+    default: bare
+    choices: [ami, ari, aki, bare, ovf, ova, docker, compressed]
+  checksum:
+    description:
+      - Expected checksum of the source as downloaded, C(sha256:<hex>) or C(sha512:<hex>)
+        (bare hex is read by its length). The download fails on a mismatch and nothing is uploaded.
+    type: str
+  checksum_sha512:
+    description:
+      - Expected SHA-512 of the source as downloaded, C(sha512:<hex>) or bare hex.
+      - Verified during the download and, for an existing image, compared with the recorded source
+        hash (or Glance's C(os_hash_value)); the task fails, saying what to do, when they differ.
+    type: str
+  visibility:
+    description:
+      - Visibility of the image.
+      - C(public) and C(community) may need Glance's C(publicize_image) / C(communitize_image) policy.
+    type: str
+    default: community
+    choices: [public, community, shared, private]
+  update_existing_visibility:
+    description:
+      - Whether to change the visibility of an image that already exists.
+    type: bool
+    default: true
+  properties:
+    description:
+      - Extra properties, as a dict or as a list of C(key=value) strings (azimuth-ops' form).
+      - Only the given keys are managed; other properties of the image are left alone.
+    type: raw
+  kubernetes_version:
+    description:
+      - Sets the property C(kube_version), as azimuth-ops does for Kubernetes images.
+    type: str
+  tags:
+    description:
+      - Tags the image must have. Missing ones are added; other tags are left alone.
+    type: list
+    elements: str
+  min_disk:
+    description:
+      - Minimum disk size in GB needed to boot the image. Left alone when omitted.
+    type: int
+  min_ram:
+    description:
+      - Minimum RAM in MB needed to boot the image. Left alone when omitted.
+    type: int
+  protected:
+    description:
+      - Whether the image is protected from deletion. Set after a successful upload. Left alone when omitted.
+    type: bool
+  workdir:
+    description:
+      - Directory for the download and conversion when a conversion is needed. A private
+        subdirectory is made in it and removed afterwards. Defaults to the system's temporary directory.
+    type: path
+  decompress:
+    description:
+      - C(auto) decompresses gzip, bzip2, xz and zstd sources, recognised by their magic bytes, except
+        kernels and ramdisks (I(source_disk_format) C(aki) or C(ari)).
+      - C(true) always decompresses and fails on data with no known compression; C(false) never does.
+    type: raw
+    default: auto
+extends_documentation_fragment:
+  - imageops.cloud.openstack
+attributes:
+  check_mode:
+    support: full
+    description: Reads Glance, writes nothing, and reports what would change.
+  diff_mode:
+    support: full
+    description: Shows the fields that change, or the planned image for an upload.
+notes:
+  - A static Go binary; the target needs no Python libraries. qemu-img is needed on the target
+    only when a conversion is needed.
+  - Check mode does not download, so it cannot detect the source's format or verify its checksum.
+seealso:
+  - module: imageops.cloud.image_convert
+"""
+
+EXAMPLES = r"""
+- name: Upload Debian 12 as a community image, converted to raw for Ceph
+  imageops.cloud.community_image:
+    cloud: prod
+    name: debian-12-genericcloud-amd64-20240901
+    source_url: https://cloud.debian.org/images/cloud/bookworm/20240901-1857/debian-12-genericcloud-amd64-20240901-1857.qcow2
+    checksum: sha512:1f6a...e3c
+    disk_format: raw
+    properties:
+      os_distro: debian
+      os_version: "12"
+      hw_architecture: x86_64
+    tags: [debian]
+  register: debian
+
+- name: Use the image ID
+  ansible.builtin.debug:
+    msg: "{{ debian.id }}"
+
+- name: An azimuth-ops spec, as it is
+  imageops.cloud.community_image:
+    name: ubuntu-jammy-kube-v1.30.3-240830-1234
+    source_url: https://example.org/images/ubuntu-jammy-kube-v1.30.3.qcow2
+    checksum: sha256:4a5b...
+    checksum_sha512: sha512:9c0d...
+    source_disk_format: qcow2
+    container_format: bare
+    kubernetes_version: v1.30.3
+    properties:
+      - hw_architecture=x86_64
+
+- name: A kernel and ramdisk on a Glance without Keystone
+  imageops.cloud.community_image:
+    auth_type: none
+    image_endpoint_override: http://127.0.0.1:9292
+    name: "{{ item.name }}"
+    source_url: "{{ item.url }}"
+    source_disk_format: "{{ item.format }}"
+    disk_format: "{{ item.format }}"
+    container_format: "{{ item.format }}"
+    visibility: public
+  loop:
+    - {name: debian-installer-vmlinuz, url: "file:///srv/netboot/linux", format: aki}
+    - {name: debian-installer-initrd, url: "file:///srv/netboot/initrd.gz", format: ari}
+
+- name: Remove every image with this name
+  imageops.cloud.community_image:
+    name: old-image
+    state: absent
+"""
+
+RETURN = r"""
+id:
+  description: The Glance ID of the image. Absent after C(state=absent), and in check mode for an image not yet uploaded.
+  returned: when the image exists
+  type: str
+  sample: 6f1b8c3a-2a4e-4f0e-9a55-0c8a2d3d1e6f
+image:
+  description:
+    - The image as Glance's API shows it, core fields and extra properties side by side.
+  returned: when the image exists
+  type: dict
+  sample:
+    id: 6f1b8c3a-2a4e-4f0e-9a55-0c8a2d3d1e6f
+    name: debian-12
+    status: active
+    disk_format: qcow2
+    container_format: bare
+    visibility: community
+    size: 25165824
+    os_hash_algo: sha512
+    os_hash_value: 2d6b...
+    imageops_source_url: https://example.org/debian-12.qcow2
+    tags: [debian]
+uploaded:
+  description: Whether image data was uploaded (in check mode, whether it would be).
+  returned: always
+  type: bool
+  sample: true
+converted:
+  description: Whether qemu-img converted the source before the upload.
+  returned: always
+  type: bool
+  sample: false
+diff:
+  description: With C(--diff), the fields that changed (or, for a new image, the planned image).
+  returned: when changed and diff mode is on
+  type: dict
+  sample:
+    before: {visibility: private}
+    after: {visibility: community}
+"""

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The whole test suite, as `make test` runs it: Go tests (unit tests and the tests that
+# talk to a real Glance, qemu-img and registries), then the integration suites in
+# tests/integration/*/run.sh, in name order. Starts a local Glance for the Go tests and
+# stops it at the end. Prints "N passed, N failed" over the suites.
+#   scripts/test.sh            everything
+#   scripts/test.sh unit       Go tests only
+#   scripts/test.sh integration the integration suites only
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+what=${1:-all}
+export IMAGEOPS_REQUIRE_SERVICES=1
+export ANSIBLE_COLLECTIONS_PATH="$repo/build/collections"
+export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ANSIBLE_RETRY_FILES_ENABLED=0
+
+passed=0
+failed=0
+failures=()
+record() { # name status
+  if [ "$2" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$1"); fi
+}
+
+glance_state="$repo/build/test-glance"
+stop_glance() { scripts/glance.sh stop "$glance_state" >/dev/null 2>&1 || true; }
+
+if [ "$what" = all ] || [ "$what" = unit ]; then
+  trap stop_glance EXIT
+  if ! scripts/glance.sh start "$glance_state"; then
+    echo "test: the local Glance did not start" >&2
+    exit 1
+  fi
+  # shellcheck disable=SC1091
+  source "$glance_state/env"
+  echo "== go test ./..."
+  go test -count=1 ./...
+  record "go test" $?
+  stop_glance
+  unset OS_CLIENT_CONFIG_FILE OS_CLOUD IMAGEOPS_GLANCE_URL
+fi
+
+if [ "$what" = all ] || [ "$what" = integration ]; then
+  for suite in tests/integration/*/run.sh; do
+    [ -e "$suite" ] || continue
+    echo "== $suite"
+    bash "$suite"
+    record "$suite" $?
+  done
+fi
+
+echo
+[ ${#failures[@]} -eq 0 ] || printf 'failed: %s\n' "${failures[@]}"
+echo "suites: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
