@@ -1,0 +1,99 @@
+package mirror
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net"
+	"net/http"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// ErrDigestMismatch is returned when, after a copy, the target's digest is
+// not the source's (or the pinned digest of the reference).
+var ErrDigestMismatch = errors.New("the target's digest differs from the source's")
+
+// ErrNoPlatform is returned when WithPlatforms leaves nothing of an index.
+var ErrNoPlatform = errors.New("the image has none of the requested platforms")
+
+// Reason classifies a failure for the report, so that users can tell a
+// password problem from a typo in a reference or an unreachable registry.
+type Reason string
+
+// The reasons ReasonOf gives.
+const (
+	ReasonAuth        Reason = "auth"            // 401/403, UNAUTHORIZED, DENIED
+	ReasonNotFound    Reason = "not found"       // 404, MANIFEST_UNKNOWN, NAME_UNKNOWN
+	ReasonRateLimited Reason = "rate limited"    // 429 after every retry
+	ReasonServer      Reason = "server error"    // 5xx after every retry
+	ReasonNetwork     Reason = "network"         // connection refused, DNS, timeouts
+	ReasonTLS         Reason = "tls"             // untrusted or invalid certificate
+	ReasonDigest      Reason = "digest mismatch" // ErrDigestMismatch
+	ReasonPlatform    Reason = "platform"        // ErrNoPlatform
+	ReasonCancelled   Reason = "cancelled"       // the context ended
+	ReasonOther       Reason = "error"           // anything else
+)
+
+// ReasonOf classifies err; see the Reason constants.
+func ReasonOf(err error) Reason {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrDigestMismatch):
+		return ReasonDigest
+	case errors.Is(err, ErrNoPlatform):
+		return ReasonPlatform
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return ReasonCancelled
+	}
+	// A TLS failure comes first: go-containerregistry then retries loopback
+	// registries over plain HTTP, whose error would hide it.
+	var unknownCA x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var verify *tls.CertificateVerificationError
+	var record tls.RecordHeaderError
+	if errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) ||
+		errors.As(err, &verify) || errors.As(err, &record) {
+		return ReasonTLS
+	}
+	var terr *transport.Error
+	if errors.As(err, &terr) {
+		for _, d := range terr.Errors {
+			switch d.Code {
+			case transport.UnauthorizedErrorCode, transport.DeniedErrorCode:
+				return ReasonAuth
+			case transport.ManifestUnknownErrorCode, transport.NameUnknownErrorCode, transport.BlobUnknownErrorCode:
+				return ReasonNotFound
+			case transport.TooManyRequestsErrorCode:
+				return ReasonRateLimited
+			}
+		}
+		switch {
+		case terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden:
+			return ReasonAuth
+		case terr.StatusCode == http.StatusNotFound:
+			return ReasonNotFound
+		case terr.StatusCode == http.StatusTooManyRequests:
+			return ReasonRateLimited
+		case terr.StatusCode >= 500:
+			return ReasonServer
+		}
+		return ReasonOther
+	}
+	var netErr net.Error
+	var opErr *net.OpError
+	var dnsErr *net.DNSError
+	if errors.As(err, &opErr) || errors.As(err, &dnsErr) || errors.As(err, &netErr) {
+		return ReasonNetwork
+	}
+	return ReasonOther
+}
+
+// isNotFound tells whether err means the manifest is absent.
+func isNotFound(err error) bool {
+	var terr *transport.Error
+	return errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound
+}

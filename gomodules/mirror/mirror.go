@@ -1,0 +1,362 @@
+package mirror
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/imageops/cloud/gomodules/imageref"
+)
+
+// Job is one image to copy: from Source to Target. Target's tag is set at
+// the target; a Target without tag is written by digest only.
+type Job struct {
+	// Source is where the image is read; when it has a digest, that digest is
+	// what is copied (and verified), whatever its tag points at.
+	Source imageref.Reference
+	// Target is where the image is written.
+	Target imageref.Reference
+	// Names are the user's names for this image (dict keys), for the report.
+	Names []string
+}
+
+// Result is what happened to one distinct image. It marshals to the
+// module's {source, target, digest} entries.
+type Result struct {
+	// Source and Target are the full references ("registry/repo:tag@digest").
+	Source string `json:"source"`
+	Target string `json:"target"`
+	// Digest is the manifest or index digest the target has (or would have,
+	// or should have had), "sha256:..."; "" when it could not be read.
+	Digest string `json:"digest"`
+	// Names are the names that point at this image, sorted; absent when none.
+	Names []string `json:"names,omitempty"`
+	// Reason classifies a failure (see Reason); absent on success.
+	Reason Reason `json:"reason,omitempty"`
+	// Msg says what failed and why; absent on success.
+	Msg string `json:"msg,omitempty"`
+}
+
+// Report lists every distinct image once, in one of three lists, each
+// sorted by source then target. Lists are never nil.
+type Report struct {
+	// Copied are the images written (in dry-run mode: that would be written).
+	Copied []Result `json:"copied"`
+	// Skipped are the images whose target already had the same digest.
+	Skipped []Result `json:"skipped"`
+	// Failed are the images that could not be copied, with Reason and Msg.
+	Failed []Result `json:"failed"`
+}
+
+// Changed tells whether anything was (or, in dry-run mode, would be) written.
+func (r *Report) Changed() bool { return len(r.Copied) > 0 }
+
+type outcome int
+
+const (
+	copied outcome = iota
+	skipped
+	failed
+)
+
+// Mirror copies every distinct job (same source and target) once, WithJobs
+// at a time, and reports each. Only a bad option or a cancelled context is
+// an error; a failing image is listed in Report.Failed and the others go on.
+func Mirror(ctx context.Context, jobs []Job, opts ...Option) (*Report, error) {
+	o, err := makeOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	c, err := newCopier(o)
+	if err != nil {
+		return nil, err
+	}
+	unique := Dedupe(jobs)
+	results := make([]Result, len(unique))
+	outcomes := make([]outcome, len(unique))
+	forEach(ctx, len(unique), o.jobs, func(i int) {
+		results[i], outcomes[i] = c.copy(ctx, unique[i])
+	})
+	report := &Report{Copied: []Result{}, Skipped: []Result{}, Failed: []Result{}}
+	for i, r := range results {
+		switch outcomes[i] {
+		case copied:
+			report.Copied = append(report.Copied, r)
+		case skipped:
+			report.Skipped = append(report.Skipped, r)
+		default:
+			report.Failed = append(report.Failed, r)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return report, fmt.Errorf("mirroring images: %w", err)
+	}
+	return report, nil
+}
+
+// Dedupe merges jobs with the same source and target (their Names are
+// joined), keeping the first one's position; the result is sorted by source
+// then target.
+func Dedupe(jobs []Job) []Job {
+	index := map[string]int{}
+	var out []Job
+	for _, j := range jobs {
+		key := j.Source.String() + " -> " + j.Target.String()
+		if i, ok := index[key]; ok {
+			out[i].Names = append(out[i].Names, j.Names...)
+			continue
+		}
+		index[key] = len(out)
+		j.Names = append([]string(nil), j.Names...)
+		out = append(out, j)
+	}
+	for i := range out {
+		sort.Strings(out[i].Names)
+	}
+	sort.SliceStable(out, func(a, b int) bool {
+		if sa, sb := out[a].Source.String(), out[b].Source.String(); sa != sb {
+			return sa < sb
+		}
+		return out[a].Target.String() < out[b].Target.String()
+	})
+	return out
+}
+
+// forEach calls fn(0..n-1) on at most jobs goroutines; it stops handing out
+// work once ctx is done.
+func forEach(ctx context.Context, n, jobs int, fn func(i int)) {
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < jobs && w < n; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				fn(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		select {
+		case work <- i:
+		case <-ctx.Done():
+			// Unstarted items still get a result: fn sees the cancelled context.
+			for ; i < n; i++ {
+				fn(i)
+			}
+		}
+	}
+	close(work)
+	wg.Wait()
+}
+
+// copier holds the puller and pusher shared by every job.
+type copier struct {
+	o      *options
+	puller *remote.Puller
+	pusher *remote.Pusher
+}
+
+func newCopier(o *options) (*copier, error) {
+	ro := o.remoteOptions()
+	puller, err := remote.NewPuller(ro...)
+	if err != nil {
+		return nil, fmt.Errorf("setting up the registry client: %w", err)
+	}
+	pusher, err := remote.NewPusher(ro...)
+	if err != nil {
+		return nil, fmt.Errorf("setting up the registry client: %w", err)
+	}
+	return &copier{o: o, puller: puller, pusher: pusher}, nil
+}
+
+// copy runs one job: see the package doc for the steps.
+func (c *copier) copy(ctx context.Context, job Job) (Result, outcome) {
+	res := Result{Source: job.Source.String(), Target: job.Target.String(), Names: job.Names}
+	fail := func(doing string, err error) (Result, outcome) {
+		res.Reason = ReasonOf(err)
+		res.Msg = fmt.Sprintf("%s: %v", doing, err)
+		return res, failed
+	}
+	if err := ctx.Err(); err != nil {
+		return fail("copying "+res.Source, err)
+	}
+	src, err := job.Source.GGCR(c.o.nameOptions(job.Source.Registry)...)
+	if err != nil {
+		return fail("parsing "+res.Source, err)
+	}
+	dst, err := targetRef(job.Target, c.o.nameOptions(job.Target.Registry))
+	if err != nil {
+		return fail("parsing "+res.Target, err)
+	}
+
+	want, taggable, err := c.desired(ctx, job, src)
+	if err != nil {
+		return fail("reading "+res.Source, err)
+	}
+	res.Digest = want.String()
+
+	head, err := c.puller.Head(ctx, dst)
+	switch {
+	case err == nil && head.Digest == want:
+		return res, skipped
+	case err != nil && !isNotFound(err):
+		return fail("checking "+res.Target, err)
+	}
+	if c.o.dryRun {
+		return res, copied
+	}
+
+	if taggable == nil {
+		desc, err := c.puller.Get(ctx, src)
+		if err != nil {
+			return fail("reading "+res.Source, err)
+		}
+		// The tag may have moved since the HEAD: copy what it points at now.
+		want, taggable = desc.Digest, desc
+		res.Digest = want.String()
+	}
+	if err := c.pusher.Push(ctx, dst, taggable); err != nil {
+		return fail(fmt.Sprintf("copying %s to %s", res.Source, res.Target), err)
+	}
+	head, err = c.puller.Head(ctx, dst)
+	if err != nil {
+		return fail("verifying "+res.Target, err)
+	}
+	if head.Digest != want {
+		return fail("verifying "+res.Target, fmt.Errorf("%w: %s has %s, expected %s", ErrDigestMismatch, res.Target, head.Digest, want))
+	}
+	return res, copied
+}
+
+// desired returns the digest the target must have and, when it had to fetch
+// the source to know it, what to push.
+func (c *copier) desired(ctx context.Context, job Job, src name.Reference) (v1.Hash, remote.Taggable, error) {
+	if len(c.o.platforms) == 0 {
+		if job.Source.Digest != "" {
+			h, err := v1.NewHash(job.Source.Digest)
+			return h, nil, err
+		}
+		desc, err := c.puller.Head(ctx, src)
+		if err != nil {
+			return v1.Hash{}, nil, err
+		}
+		return desc.Digest, nil, nil
+	}
+	desc, err := c.puller.Get(ctx, src)
+	if err != nil {
+		return v1.Hash{}, nil, err
+	}
+	if !desc.MediaType.IsIndex() {
+		return desc.Digest, desc, nil
+	}
+	idx, err := desc.ImageIndex()
+	if err != nil {
+		return v1.Hash{}, nil, err
+	}
+	filtered, err := c.filter(idx)
+	if err != nil {
+		return v1.Hash{}, nil, err
+	}
+	digest, err := filtered.Digest()
+	return digest, filtered, err
+}
+
+// filter removes from idx the manifests of platforms not asked for.
+func (c *copier) filter(idx v1.ImageIndex) (v1.ImageIndex, error) {
+	manifest, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	keep := func(d v1.Descriptor) bool {
+		if d.Platform == nil {
+			return false
+		}
+		for _, p := range c.o.platforms {
+			if d.Platform.Satisfies(p) {
+				return true
+			}
+		}
+		return false
+	}
+	kept := 0
+	for _, d := range manifest.Manifests {
+		if keep(d) {
+			kept++
+		}
+	}
+	if kept == 0 {
+		var have []string
+		for _, d := range manifest.Manifests {
+			if d.Platform != nil {
+				have = append(have, d.Platform.String())
+			}
+		}
+		return nil, fmt.Errorf("%w (it has %v)", ErrNoPlatform, have)
+	}
+	if kept == len(manifest.Manifests) {
+		return idx, nil
+	}
+	return mutate.RemoveManifests(idx, func(d v1.Descriptor) bool { return !keep(d) }), nil
+}
+
+// targetRef is the reference written: the tag when there is one, else the digest.
+func targetRef(r imageref.Reference, opts []name.Option) (name.Reference, error) {
+	if r.Tag != "" {
+		return r.TagRef(opts...)
+	}
+	return r.GGCR(opts...)
+}
+
+// Resolve returns the digest ("sha256:...") each reference points at now,
+// keyed by the reference's String(). Pinned references are returned without
+// a request; the others cost one HEAD each, WithJobs at a time. Every
+// failure is reported (errors.Join), each naming its reference.
+func Resolve(ctx context.Context, refs []imageref.Reference, opts ...Option) (map[string]string, error) {
+	o, err := makeOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	puller, err := remote.NewPuller(o.remoteOptions()...)
+	if err != nil {
+		return nil, fmt.Errorf("setting up the registry client: %w", err)
+	}
+	out := make(map[string]string, len(refs))
+	errs := make([]error, len(refs))
+	digests := make([]string, len(refs))
+	forEach(ctx, len(refs), o.jobs, func(i int) {
+		r := refs[i]
+		if r.Digest != "" {
+			digests[i] = r.Digest
+			return
+		}
+		ref, err := r.GGCR(o.nameOptions(r.Registry)...)
+		if err == nil {
+			var desc *v1.Descriptor
+			if desc, err = puller.Head(ctx, ref); err == nil {
+				digests[i] = desc.Digest.String()
+				return
+			}
+		}
+		errs[i] = fmt.Errorf("resolving the digest of %s (%s): %w", r, ReasonOf(err), err)
+	})
+	var failures []error
+	for i, r := range refs {
+		if errs[i] != nil {
+			failures = append(failures, errs[i])
+			continue
+		}
+		out[r.String()] = digests[i]
+	}
+	if len(failures) > 0 {
+		return out, errors.Join(failures...)
+	}
+	return out, nil
+}

@@ -1,0 +1,210 @@
+package mirror
+
+import (
+	"crypto/x509"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// DefaultJobs is how many images are copied at the same time by default.
+const DefaultJobs = 4
+
+// DefaultRetry is the default back-off for requests that fail with 408, 429,
+// 5xx or a temporary network error: 4 tries, waiting 0.5 s, 1.5 s, 4.5 s.
+var DefaultRetry = remote.Backoff{Duration: 500 * time.Millisecond, Factor: 3, Jitter: 0.1, Steps: 4}
+
+// options is the resolved configuration of Mirror and Resolve.
+type options struct {
+	jobs      int
+	platforms []v1.Platform
+	keychain  authn.Keychain
+	auth      map[string]authn.AuthConfig // normalized registry host -> credentials
+	insecure  map[string]bool             // normalized registry host -> plain HTTP or unverified TLS allowed
+	roots     *x509.CertPool              // nil: the system's roots
+	retry     remote.Backoff
+	transport http.RoundTripper // nil: a clone of remote.DefaultTransport
+	dryRun    bool
+	userAgent string
+}
+
+// Option configures Mirror and Resolve; it rejects bad values with an error
+// that names the value.
+type Option func(*options) error
+
+func makeOptions(opts []Option) (*options, error) {
+	o := &options{
+		jobs:      DefaultJobs,
+		keychain:  authn.DefaultKeychain,
+		auth:      map[string]authn.AuthConfig{},
+		insecure:  map[string]bool{},
+		retry:     DefaultRetry,
+		userAgent: "imageops.cloud",
+	}
+	for _, apply := range opts {
+		if err := apply(o); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// WithJobs sets how many images are copied at once (n >= 1). Default DefaultJobs (4).
+func WithJobs(n int) Option {
+	return func(o *options) error {
+		if n < 1 {
+			return fmt.Errorf("jobs must be at least 1, got %d", n)
+		}
+		o.jobs = n
+		return nil
+	}
+}
+
+// WithPlatforms restricts multi-platform images to the given platforms,
+// each "os/arch[/variant]" such as "linux/amd64" or "linux/arm64/v8"; the
+// target gets an index holding only those (so its digest differs from the
+// source's). Single-platform images are copied as they are. Default: every
+// platform, and every digest preserved.
+func WithPlatforms(platforms ...string) Option {
+	return func(o *options) error {
+		for _, text := range platforms {
+			p, err := v1.ParsePlatform(text)
+			if err != nil || p.OS == "" || p.Architecture == "" || strings.Count(text, "/") < 1 {
+				return fmt.Errorf("platform %q: expected os/arch[/variant], such as linux/amd64", text)
+			}
+			o.platforms = append(o.platforms, *p)
+		}
+		return nil
+	}
+}
+
+// WithKeychain sets where credentials come from for registries WithAuth does
+// not name. Default authn.DefaultKeychain (the Docker config at
+// $DOCKER_CONFIG/config.json or ~/.docker/config.json, and its credential helpers).
+func WithKeychain(keychain authn.Keychain) Option {
+	return func(o *options) error {
+		o.keychain = keychain
+		return nil
+	}
+}
+
+// WithAuth sets the credentials for one registry ("host[:port]"; "docker.io"
+// is Docker Hub): a username and password, or a registry token (sent as a
+// Bearer token). Default: none, the keychain decides.
+func WithAuth(registry string, cfg authn.AuthConfig) Option {
+	return func(o *options) error {
+		if registry == "" {
+			return fmt.Errorf("registry credentials need a registry host, got an empty name")
+		}
+		hasBasic := cfg.Username != "" || cfg.Password != ""
+		hasToken := cfg.RegistryToken != ""
+		switch {
+		case hasBasic && hasToken:
+			return fmt.Errorf("credentials for registry %q: give username and password, or a token, not both", registry)
+		case !hasBasic && !hasToken:
+			return fmt.Errorf("credentials for registry %q: expected username and password, or a token", registry)
+		case hasBasic && (cfg.Username == "" || cfg.Password == ""):
+			return fmt.Errorf("credentials for registry %q: username and password must both be given", registry)
+		}
+		o.auth[normalizeHost(registry)] = cfg
+		return nil
+	}
+}
+
+// WithInsecure allows plain HTTP and unverified TLS for the given registries
+// ("host[:port]"). Default: none; every registry must have a certificate
+// trusted by the system or by WithCACert. (go-containerregistry itself falls
+// back to plain HTTP for localhost and private addresses.)
+func WithInsecure(registries ...string) Option {
+	return func(o *options) error {
+		for _, r := range registries {
+			if strings.TrimSpace(r) == "" {
+				return fmt.Errorf("insecure registry names must not be empty")
+			}
+			o.insecure[normalizeHost(r)] = true
+		}
+		return nil
+	}
+}
+
+// WithCACert trusts the PEM certificates in file (a CA bundle) for every
+// registry, besides the system's roots. Default: the system's roots only
+// (which also honour SSL_CERT_FILE and SSL_CERT_DIR).
+func WithCACert(file string) Option {
+	return func(o *options) error {
+		if file == "" {
+			return nil
+		}
+		pem, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("reading the CA certificates %s: %w", file, err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("reading the CA certificates %s: no PEM certificate found in it", file)
+		}
+		o.roots = pool
+		return nil
+	}
+}
+
+// WithRetry sets the back-off for retried requests (Steps is the number of
+// tries). Default DefaultRetry.
+func WithRetry(backoff remote.Backoff) Option {
+	return func(o *options) error {
+		if backoff.Steps < 1 {
+			return fmt.Errorf("retry steps must be at least 1, got %d", backoff.Steps)
+		}
+		o.retry = backoff
+		return nil
+	}
+}
+
+// WithTransport sets the HTTP transport below authentication and retries
+// (for proxies or tests). WithInsecure and WithCACert then apply only when it
+// is an *http.Transport. Default: a clone of remote.DefaultTransport.
+func WithTransport(t http.RoundTripper) Option {
+	return func(o *options) error {
+		o.transport = t
+		return nil
+	}
+}
+
+// WithDryRun makes Mirror only decide: it reads the source and target digests
+// and reports as copied what it would copy, writing nothing. Default false.
+func WithDryRun(dryRun bool) Option {
+	return func(o *options) error {
+		o.dryRun = dryRun
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent's product. Default "imageops.cloud".
+func WithUserAgent(ua string) Option {
+	return func(o *options) error {
+		o.userAgent = ua
+		return nil
+	}
+}
+
+// normalizeHost maps Docker Hub's aliases to "index.docker.io", the name
+// go-containerregistry uses, and lowercases.
+func normalizeHost(host string) string {
+	host = strings.ToLower(strings.TrimSpace(host))
+	host = strings.TrimPrefix(strings.TrimPrefix(host, "https://"), "http://")
+	host, _, _ = strings.Cut(host, "/")
+	switch host {
+	case "docker.io", "registry-1.docker.io", "index.docker.io":
+		return "index.docker.io"
+	}
+	return host
+}

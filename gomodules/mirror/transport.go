@@ -1,0 +1,83 @@
+package mirror
+
+import (
+	"crypto/tls"
+	"net/http"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// remoteOptions turns o into go-containerregistry's options, shared by the
+// Puller and the Pusher so that tokens and connections are reused.
+func (o *options) remoteOptions() []remote.Option {
+	return []remote.Option{
+		remote.WithTransport(o.httpTransport()),
+		remote.WithAuthFromKeychain(staticKeychain{auth: o.auth, next: o.keychain}),
+		remote.WithRetryBackoff(o.retry),
+		remote.WithUserAgent(o.userAgent),
+	}
+}
+
+// nameOptions are the name options for references on registry host: plain
+// HTTP is allowed for insecure registries.
+func (o *options) nameOptions(host string) []name.Option {
+	if o.insecure[normalizeHost(host)] {
+		return []name.Option{name.Insecure}
+	}
+	return nil
+}
+
+// httpTransport is the transport with the trusted roots, routing insecure
+// registries to a transport that does not verify certificates.
+func (o *options) httpTransport() http.RoundTripper {
+	base := o.transport
+	if base == nil {
+		base = remote.DefaultTransport
+	}
+	t, ok := base.(*http.Transport)
+	if !ok {
+		return base
+	}
+	secure := t.Clone()
+	if o.roots != nil {
+		secure.TLSClientConfig = &tls.Config{RootCAs: o.roots, MinVersion: tls.VersionTLS12}
+	}
+	if len(o.insecure) == 0 {
+		return secure
+	}
+	loose := t.Clone()
+	loose.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // only for registries the user listed as insecure
+	return hostRouter{secure: secure, insecure: loose, hosts: o.insecure}
+}
+
+// hostRouter sends requests for insecure hosts through the unverified transport.
+type hostRouter struct {
+	secure, insecure http.RoundTripper
+	hosts            map[string]bool
+}
+
+func (h hostRouter) RoundTrip(req *http.Request) (*http.Response, error) {
+	if h.hosts[normalizeHost(req.URL.Host)] {
+		return h.insecure.RoundTrip(req)
+	}
+	return h.secure.RoundTrip(req)
+}
+
+// staticKeychain answers with the configured credentials for their
+// registries and asks next for the others.
+type staticKeychain struct {
+	auth map[string]authn.AuthConfig
+	next authn.Keychain
+}
+
+func (k staticKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
+	if cfg, ok := k.auth[normalizeHost(r.RegistryStr())]; ok {
+		return authn.FromConfig(cfg), nil
+	}
+	if k.next == nil {
+		return authn.Anonymous, nil
+	}
+	return k.next.Resolve(r)
+}
