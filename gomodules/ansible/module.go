@@ -1,9 +1,11 @@
 package ansible
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	json "github.com/goccy/go-json"
@@ -150,23 +152,34 @@ func (m *Module) failure(err error) map[string]any {
 	return out
 }
 
-// finish adds invocation and warnings, then masks every secret.
+// finish adds invocation and warnings, then masks every secret. The result is
+// first turned into plain JSON values, so that secrets inside structs, typed
+// maps or slices (from a RunFunc or a Fielder) are masked too.
 func (m *Module) finish(out map[string]any, given map[string]any) map[string]any {
 	shown := m.Params
 	if shown == nil {
 		shown = given
 	}
-	out["invocation"] = map[string]any{"module_args": m.maskedInvocation(shown)}
+	invocation := map[string]any{"module_args": m.maskedInvocation(shown)}
+	out["invocation"] = invocation
 	if len(m.warnings) > 0 {
 		out["warnings"] = m.warnings
 	}
-	return mask(out, m.secrets).(map[string]any)
+	generic, err := toObject(out)
+	if err != nil {
+		generic, _ = toObject(map[string]any{"failed": true, "changed": false, "invocation": invocation,
+			"msg": fmt.Sprintf("encoding the result of %s: %v", m.spec.Name, err)})
+	}
+	return mask(generic, sortSecrets(m.secrets)).(map[string]any)
 }
 
+// maskedInvocation shows params with every no_log option's value (given under
+// its name or an alias) replaced by Ansible's placeholder.
 func (m *Module) maskedInvocation(params map[string]any) map[string]any {
+	aliasOf := m.spec.aliasesOf()
 	shown := make(map[string]any, len(params))
 	for name, value := range params {
-		if opt, ok := m.spec.Options[name]; ok && opt.NoLog && value != nil {
+		if value != nil && m.spec.isNoLog(name, aliasOf) {
 			shown[name] = invocationMask
 			continue
 		}
@@ -175,26 +188,44 @@ func (m *Module) maskedInvocation(params map[string]any) map[string]any {
 	return shown
 }
 
-// toObject turns a RunFunc's value into a map by a JSON round trip.
+// toObject turns a RunFunc's value into a map of plain JSON values (string,
+// json.Number, bool, nil, []any, map[string]any) by a JSON round trip.
 func toObject(value any) (map[string]any, error) {
 	if value == nil {
 		return map[string]any{}, nil
-	}
-	if asMap, ok := value.(map[string]any); ok {
-		return asMap, nil
 	}
 	encoded, err := json.Marshal(value)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]any{}
-	if err := json.Unmarshal(encoded, &out); err != nil {
-		return nil, fmt.Errorf("a module result must be a JSON object: %w", err)
+	var out map[string]any
+	decoder := json.NewDecoder(bytes.NewReader(encoded))
+	decoder.UseNumber()
+	if err := decoder.Decode(&out); err != nil || out == nil {
+		return nil, fmt.Errorf("a module result must be a JSON object, not %s", encoded)
 	}
 	return out, nil
 }
 
-// mask replaces each secret inside every string of value, recursively.
+// sortSecrets drops duplicates and puts longer secrets first, so that a secret
+// that contains another is masked whole.
+func sortSecrets(secrets []string) []string {
+	seen := map[string]bool{}
+	out := make([]string, 0, len(secrets))
+	for _, secret := range secrets {
+		if secret != "" && !seen[secret] {
+			seen[secret] = true
+			out = append(out, secret)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
+// mask hides secrets in a plain JSON value as Ansible's remove_values does: a
+// string that is a secret becomes VALUE_SPECIFIED_IN_NO_LOG_PARAMETER, a
+// secret inside a string becomes ********, and a number whose text contains a
+// secret becomes VALUE_SPECIFIED_IN_NO_LOG_PARAMETER. Map keys are kept.
 func mask(value any, secrets []string) any {
 	if len(secrets) == 0 {
 		return value
@@ -202,15 +233,21 @@ func mask(value any, secrets []string) any {
 	switch v := value.(type) {
 	case string:
 		for _, secret := range secrets {
+			if v == secret {
+				return invocationMask
+			}
+		}
+		for _, secret := range secrets {
 			v = strings.ReplaceAll(v, secret, noLogMask)
 		}
 		return v
-	case []string:
-		out := make([]any, len(v))
-		for i, item := range v {
-			out[i] = mask(item, secrets)
+	case json.Number:
+		for _, secret := range secrets {
+			if strings.Contains(v.String(), secret) {
+				return invocationMask
+			}
 		}
-		return out
+		return v
 	case []any:
 		out := make([]any, len(v))
 		for i, item := range v {

@@ -261,18 +261,31 @@ func (s Spec) sortedNames() []string {
 	return names
 }
 
-// noLogValues returns every string held by a no_log option in params, so that
+// noLogValues returns the text of every value given to a no_log option in
+// options, whether under the option's name or one of its aliases, so that
 // they can be masked wherever they appear in the output.
-func (s Spec) noLogValues(params map[string]any) []string {
+func (s Spec) noLogValues(options map[string]any) []string {
+	aliasOf := s.aliasesOf()
 	var secrets []string
-	for name, opt := range s.Options {
-		if opt.NoLog {
-			secrets = appendStrings(secrets, params[name])
+	for key, value := range options {
+		if s.isNoLog(key, aliasOf) {
+			secrets = appendStrings(secrets, value)
 		}
 	}
 	return secrets
 }
 
+// isNoLog tells whether key names a no_log option, directly or as an alias.
+func (s Spec) isNoLog(key string, aliasOf map[string]string) bool {
+	if name, ok := aliasOf[key]; ok {
+		key = name
+	}
+	return s.Options[key].NoLog
+}
+
+// appendStrings adds the text of every string and number inside value, as
+// Ansible's _return_datastructure_name does. Booleans and nulls are not
+// secrets (masking "true" would garble every result).
 func appendStrings(out []string, value any) []string {
 	switch v := value.(type) {
 	case string:
@@ -287,7 +300,7 @@ func appendStrings(out []string, value any) []string {
 		for _, item := range v {
 			out = appendStrings(out, item)
 		}
-	case nil:
+	case nil, bool:
 	default:
 		out = append(out, fmt.Sprint(v))
 	}
