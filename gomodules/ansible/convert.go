@@ -66,6 +66,8 @@ func typeName(value any) string {
 		return "list"
 	case map[string]any:
 		return "dict"
+	case nil:
+		return "null"
 	default:
 		return reflect.TypeOf(value).String()
 	}

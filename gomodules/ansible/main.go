@@ -93,6 +93,10 @@ func ParseArgs(content []byte) (map[string]any, error) {
 	if err := yaml.Unmarshal(content, &doc); err != nil {
 		return nil, fmt.Errorf("parsing the args file: it is neither a JSON object nor YAML: %w", err)
 	}
+	if doc == nil {
+		// An empty file (or a bare null) gives no options.
+		return map[string]any{}, nil
+	}
 	args, ok := fromYAML(doc).(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("parsing the args file: expected a mapping of option names to values, got %s", typeName(fromYAML(doc)))
