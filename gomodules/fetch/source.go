@@ -1,0 +1,349 @@
+package fetch
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"time"
+)
+
+// MaxPeek is the most bytes Source.Peek returns: 64 KiB, enough for
+// DetectFormat (FormatHeaderLen).
+const MaxPeek = 64 << 10
+
+// copyBufferSize is the chunk Source.WriteTo moves at a time.
+const copyBufferSize = 1 << 20
+
+// Digests are the digests of a source, complete once Read has returned io.EOF
+// or a *ChecksumMismatchError. Digests are lowercase hex.
+type Digests struct {
+	// RawSize is the number of bytes downloaded.
+	RawSize int64
+	// RawSHA256 and RawSHA512 are the SHA-256 and SHA-512 of the bytes
+	// downloaded, what publishers' SHA256SUMS and SHA512SUMS files list.
+	RawSHA256, RawSHA512 string
+	// Size is the number of bytes Read returned: RawSize unless decompressed.
+	Size int64
+	// SHA512 is the SHA-512 of the bytes Read returned, RawSHA512 unless
+	// decompressed. Uploaded as they are, these are the bytes whose digest
+	// Glance stores as os_hash_value (os_hash_algo sha512, Glance's default).
+	SHA512 string
+}
+
+// Source streams one source's bytes, decompressed as Open decided, and
+// verifies its checksums as they pass. It is an io.ReadCloser (and an
+// io.WriterTo); it is not safe for concurrent use: to abort a Read from
+// another goroutine, cancel the context given to Open.
+type Source struct {
+	raw          *rawStream
+	rawDigest    *digester
+	rawBuf       *bufio.Reader
+	outDigest    *digester // nil unless decompressed
+	out          *bufio.Reader
+	release      func()
+	compression  Compression
+	decompressed bool
+	checksums    []Checksum
+
+	err      error // sticky: what every further Read returns
+	digests  Digests
+	complete bool
+	closed   bool
+}
+
+// Open starts reading the source at url: an http or https URL, a file URL
+// (file:///path) or an absolute path. It returns once the source answered and
+// its first bytes told its compression, so that errors such as 404 Not Found,
+// a missing file or connection refused come from Open. Transient failures
+// are retried (WithRetries) before Open returns, never after.
+//
+// Errors name the URL redacted by RedactURL: a *HTTPStatusError for an HTTP
+// answer other than 200, ErrNotFound (errors.Is) for a missing file or a
+// 404, ErrIdleTimeout for a stall, the context's error when ctx ends. The
+// caller must Close the Source.
+func Open(ctx context.Context, url string, opts ...Option) (*Source, error) {
+	o, err := makeOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := parseLocation(url)
+	if err != nil {
+		return nil, err
+	}
+	if loc.httpURL == nil {
+		raw, err := openFile(ctx, loc)
+		if err != nil {
+			return nil, err
+		}
+		src, err := newSource(raw, o)
+		if err != nil {
+			raw.Close()
+			return nil, err
+		}
+		return src, nil
+	}
+
+	client, cleanup := o.httpClient()
+	backoff := o.retryBackoff
+	for attempt := 1; ; attempt++ {
+		raw, transient, err := openHTTP(ctx, client, cleanup, loc, o)
+		if err == nil {
+			var src *Source
+			src, err = newSource(raw, o)
+			if err == nil {
+				return src, nil
+			}
+			transient = raw.transient()
+			raw.cleanup = nil // keep the client for the next attempt
+			raw.Close()
+		}
+		if !transient || attempt > o.retries {
+			cleanup()
+			if attempt > 1 {
+				return nil, fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
+			}
+			return nil, err
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			cleanup()
+			return nil, fmt.Errorf("fetching %q: %w (while waiting to retry after: %v)", loc.display, ctx.Err(), err)
+		case <-t.C:
+		}
+		backoff = min(2*backoff, maxRetryBackoff)
+	}
+}
+
+// newSource reads the first bytes of raw and sets up decompression and
+// digests.
+func newSource(raw *rawStream, o *options) (*Source, error) {
+	s := &Source{raw: raw, checksums: o.checksums, release: func() {}}
+	s.rawDigest = newDigester(raw, sha256.New(), sha512.New())
+	s.rawBuf = bufio.NewReaderSize(s.rawDigest, MaxPeek)
+	magic, err := s.rawBuf.Peek(MagicLen)
+	if err != nil && err != io.EOF {
+		return nil, s.readErr(err)
+	}
+	s.compression = DetectCompression(magic)
+
+	switch o.decompress {
+	case DecompressAlways:
+		if s.compression == CompressionNone {
+			what := "it is empty"
+			if len(magic) > 0 {
+				what = fmt.Sprintf("it starts with % x", magic)
+			}
+			return nil, fmt.Errorf("decompress %q: %q is not gzip, bzip2, xz or zstd data (%s); expected one of those, or decompress %q",
+				DecompressAlways, raw.display, what, DecompressAuto)
+		}
+		s.decompressed = true
+	case DecompressAuto:
+		s.decompressed = s.compression != CompressionNone && o.diskFormat != "aki" && o.diskFormat != "ari"
+	}
+	if !s.decompressed {
+		s.out = s.rawBuf
+		return s, nil
+	}
+	dec, release, err := newDecompressor(s.compression, s.rawBuf)
+	if err != nil {
+		if raw.err != nil {
+			return nil, raw.err
+		}
+		return nil, fmt.Errorf("decompressing %s data from %q: %w", s.compression, raw.display, err)
+	}
+	s.release = release
+	s.outDigest = newDigester(dec, sha512.New())
+	s.out = bufio.NewReaderSize(s.outDigest, MaxPeek)
+	return s, nil
+}
+
+// URL returns the source's URL as given to Open, redacted by RedactURL.
+func (s *Source) URL() string { return s.raw.display }
+
+// Size returns the number of bytes to download, from Content-Length or the
+// file's size, or -1 when unknown. It counts the bytes before decompression.
+func (s *Source) Size() int64 { return s.raw.size }
+
+// Compression returns the compression the source's first bytes show, whether
+// or not it is undone (see Decompressed).
+func (s *Source) Compression() Compression { return s.compression }
+
+// Decompressed reports whether Read returns decompressed bytes.
+func (s *Source) Decompressed() bool { return s.decompressed }
+
+// Peek returns the next n bytes Read would return, without consuming them,
+// for example the first FormatHeaderLen bytes for DetectFormat before
+// anything is read. n must be at most MaxPeek. Fewer bytes come back, with a
+// nil error, only when the stream ends sooner. The peeked bytes are not yet
+// verified: a checksum mismatch is reported by Read at the end.
+func (s *Source) Peek(n int) ([]byte, error) {
+	if n < 0 || n > MaxPeek {
+		return nil, fmt.Errorf("peeking %d bytes of %q: expected 0 to %d", n, s.raw.display, MaxPeek)
+	}
+	if s.err != nil && s.err != io.EOF {
+		return nil, s.err
+	}
+	b, err := s.out.Peek(n)
+	if err != nil && err != io.EOF {
+		return b, s.readErr(err)
+	}
+	return b, nil
+}
+
+// Read reads decompressed (or raw) bytes. At the end of the source it
+// returns io.EOF only if every checksum matched; otherwise a
+// *ChecksumMismatchError (errors.Is ErrChecksumMismatch). Errors while
+// reading name the URL; after an error every Read returns the same error.
+func (s *Source) Read(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	if s.closed {
+		return 0, fmt.Errorf("reading %q: %w", s.raw.display, errSourceClosed)
+	}
+	n, err := s.out.Read(p)
+	if err == nil {
+		return n, nil
+	}
+	if err == io.EOF {
+		err = s.finish()
+		if err == nil {
+			err = io.EOF
+		}
+	} else {
+		err = s.readErr(err)
+	}
+	s.err = err
+	if n > 0 {
+		return n, nil
+	}
+	return 0, err
+}
+
+var errSourceClosed = errors.New("source is closed")
+
+// WriteTo copies the rest of the stream to w, 1 MiB at a time, and returns
+// the number of bytes written. Like Read, it fails on a checksum mismatch;
+// w has then received every byte, so the caller must discard what it wrote.
+func (s *Source) WriteTo(w io.Writer) (int64, error) {
+	buf := make([]byte, copyBufferSize)
+	var written int64
+	for {
+		n, err := s.Read(buf)
+		if n > 0 {
+			m, werr := w.Write(buf[:n])
+			written += int64(m)
+			if werr != nil {
+				return written, werr
+			}
+			if m != n {
+				return written, io.ErrShortWrite
+			}
+		}
+		if err == io.EOF {
+			return written, nil
+		}
+		if err != nil {
+			return written, err
+		}
+	}
+}
+
+// Digests returns the digests of the whole source, and false until the
+// stream has been read to its end (see Digests).
+func (s *Source) Digests() (Digests, bool) { return s.digests, s.complete }
+
+// Close releases the connection or file and the decompressor. It is safe to
+// call more than once; reads after Close fail.
+func (s *Source) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	s.release()
+	return s.raw.Close()
+}
+
+// readErr describes an error from the output reader: the raw stream's own
+// description when the bytes stopped coming, else a decompression error.
+func (s *Source) readErr(err error) error {
+	if s.raw.err != nil {
+		return s.raw.err
+	}
+	if s.decompressed {
+		return fmt.Errorf("decompressing %s data from %q: %w", s.compression, s.raw.display, err)
+	}
+	return fmt.Errorf("reading %q: %w", s.raw.display, err)
+}
+
+// finish runs at the end of the output: it reads what the decompressor left
+// of the raw stream, so that the digests cover every byte downloaded, and
+// compares them with the checksums.
+func (s *Source) finish() error {
+	if s.decompressed {
+		if _, err := io.Copy(io.Discard, s.rawBuf); err != nil {
+			return s.readErr(err)
+		}
+	}
+	rawSums := s.rawDigest.sums()
+	s.digests = Digests{
+		RawSize:   s.rawDigest.n,
+		RawSHA256: rawSums[0],
+		RawSHA512: rawSums[1],
+		Size:      s.rawDigest.n,
+		SHA512:    rawSums[1],
+	}
+	if s.outDigest != nil {
+		s.digests.Size = s.outDigest.n
+		s.digests.SHA512 = s.outDigest.sums()[0]
+	}
+	s.complete = true
+	for _, c := range s.checksums {
+		actual := s.digests.RawSHA256
+		if c.Algorithm == SHA512 {
+			actual = s.digests.RawSHA512
+		}
+		if actual != c.Hex {
+			return &ChecksumMismatchError{URL: s.raw.display, Algorithm: c.Algorithm, Expected: c.Hex, Actual: actual}
+		}
+	}
+	return nil
+}
+
+// digester counts and hashes the bytes read through it.
+type digester struct {
+	r      io.Reader
+	hashes []hash.Hash
+	n      int64
+}
+
+func newDigester(r io.Reader, hashes ...hash.Hash) *digester {
+	return &digester{r: r, hashes: hashes}
+}
+
+func (d *digester) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	if n > 0 {
+		for _, h := range d.hashes {
+			h.Write(p[:n])
+		}
+		d.n += int64(n)
+	}
+	return n, err
+}
+
+func (d *digester) sums() []string {
+	out := make([]string, len(d.hashes))
+	for i, h := range d.hashes {
+		out[i] = hex.EncodeToString(h.Sum(nil))
+	}
+	return out
+}
