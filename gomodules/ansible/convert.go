@@ -54,10 +54,10 @@ func typeName(value any) string {
 	case bool:
 		return "bool"
 	case json.Number:
-		if _, err := v.Int64(); err == nil {
-			return "int"
+		if strings.ContainsAny(v.String(), ".eE") {
+			return "float"
 		}
-		return "float"
+		return "int"
 	case float64, float32:
 		return "float"
 	case int, int64:
