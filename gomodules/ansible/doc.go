@@ -15,8 +15,17 @@
 //     module's code;
 //   - the result carries "changed", "invocation" (no_log values masked),
 //     "warnings", and on error "failed" and "msg";
-//   - every value of a no_log option is replaced by "********" in the whole result,
-//     and a panic becomes a failed result rather than a stack trace on stdout.
+//   - every value of a no_log option (and every secret given to Module.AddSecret)
+//     is masked in the whole result as Ansible's remove_values does: a string
+//     equal to it becomes "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER", and where it
+//     appears inside a string it is replaced by "********";
+//   - a panic becomes a failed result rather than a stack trace on stdout.
+//
+// Deliberate differences from AnsibleModule: an option given as null counts
+// as not given; unknown "_ansible_*" keys are ignored rather than rejected, so
+// that a binary keeps working with a newer Ansible; an int option accepts a
+// whole number written as a float (10.0) but nothing beyond int64; and type
+// errors name the value given (unless no_log) with JSON type names.
 //
 // The same binary can be run by hand, with a JSON or YAML args file and the
 // optional flags --check and --diff; that is how systemd timers and users
