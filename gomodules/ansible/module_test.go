@@ -77,7 +77,7 @@ type secretError struct {
 	fields map[string]any
 }
 
-func (e secretError) Error() string           { return e.msg }
+func (e secretError) Error() string          { return e.msg }
 func (e secretError) Fields() map[string]any { return e.fields }
 
 type imageReport struct {
