@@ -42,6 +42,8 @@ type Result struct {
 	Reason Reason `json:"reason,omitempty"`
 	// Msg says what failed and why; absent on success.
 	Msg string `json:"msg,omitempty"`
+
+	previous string // the target's digest before the copy, "" when absent
 }
 
 // Report lists every distinct image once, in one of three lists, each
@@ -52,7 +54,9 @@ type Report struct {
 	// Skipped are the images whose target already had the same digest.
 	Skipped []Result `json:"skipped"`
 	// Failed are the images that could not be copied, with Reason and Msg.
-	Failed []Result `json:"failed"`
+	// Its JSON name is "failures": Ansible reserves "failed" for the task's
+	// own boolean.
+	Failed []Result `json:"failures"`
 }
 
 // Changed tells whether anything was (or, in dry-run mode, would be) written.
@@ -209,6 +213,8 @@ func (c *copier) copy(ctx context.Context, job Job) (Result, outcome) {
 		return res, skipped
 	case err != nil && !isNotFound(err):
 		return fail("checking "+res.Target, err)
+	case err == nil:
+		res.previous = head.Digest.String()
 	}
 	if c.o.dryRun {
 		return res, copied

@@ -1,0 +1,173 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Documentation only: the module is the Go binary mirror_images_<os>_<arch>
+# beside this file, built by `make build`; plugins/action/mirror_images.py runs it.
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: mirror_images
+short_description: Copy container images to a private registry, each distinct image once
+version_added: "0.1.0"
+author: imageops.cloud contributors
+description:
+  - Copies every image of I(images) to I(registry), in process and several at a time
+    (I(jobs)), the way C(crane copy) does but without one process per image.
+  - Each distinct source is copied once, however many names point at it.
+  - Before copying, the target is asked for its digest (one HEAD request). When it already has
+    the source's digest the image is skipped and nothing is read or written, so a second run
+    reports C(changed=false).
+  - The whole image is copied, a multi-platform index with every platform, so every digest is
+    the same at the source and at the target. I(platforms) restricts an index to some platforms.
+  - A reference with both a tag and a digest (C(repo:tag@sha256:...)) copies the image of that
+    digest, sets the tag at the target, and checks after the copy that the target's tag has that
+    digest. Every copy is checked that way against the source's digest.
+  - Requests answered with 408, 429 or 5xx, and temporary network errors, are retried with
+    exponential back-off. An image that fails does not stop the others; the module fails at the
+    end, listing every failure with its reason (auth, not found, network, tls, ...).
+  - Credentials come from I(registry_auth), then from the Docker configuration of the user
+    running the module (C($DOCKER_CONFIG/config.json) or C(~/.docker/config.json), with its
+    credential helpers), else anonymous access. They never appear in results or messages.
+  - In check mode the module reads digests only and lists in C(copied) what it would copy.
+    With C(--diff) it shows each target's digest before and after.
+options:
+  images:
+    description:
+      - The images to copy. A list of references, or a dict of name to reference (such as
+        Atmosphere's C(atmosphere_images) or a C(container_images) dict); a comma-separated
+        string is read as a list.
+      - References are parsed as docker does, with Docker Hub's defaults (C(nginx) is
+        C(docker.io/library/nginx:latest)).
+    type: raw
+    required: true
+  registry:
+    description:
+      - The target registry, C(host[:port]), optionally with a path that prefixes every
+        repository (C(registry.example.com/openstack)). No scheme.
+    type: str
+    required: true
+  strategy:
+    description:
+      - How the target repository is named.
+      - C(flatten) keeps the last path segment, as Atmosphere does
+        (C(quay.io/ceph/ceph:v18) becomes C(<registry>/ceph:v18)).
+      - C(path) keeps the repository path (C(<registry>/ceph/ceph:v18)).
+      - C(scoped) keeps the source host and path, as C(skopeo sync --scoped) does
+        (C(<registry>/quay.io/ceph/ceph:v18)); a port becomes C(_port). It never collides.
+      - Two different sources that would be written to the same repository and tag are an error
+        that names both; nothing is copied then.
+    type: str
+    default: flatten
+    choices: [flatten, path, scoped]
+  platforms:
+    description:
+      - Empty to copy every platform of a multi-platform image (its digest is kept).
+      - Otherwise a list of C(os/arch[/variant]), such as C(linux/amd64); the target gets an index
+        with only those platforms, whose digest differs from the source's. Single-platform images
+        are copied as they are.
+    type: list
+    elements: str
+    default: []
+  jobs:
+    description:
+      - How many images are copied at the same time.
+    type: int
+    default: 4
+  registry_auth:
+    description:
+      - Credentials per registry, C(host[:port]) (C(docker.io) for Docker Hub) to a dict with
+        C(username) and C(password), or with C(token) (a registry bearer token).
+      - Applies to sources and targets alike. Registries not listed use the Docker
+        configuration's credentials or none.
+    type: dict
+  insecure_registries:
+    description:
+      - Registries (C(host[:port])) that may be reached over plain HTTP, or over TLS without
+        verifying the certificate.
+    type: list
+    elements: str
+    default: []
+  ca_cert:
+    description:
+      - A PEM file of CA certificates trusted for every registry, besides the system's.
+      - The environment variables C(SSL_CERT_FILE) and C(SSL_CERT_DIR) also work.
+    type: path
+    aliases: [cacert]
+notes:
+  - Runs on the target host (usually C(localhost)), which must reach both registries.
+  - Supports check mode and diff mode.
+seealso:
+  - module: imageops.cloud.image_manifest
+"""
+
+EXAMPLES = r"""
+- name: Mirror every image of the deployment to the private registry
+  imageops.cloud.mirror_images:
+    images: "{{ container_images }}"
+    registry: registry.example.com/openstack
+    registry_auth:
+      registry.example.com:
+        username: mirror
+        password: "{{ vault_registry_password }}"
+  register: mirrored
+
+- name: Show what was copied
+  ansible.builtin.debug:
+    msg: "{{ mirrored.copied | map(attribute='target') | list }}"
+
+- name: A few images, amd64 only, to a plain-HTTP lab registry
+  imageops.cloud.mirror_images:
+    images:
+      - quay.io/ceph/ceph:v18.2.1
+      - docker.io/library/memcached:1.6
+    registry: 10.0.0.5:5000
+    strategy: path
+    platforms: [linux/amd64]
+    insecure_registries: [10.0.0.5:5000]
+"""
+
+RETURN = r"""
+copied:
+  description:
+    - The images copied (in check mode, that would be copied), one entry per distinct image,
+      sorted by source.
+    - C(digest) is the manifest or index digest the target now has.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - source: quay.io/ceph/ceph:v18.2.1
+      target: registry.example.com/openstack/ceph:v18.2.1
+      digest: sha256:6f0c...
+      names: [ceph, ceph_mon]
+skipped:
+  description: The images whose target already had the same digest; nothing was read or written.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - source: docker.io/library/memcached:1.6
+      target: registry.example.com/openstack/memcached:1.6
+      digest: sha256:1b2a...
+      names: [memcached]
+failures:
+  description:
+    - The images that could not be copied, each with C(reason) (C(auth), C(not found),
+      C(network), C(tls), C(rate limited), C(server error), C(digest mismatch), C(platform),
+      C(error)) and C(msg).
+    - Named C(failures) because Ansible reserves C(failed) for the task's own status.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - source: quay.io/vexxhost/nova:2024.1
+      target: registry.example.com/openstack/nova:2024.1
+      digest: ""
+      names: [nova_api]
+      reason: not found
+      msg: "reading quay.io/vexxhost/nova:2024.1: ... MANIFEST_UNKNOWN ..."
+"""
