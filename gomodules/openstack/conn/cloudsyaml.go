@@ -53,35 +53,98 @@ func findCloudsYAML() (string, error) {
 }
 
 // readCloudEntry returns the named cloud's entry in the clouds.yaml at path,
-// as a generic map (for merging inline auth over it) and as rawCloud.
+// with the same cloud's entry of the secure.yaml beside it merged over it (as
+// openstacksdk and gophercloud do), as a generic map (for merging inline auth
+// over it and handing it to clouds.Parse) and as rawCloud.
 func readCloudEntry(path, name string) (map[string]any, rawCloud, error) {
-	content, err := os.ReadFile(path)
+	clouds, err := readClouds(path)
 	if err != nil {
-		return nil, rawCloud{}, fmt.Errorf("reading %s: %w", path, err)
+		return nil, rawCloud{}, err
 	}
-	var file struct {
-		Clouds map[string]yaml.MapSlice `yaml:"clouds"`
-	}
-	if err := yaml.Unmarshal(content, &file); err != nil {
-		return nil, rawCloud{}, fmt.Errorf("parsing %s: %w", path, err)
-	}
-	entry, ok := file.Clouds[name]
+	entry, ok := clouds[name].(map[string]any)
 	if !ok {
-		return nil, rawCloud{}, fmt.Errorf("cloud %q not found in %s (clouds there: %s)", name, path, cloudNames(file.Clouds))
+		return nil, rawCloud{}, fmt.Errorf("cloud %q not found in %s (clouds there: %s)", name, path, cloudNames(clouds))
 	}
-	generic := map[string]any{}
-	for _, item := range entry {
-		generic[fmt.Sprint(item.Key)] = item.Value
+	securePath := filepath.Join(filepath.Dir(path), "secure.yaml")
+	if _, err := os.Stat(securePath); err == nil {
+		secure, err := readClouds(securePath)
+		if err != nil {
+			return nil, rawCloud{}, err
+		}
+		if secureEntry, ok := secure[name].(map[string]any); ok {
+			entry = mergeMaps(entry, secureEntry)
+		}
 	}
 	var raw rawCloud
 	encoded, _ := yaml.Marshal(entry)
 	if err := yaml.Unmarshal(encoded, &raw); err != nil {
 		return nil, rawCloud{}, fmt.Errorf("parsing cloud %q in %s: %w", name, path, err)
 	}
-	return generic, raw, nil
+	return entry, raw, nil
 }
 
-func cloudNames(clouds map[string]yaml.MapSlice) string {
+// readClouds returns the "clouds" mapping of a clouds.yaml or secure.yaml.
+func readClouds(path string) (map[string]any, error) {
+	content, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	var file struct {
+		Clouds map[string]any `yaml:"clouds"`
+	}
+	if err := yaml.Unmarshal(content, &file); err != nil {
+		return nil, fmt.Errorf("parsing %s: %w", path, err)
+	}
+	clouds, _ := plainYAML(file.Clouds).(map[string]any)
+	return clouds, nil
+}
+
+// plainYAML turns yaml.v2's map[interface{}]interface{} into map[string]any,
+// at every depth.
+func plainYAML(value any) any {
+	switch v := value.(type) {
+	case map[any]any:
+		out := make(map[string]any, len(v))
+		for key, item := range v {
+			out[fmt.Sprint(key)] = plainYAML(item)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for key, item := range v {
+			out[key] = plainYAML(item)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, item := range v {
+			out[i] = plainYAML(item)
+		}
+		return out
+	}
+	return value
+}
+
+// mergeMaps returns base with over's keys set over it; maps are merged key by
+// key, anything else in over replaces base's value.
+func mergeMaps(base, over map[string]any) map[string]any {
+	merged := make(map[string]any, len(base)+len(over))
+	for key, value := range base {
+		merged[key] = value
+	}
+	for key, value := range over {
+		baseMap, baseIsMap := merged[key].(map[string]any)
+		overMap, overIsMap := value.(map[string]any)
+		if baseIsMap && overIsMap {
+			merged[key] = mergeMaps(baseMap, overMap)
+		} else {
+			merged[key] = value
+		}
+	}
+	return merged
+}
+
+func cloudNames(clouds map[string]any) string {
 	names := make([]string, 0, len(clouds))
 	for name := range clouds {
 		names = append(names, name)

@@ -145,13 +145,12 @@ func (cfg Config) resolve() (settings, error) {
 			return settings{}, err
 		}
 		raw, s.name = entryRaw, fmt.Sprintf("cloud %q (%s)", name, path)
-		source = []clouds.ParseOption{clouds.WithCloudName(name), clouds.WithLocations(path)}
-		if cfg.Auth != nil {
-			source = inlineSource(name, mergeAuth(entry, cfg.Auth))
-		}
+		// clouds.Parse gets the entry we read (secure.yaml merged in, inline
+		// auth over it) rather than reading the files again.
+		source = inlineSource(name, mergeAuth(entry, cfg.Auth))
 	case cfg.Auth != nil || cfg.AuthType == authTypeNone:
-		s.name = "the cloud given by the auth options"
-		source = inlineSource("inline", map[string]any{"auth": cfg.Auth})
+		s.name = "the cloud given by the module's options"
+		source = inlineSource("inline", mergeAuth(map[string]any{}, cfg.Auth))
 	default:
 		return settings{}, fmt.Errorf("no cloud to connect to: give the cloud option, set OS_CLOUD, or give auth (or auth_type: none with image_endpoint_override)")
 	}
@@ -191,16 +190,18 @@ func inlineSource(name string, entry map[string]any) []clouds.ParseOption {
 	return []clouds.ParseOption{clouds.WithCloudName(name), clouds.WithCloudsYAML(bytes.NewReader(document))}
 }
 
-// mergeAuth returns entry with the inline auth keys set over its own auth.
+// mergeAuth returns entry with the inline auth keys set over its own auth. The
+// result always has an auth mapping: clouds.Parse dereferences it, and a cloud
+// with auth_type none usually has none.
 func mergeAuth(entry map[string]any, inline map[string]any) map[string]any {
 	merged := map[string]any{}
 	for key, value := range entry {
 		merged[key] = value
 	}
 	auth := map[string]any{}
-	if existing, ok := entry["auth"].(yaml.MapSlice); ok {
-		for _, item := range existing {
-			auth[fmt.Sprint(item.Key)] = item.Value
+	if existing, ok := entry["auth"].(map[string]any); ok {
+		for key, value := range existing {
+			auth[key] = value
 		}
 	}
 	for key, value := range inline {
