@@ -227,6 +227,9 @@ func (c *Clients) Image() (*gophercloud.ServiceClient, error) {
 		base := strings.TrimSuffix(strings.TrimSuffix(c.imageOverride, "/"), "/v2") + "/"
 		return &gophercloud.ServiceClient{ProviderClient: c.provider, Endpoint: base, ResourceBase: base + "v2/", Type: "image"}, nil
 	}
+	if c.provider.EndpointLocator == nil {
+		return nil, fmt.Errorf("finding the image endpoint of %s: it uses auth_type none, so there is no service catalog: set image_endpoint_override to Glance's URL", c.Name)
+	}
 	client, err := openstack.NewImageV2(c.provider, c.endpointOpts)
 	if err != nil {
 		return nil, fmt.Errorf("finding the image endpoint of %s: %w", c.Name, err)
@@ -240,6 +243,9 @@ func (c *Clients) Compute() (*gophercloud.ServiceClient, error) {
 	if c.computeOverride != "" {
 		base := strings.TrimSuffix(c.computeOverride, "/") + "/"
 		return &gophercloud.ServiceClient{ProviderClient: c.provider, Endpoint: base, Type: "compute"}, nil
+	}
+	if c.provider.EndpointLocator == nil {
+		return nil, fmt.Errorf("finding the compute endpoint of %s: it uses auth_type none, so there is no service catalog: set compute_endpoint_override to Nova's URL", c.Name)
 	}
 	client, err := openstack.NewComputeV2(c.provider, c.endpointOpts)
 	if err != nil {
