@@ -5,12 +5,15 @@ import "github.com/imageops/cloud/gomodules/ansible"
 // Options is the argument-spec fragment every OpenStack module adds to its own
 // options with ansible.Spec.With. Its documentation is the doc fragment
 // plugins/doc_fragments/openstack.py.
+//
+// interface has no default on purpose: an unset interface leaves the cloud's
+// own (clouds.yaml, else OS_INTERFACE), which in turn defaults to public.
 var Options = map[string]ansible.Option{
 	"cloud":                     {Type: ansible.TypeStr},
 	"auth":                      {Type: ansible.TypeDict, NoLog: true},
 	"auth_type":                 {Type: ansible.TypeStr},
 	"region_name":               {Type: ansible.TypeStr},
-	"interface":                 {Type: ansible.TypeStr, Default: "public", Choices: []any{"public", "internal", "admin"}, Aliases: []string{"endpoint_type"}},
+	"interface":                 {Type: ansible.TypeStr, Choices: []any{"public", "internal", "admin"}, Aliases: []string{"endpoint_type"}},
 	"validate_certs":            {Type: ansible.TypeBool, Aliases: []string{"verify"}},
 	"ca_cert":                   {Type: ansible.TypePath, Aliases: []string{"cacert"}},
 	"image_endpoint_override":   {Type: ansible.TypeStr},
@@ -30,7 +33,8 @@ type Config struct {
 	AuthType string `json:"auth_type"`
 	// RegionName selects the region in the service catalog.
 	RegionName string `json:"region_name"`
-	// Interface is the endpoint interface: public, internal or admin.
+	// Interface is the endpoint interface: public, internal or admin; empty
+	// means the cloud's interface, else public.
 	Interface string `json:"interface"`
 	// ValidateCerts, when set, overrides the cloud's TLS verification.
 	ValidateCerts *bool `json:"validate_certs"`
