@@ -62,7 +62,13 @@ type settings struct {
 	tlsConfig       *tls.Config
 	imageOverride   string
 	computeOverride string
+	// fileSecrets are the secrets of the cloud's clouds.yaml/secure.yaml
+	// entry, including those inline auth overrides.
+	fileSecrets []string
 }
+
+// secretAuthKeys are the auth keys of clouds.yaml whose values are secrets.
+var secretAuthKeys = []string{"password", "token", "application_credential_secret"}
 
 // Connect resolves cfg (see the package doc for the precedence) and, unless
 // auth_type is none, authenticates against Keystone. Errors name the cloud
@@ -77,7 +83,8 @@ func Connect(ctx context.Context, cfg Config, opts ...Option) (*Clients, error) 
 	if err != nil {
 		return nil, err
 	}
-	for _, secret := range []string{s.auth.Password, s.auth.TokenID, s.auth.ApplicationCredentialSecret} {
+	secrets := append([]string{s.auth.Password, s.auth.TokenID, s.auth.ApplicationCredentialSecret}, s.fileSecrets...)
+	for _, secret := range secrets {
 		if secret != "" {
 			o.secrets(secret)
 		}
@@ -145,6 +152,13 @@ func (cfg Config) resolve() (settings, error) {
 			return settings{}, err
 		}
 		raw, s.name = entryRaw, fmt.Sprintf("cloud %q (%s)", name, path)
+		if auth, ok := entry["auth"].(map[string]any); ok {
+			for _, key := range secretAuthKeys {
+				if value, ok := auth[key]; ok && value != nil {
+					s.fileSecrets = append(s.fileSecrets, fmt.Sprint(value)) // YAML may read 123456 as an int
+				}
+			}
+		}
 		// clouds.Parse gets the entry we read (secure.yaml merged in, inline
 		// auth over it) rather than reading the files again.
 		source = inlineSource(name, mergeAuth(entry, cfg.Auth))
