@@ -47,16 +47,16 @@ type Result struct {
 }
 
 // Report lists every distinct image once, in one of three lists, each
-// sorted by source then target. Lists are never nil.
+// sorted by source then target. Lists are never nil. The JSON names end in
+// "_images" because Ansible reads a result's "skipped" and "failed" as the
+// task's own status.
 type Report struct {
 	// Copied are the images written (in dry-run mode: that would be written).
-	Copied []Result `json:"copied"`
+	Copied []Result `json:"copied_images"`
 	// Skipped are the images whose target already had the same digest.
-	Skipped []Result `json:"skipped"`
+	Skipped []Result `json:"skipped_images"`
 	// Failed are the images that could not be copied, with Reason and Msg.
-	// Its JSON name is "failures": Ansible reserves "failed" for the task's
-	// own boolean.
-	Failed []Result `json:"failures"`
+	Failed []Result `json:"failed_images"`
 }
 
 // Changed tells whether anything was (or, in dry-run mode, would be) written.

@@ -52,7 +52,7 @@ type ModuleResult struct {
 
 // RunModule is the mirror_images ansible.RunFunc. It fails, after every
 // image was tried, when any failed: the message lists each failure and the
-// result still carries copied, skipped and failed.
+// result still carries copied_images, skipped_images and failed_images.
 func RunModule(ctx context.Context, m *ansible.Module) (any, error) {
 	var opts ModuleOptions
 	if err := m.Decode(&opts); err != nil {
@@ -113,8 +113,8 @@ func (e *FailedError) Error() string {
 
 // Fields implements ansible.Fielder.
 func (e *FailedError) Fields() map[string]any {
-	return map[string]any{"changed": e.Result.Changed, "copied": e.Result.Copied,
-		"skipped": e.Result.Skipped, "failures": e.Result.Failed}
+	return map[string]any{"changed": e.Result.Changed, "copied_images": e.Result.Copied,
+		"skipped_images": e.Result.Skipped, "failed_images": e.Result.Failed}
 }
 
 // ImagesOption reads the images option: a list of references (each is its

@@ -32,7 +32,7 @@ description:
   - Credentials come from I(registry_auth), then from the Docker configuration of the user
     running the module (C($DOCKER_CONFIG/config.json) or C(~/.docker/config.json), with its
     credential helpers), else anonymous access. They never appear in results or messages.
-  - In check mode the module reads digests only and lists in C(copied) what it would copy.
+  - In check mode the module reads digests only and lists in C(copied_images) what it would copy.
     With C(--diff) it shows each target's digest before and after.
 options:
   images:
@@ -117,7 +117,7 @@ EXAMPLES = r"""
 
 - name: Show what was copied
   ansible.builtin.debug:
-    msg: "{{ mirrored.copied | map(attribute='target') | list }}"
+    msg: "{{ mirrored.copied_images | map(attribute='target') | list }}"
 
 - name: A few images, amd64 only, to a plain-HTTP lab registry
   imageops.cloud.mirror_images:
@@ -131,7 +131,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-copied:
+copied_images:
   description:
     - The images copied (in check mode, that would be copied), one entry per distinct image,
       sorted by source.
@@ -144,7 +144,7 @@ copied:
       target: registry.example.com/openstack/ceph:v18.2.1
       digest: sha256:6f0c...
       names: [ceph, ceph_mon]
-skipped:
+skipped_images:
   description: The images whose target already had the same digest; nothing was read or written.
   returned: always
   type: list
@@ -154,12 +154,13 @@ skipped:
       target: registry.example.com/openstack/memcached:1.6
       digest: sha256:1b2a...
       names: [memcached]
-failures:
+failed_images:
   description:
     - The images that could not be copied, each with C(reason) (C(auth), C(not found),
       C(network), C(tls), C(rate limited), C(server error), C(digest mismatch), C(platform),
       C(error)) and C(msg).
-    - Named C(failures) because Ansible reserves C(failed) for the task's own status.
+    - The three lists are named C(*_images) because Ansible reads C(skipped) and C(failed) in a
+      result as the task's own status.
   returned: always
   type: list
   elements: dict
