@@ -74,7 +74,7 @@ alive() {
 # answering PORT: GET /v2/images returns 200.
 answering() {
   local code
-  code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' "http://127.0.0.1:$1/v2/images") || true
+  code=$(curl --noproxy '*' -s -o /dev/null -m 5 -w '%{http_code}' "http://127.0.0.1:$1/v2/images") || true
   [ "$code" = 200 ]
 }
 
@@ -115,6 +115,7 @@ claim_port() {
 choose_port() {
   local p
   if [ -n "${IMAGEOPS_GLANCE_PORT:-}" ]; then
+    [[ $IMAGEOPS_GLANCE_PORT =~ ^[0-9]+$ ]] || die "IMAGEOPS_GLANCE_PORT must be a port number, not $IMAGEOPS_GLANCE_PORT"
     claim_port "$IMAGEOPS_GLANCE_PORT" || die "IMAGEOPS_GLANCE_PORT=$IMAGEOPS_GLANCE_PORT is already in use"
     port=$IMAGEOPS_GLANCE_PORT
     return
@@ -292,7 +293,12 @@ do_start() {
   deadline=$((SECONDS + timeout))
   until answering "$port"; do
     if ! alive "$pid" || ((SECONDS >= deadline)); then
-      echo "glance: glance-api did not answer on $url/v2/images within ${timeout}s; last log lines:" >&2
+      if alive "$pid"; then
+        echo "glance: glance-api did not answer on $url/v2/images within ${timeout}s" >&2
+      else
+        echo "glance: glance-api exited before answering on $url/v2/images" >&2
+      fi
+      echo "glance: last lines of $state_dir/glance-api.log:" >&2
       tail -n 30 "$state_dir/glance-api.log" >&2 || true
       do_stop >/dev/null 2>&1 || true
       exit 1

@@ -39,7 +39,7 @@ alive() {
 }
 
 answering() {
-  curl -fs -o /dev/null -m 5 "$1/"
+  curl --noproxy '*' -fs -o /dev/null -m 5 "$1/"
 }
 
 do_start() {

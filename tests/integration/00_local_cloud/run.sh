@@ -46,7 +46,7 @@ finish() {
 if "$repo/scripts/glance.sh" start "$state/glance"; then
   # shellcheck disable=SC1091 # written by glance.sh start
   source "$state/glance/env"
-  code=$(curl -s -o /dev/null -w '%{http_code}' "$IMAGEOPS_GLANCE_URL/v2/images")
+  code=$(curl --noproxy '*' -s -o /dev/null -w '%{http_code}' "$IMAGEOPS_GLANCE_URL/v2/images")
   if [ "$code" = 200 ]; then
     pass "glance answers GET /v2/images at $IMAGEOPS_GLANCE_URL"
   else
@@ -76,15 +76,15 @@ fi
 # 3. A public image: create, upload, active with Glance's sha512 of the data.
 file=$fixtures/disk.qcow2
 [ -s "$file" ] || file=/usr/share/common-licenses/GPL-3
-image=$(curl -s -X POST "$IMAGEOPS_GLANCE_URL/v2/images" -H 'Content-Type: application/json' \
+image=$(curl --noproxy '*' -s -X POST "$IMAGEOPS_GLANCE_URL/v2/images" -H 'Content-Type: application/json' \
   -d '{"name": "local-cloud-test", "disk_format": "qcow2", "container_format": "bare", "visibility": "public"}')
 id=$(json_field id <<<"$image" 2>/dev/null)
 if [ -z "$id" ]; then
   fail "creating a public image: $image"
 else
-  code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT "$IMAGEOPS_GLANCE_URL/v2/images/$id/file" \
+  code=$(curl --noproxy '*' -s -o /dev/null -w '%{http_code}' -X PUT "$IMAGEOPS_GLANCE_URL/v2/images/$id/file" \
     -H 'Content-Type: application/octet-stream' --data-binary "@$file")
-  image=$(curl -s "$IMAGEOPS_GLANCE_URL/v2/images/$id")
+  image=$(curl --noproxy '*' -s "$IMAGEOPS_GLANCE_URL/v2/images/$id")
   status=$(json_field status <<<"$image")
   visibility=$(json_field visibility <<<"$image")
   algo=$(json_field os_hash_algo <<<"$image")
@@ -100,8 +100,8 @@ else
   # 4. The clouds.yaml works for the openstack CLI (the benchmarks' baseline),
   #    and deleting the image removes it.
   listed=$(openstack image list -f value -c ID 2>&1)
-  deleted=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$IMAGEOPS_GLANCE_URL/v2/images/$id")
-  gone=$(curl -s -o /dev/null -w '%{http_code}' "$IMAGEOPS_GLANCE_URL/v2/images/$id")
+  deleted=$(curl --noproxy '*' -s -o /dev/null -w '%{http_code}' -X DELETE "$IMAGEOPS_GLANCE_URL/v2/images/$id")
+  gone=$(curl --noproxy '*' -s -o /dev/null -w '%{http_code}' "$IMAGEOPS_GLANCE_URL/v2/images/$id")
   if [ "$listed" = "$id" ] && [ "$deleted" = 204 ] && [ "$gone" = 404 ]; then
     pass "openstack --os-cloud $OS_CLOUD lists the image; DELETE removes it"
   else
