@@ -67,21 +67,33 @@ func run(tb testing.TB, name string, args ...string) {
 
 var (
 	fixtureMu sync.Mutex
-	fixtures  = map[string]string{}
+	fixtures  = map[string]*fixtureEntry{}
 )
 
+type fixtureEntry struct {
+	mu   sync.Mutex
+	path string
+}
+
 // fixture returns the path of a fixture, making it with make the first time.
+// make may itself ask for other fixtures.
 func fixture(tb testing.TB, name string, make func(tb testing.TB, path string)) string {
 	tb.Helper()
 	fixtureMu.Lock()
-	defer fixtureMu.Unlock()
-	if p, ok := fixtures[name]; ok {
-		return p
+	e, ok := fixtures[name]
+	if !ok {
+		e = &fixtureEntry{}
+		fixtures[name] = e
 	}
-	p := filepath.Join(fixtureDir, name)
-	make(tb, p)
-	fixtures[name] = p
-	return p
+	fixtureMu.Unlock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.path == "" {
+		p := filepath.Join(fixtureDir, name)
+		make(tb, p)
+		e.path = p
+	}
+	return e.path
 }
 
 // ext4Image is an 8 MiB ext4 file system holding real files (Go's and
