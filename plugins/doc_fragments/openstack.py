@@ -1,0 +1,102 @@
+# -*- coding: utf-8 -*-
+# Copyright: imageops.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The OpenStack connection options shared by every OpenStack module of imageops.cloud.
+
+The options are those of the Go package gomodules/openstack/conn (conn.Options);
+TestDocFragmentMatchesOptions there checks that this file and the code agree.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    DOCUMENTATION = r"""
+options:
+  cloud:
+    description:
+      - Name of the cloud to use, an entry of the C(clouds) mapping of a C(clouds.yaml) file
+        (see the notes for where that file is looked for).
+      - The entry gives the defaults for every other connection option, including I(auth) and
+        I(auth_type).
+      - When not set, the C(OS_CLOUD) environment variable of the target names the cloud. Not
+        needed when I(auth) or I(auth_type=none) describes the cloud completely.
+    type: str
+  auth:
+    description:
+      - Authentication values for the cloud's auth plugin, as under C(auth) in C(clouds.yaml).
+        For password authentication these are I(auth_url), I(username), I(password),
+        I(project_name) (or I(project_id)) and the domains, usually I(user_domain_name) and
+        I(project_domain_name). Application credentials use I(application_credential_id) and
+        I(application_credential_secret); a token uses I(token).
+      - With I(cloud), these keys are set over that cloud's own C(auth) keys, one by one, so a
+        task can replace a single value such as the password or the project.
+      - The whole dictionary is C(no_log), so every value in it is hidden in the task's output.
+    type: dict
+  auth_type:
+    description:
+      - The auth plugin, as C(auth_type) in C(clouds.yaml). When not set, the cloud's is used, and
+        the kind of authentication follows from the I(auth) values given (password, token or
+        application credential).
+      - C(none) uses no Keystone at all, for a standalone Glance. Requests then go without a
+        token to I(image_endpoint_override) (and I(compute_endpoint_override)), which must be set.
+    type: str
+  region_name:
+    description:
+      - Region whose endpoints are taken from the service catalog. When not set,
+        C(OS_REGION_NAME) is used, else the cloud's C(region_name).
+    type: str
+  interface:
+    description:
+      - Which endpoint of the service catalog to use for each service.
+      - When not set, C(OS_INTERFACE) is used, else the cloud's C(interface), else C(public).
+    type: str
+    choices: [public, internal, admin]
+    aliases: [endpoint_type]
+  validate_certs:
+    description:
+      - Whether TLS certificates of the cloud's endpoints (Keystone and services) are verified.
+      - When not set, the cloud's C(verify) setting applies, which defaults to verifying. Set to
+        C(false) only for test clouds with self-signed certificates; prefer I(ca_cert).
+    type: bool
+    aliases: [verify]
+  ca_cert:
+    description:
+      - Path, on the target, to a PEM file of the certificate authorities that sign the cloud's
+        certificates, used instead of the system's. When not set, C(OS_CACERT) is used, else
+        the cloud's C(cacert).
+    type: path
+    aliases: [cacert]
+  image_endpoint_override:
+    description:
+      - URL of the image service (Glance) to use instead of the one in the service catalog, with
+        or without its C(/v2) suffix, for example C(http://glance.example.com:9292).
+      - Required with I(auth_type=none). When not set, the cloud's C(image_endpoint_override) is
+        used.
+    type: str
+  compute_endpoint_override:
+    description:
+      - URL of the compute service (Nova) to use instead of the one in the service catalog,
+        including its version, for example C(https://nova.example.com:8774/v2.1).
+      - When not set, the cloud's C(compute_endpoint_override) is used.
+    type: str
+requirements:
+  - Nothing on the target. The module is a static Linux binary (amd64 or arm64) that needs
+    neither Python libraries nor openstacksdk.
+notes:
+  - The module runs on the target, so C(clouds.yaml), certificate files and environment variables
+    are those of the target (usually C(localhost)).
+  - C(clouds.yaml) is looked for, in this order, as openstacksdk and gophercloud look for it, and
+    the first file found is used. C(OS_CLIENT_CONFIG_FILE), when set, is the only file looked at.
+    Otherwise C(clouds.yaml) in the working directory,
+    C($XDG_CONFIG_HOME/openstack/clouds.yaml) (by default C(~/.config/openstack/clouds.yaml)), and
+    C(/etc/openstack/clouds.yaml). A C(secure.yaml) beside the file found is merged over it, which
+    keeps passwords apart from the rest of the configuration.
+  - The cloud is I(cloud), else the C(OS_CLOUD) environment variable. Task options win over the
+    environment variables C(OS_REGION_NAME), C(OS_INTERFACE) and C(OS_CACERT), which win over the
+    cloud's settings; I(auth) keys win over the cloud's C(auth) keys.
+  - Credentials given only as C(OS_AUTH_URL), C(OS_USERNAME) and similar environment variables are
+    not read; put them in C(clouds.yaml) or in I(auth).
+"""
