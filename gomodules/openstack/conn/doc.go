@@ -6,9 +6,12 @@
 //
 // Credentials come from, in this order of precedence: the module's `auth`
 // dict, the clouds.yaml entry named by `cloud` (default: $OS_CLOUD), found as
-// openstacksdk finds it ($OS_CLIENT_CONFIG_FILE, ./clouds.yaml,
-// ~/.config/openstack/clouds.yaml, /etc/openstack/clouds.yaml) and parsed by
-// gophercloud's openstack/config/clouds package. With `auth_type: none` (in
+// gophercloud finds it ($OS_CLIENT_CONFIG_FILE alone when set, else
+// ./clouds.yaml, $XDG_CONFIG_HOME/openstack/clouds.yaml (~/.config/...),
+// /etc/openstack/clouds.yaml) with the secure.yaml beside it merged over it,
+// and parsed by gophercloud's openstack/config/clouds package. The options
+// region_name, interface and ca_cert win over $OS_REGION_NAME, $OS_INTERFACE
+// and $OS_CACERT, which win over the cloud's settings. With `auth_type: none` (in
 // clouds.yaml or as an option) no Keystone is used and the service endpoints
 // come from `image_endpoint_override` / `compute_endpoint_override`, the
 // openstacksdk convention for standalone services such as a Glance deployed
