@@ -1,0 +1,286 @@
+package communityimage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	json "github.com/goccy/go-json"
+
+	"github.com/imageops/cloud/gomodules/ansible"
+	"github.com/imageops/cloud/gomodules/openstack/conn"
+)
+
+// BatchModuleName is the fully qualified name of the module that ensures a
+// whole dict of community images, as the community_images role does.
+const BatchModuleName = "imageops.cloud.community_image_batch"
+
+// defaultJobs is how many images a batch processes at once.
+const defaultJobs = 4
+
+// imageSpec validates one image of a batch: community_image's own options,
+// without the connection options, which the batch gives once for all.
+var imageSpec = ansible.Spec{Name: ModuleName, Options: imageOptions()}
+
+func imageOptions() map[string]ansible.Option {
+	out := map[string]ansible.Option{}
+	for name, opt := range ModuleSpec.Options {
+		if _, shared := conn.Options[name]; !shared {
+			out[name] = opt
+		}
+	}
+	return out
+}
+
+// BatchSpec is the community_image_batch argument spec.
+var BatchSpec = ansible.Spec{
+	Name:              BatchModuleName,
+	SupportsCheckMode: true,
+	Options: map[string]ansible.Option{
+		"images":                     {Type: ansible.TypeDict, Required: true},
+		"properties":                 {Type: ansible.TypeRaw},
+		"disk_format":                {Type: ansible.TypeStr, Choices: stringsToAny(DiskFormats)},
+		"visibility":                 {Type: ansible.TypeStr, Choices: stringsToAny(Visibilities)},
+		"update_existing_visibility": {Type: ansible.TypeBool},
+		"workdir":                    {Type: ansible.TypePath},
+		"jobs":                       {Type: ansible.TypeInt, Default: defaultJobs},
+	},
+}.With(conn.Options)
+
+// BatchOptions are the community_image_batch options: every image of Images
+// takes DiskFormat, Visibility, UpdateExistingVisibility and Workdir unless
+// its spec sets them, and Properties under its own properties.
+type BatchOptions struct {
+	conn.Config
+	Images                   map[string]map[string]any `json:"images"`
+	Properties               any                       `json:"properties"`
+	DiskFormat               string                    `json:"disk_format"`
+	Visibility               string                    `json:"visibility"`
+	UpdateExistingVisibility *bool                     `json:"update_existing_visibility"`
+	Workdir                  string                    `json:"workdir"`
+	Jobs                     int                       `json:"jobs"`
+}
+
+// BatchResult is what EnsureAll did, by image key.
+type BatchResult struct {
+	Changed bool `json:"changed"`
+	// ImageIDs maps each key to its Glance image ID (community_images_image_ids).
+	ImageIDs map[string]string `json:"image_ids"`
+	// Images maps each key to its community_image result.
+	Images map[string]Result `json:"images"`
+	// Failed maps each key that failed to its error message.
+	Failed map[string]string `json:"failed_images,omitempty"`
+	// Diff gathers the images' diffs under their keys.
+	Diff *Diff `json:"diff,omitempty"`
+}
+
+// BatchError fails the module after every image was tried; its fields keep
+// what succeeded.
+type BatchError struct {
+	Result BatchResult
+}
+
+func (e *BatchError) Error() string {
+	keys := make([]string, 0, len(e.Result.Failed))
+	for key := range e.Result.Failed {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	lines := make([]string, len(keys))
+	for i, key := range keys {
+		lines[i] = fmt.Sprintf("%s: %s", key, e.Result.Failed[key])
+	}
+	return fmt.Sprintf("%d of %d images failed: %s", len(keys), len(e.Result.Images)+len(keys), strings.Join(lines, "; "))
+}
+
+// Fields returns the partial result for the failed module's output.
+func (e *BatchError) Fields() map[string]any {
+	return map[string]any{"image_ids": e.Result.ImageIDs, "images": e.Result.Images,
+		"failed_images": e.Result.Failed, "changed": e.Result.Changed}
+}
+
+// Specs validates every image of the batch, with the batch's defaults filled
+// in, before anything is downloaded. Errors name the image's key.
+func (b BatchOptions) Specs() (map[string]Options, error) {
+	out := make(map[string]Options, len(b.Images))
+	var problems []string
+	for _, key := range sortedSpecKeys(b.Images) {
+		opts, err := b.spec(key)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("images.%s: %v", key, err))
+			continue
+		}
+		out[key] = opts
+	}
+	if len(problems) > 0 {
+		return nil, errors.New(strings.Join(problems, "; "))
+	}
+	return out, nil
+}
+
+func (b BatchOptions) spec(key string) (Options, error) {
+	raw := map[string]any{}
+	for name, value := range map[string]any{"disk_format": b.DiskFormat, "visibility": b.Visibility, "workdir": b.Workdir} {
+		if value != "" {
+			raw[name] = value
+		}
+	}
+	if b.UpdateExistingVisibility != nil {
+		raw["update_existing_visibility"] = *b.UpdateExistingVisibility
+	}
+	for name, value := range b.Images[key] {
+		raw[name] = value
+	}
+	props, err := mergeProperties(b.Properties, b.Images[key]["properties"])
+	if err != nil {
+		return Options{}, err
+	}
+	if len(props) > 0 {
+		raw["properties"] = props
+	}
+	params, err := imageSpec.Validate(raw)
+	if err != nil {
+		return Options{}, err
+	}
+	var opts Options
+	encoded, _ := json.Marshal(params)
+	if err := json.Unmarshal(encoded, &opts); err != nil {
+		return Options{}, fmt.Errorf("decoding the spec: %w", err)
+	}
+	opts.Config = b.Config
+	return opts, nil
+}
+
+// mergeProperties lays an image's own properties over the batch's.
+func mergeProperties(common, own any) (map[string]any, error) {
+	base, err := parseProperties(common)
+	if err != nil {
+		return nil, fmt.Errorf("batch %w", err)
+	}
+	mine, err := parseProperties(own)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]any, len(base)+len(mine))
+	for key, value := range base {
+		out[key] = value
+	}
+	for key, value := range mine {
+		out[key] = value
+	}
+	return out, nil
+}
+
+func sortedSpecKeys(specs map[string]map[string]any) []string {
+	keys := make([]string, 0, len(specs))
+	for key := range specs {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// EnsureAll ensures every image, at most jobs at a time. One image that fails
+// does not stop the others; the error, a *BatchError, comes at the end.
+func (e *Ensurer) EnsureAll(ctx context.Context, specs map[string]Options, jobs int, checkMode bool) (BatchResult, error) {
+	if jobs < 1 {
+		return BatchResult{}, fmt.Errorf("jobs is %d; expected 1 or more", jobs)
+	}
+	result := BatchResult{ImageIDs: map[string]string{}, Images: map[string]Result{}, Failed: map[string]string{}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, jobs)
+	// Two keys may name the same image: those run one after the other, so
+	// that the second finds what the first uploaded instead of uploading again.
+	byName := map[string]*sync.Mutex{}
+	for _, opts := range specs {
+		byName[opts.Name] = &sync.Mutex{}
+	}
+	for key, opts := range specs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			nameLock := byName[opts.Name]
+			nameLock.Lock()
+			defer nameLock.Unlock()
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			one, err := e.Ensure(ctx, opts, checkMode)
+			mu.Lock()
+			defer mu.Unlock()
+			result.record(key, one, err)
+		}()
+	}
+	wg.Wait()
+	if len(result.Failed) > 0 {
+		return result, &BatchError{Result: result}
+	}
+	result.Failed = nil
+	return result, nil
+}
+
+func (r *BatchResult) record(key string, one Result, err error) {
+	if err != nil {
+		r.Failed[key] = err.Error()
+		return
+	}
+	r.Images[key] = one
+	if one.ID != "" {
+		r.ImageIDs[key] = one.ID
+	}
+	if !one.Changed {
+		return
+	}
+	r.Changed = true
+	if one.Diff != nil {
+		if r.Diff == nil {
+			r.Diff = &Diff{Before: map[string]any{}, After: map[string]any{}}
+		}
+		r.Diff.Before[key], r.Diff.After[key] = one.Diff.Before, one.Diff.After
+	}
+}
+
+// RunBatchModule is community_image_batch's ansible.RunFunc.
+func RunBatchModule(ctx context.Context, m *ansible.Module) (any, error) {
+	var opts BatchOptions
+	if err := m.Decode(&opts); err != nil {
+		return nil, err
+	}
+	specs, err := opts.Specs()
+	if err != nil {
+		return nil, err
+	}
+	if len(specs) == 0 {
+		return BatchResult{ImageIDs: map[string]string{}, Images: map[string]Result{}}, nil
+	}
+	clients, err := conn.Connect(ctx, opts.Config, conn.WithSecretHandler(m.AddSecret))
+	if err != nil {
+		return nil, err
+	}
+	glance, err := clients.Image()
+	if err != nil {
+		return nil, err
+	}
+	result, err := New(glance).EnsureAll(ctx, specs, opts.Jobs, m.CheckMode)
+	for _, key := range sortedResultKeys(result.Images) {
+		for _, warning := range result.Images[key].Warnings {
+			m.Warn("%s: %s", key, warning)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return result, nil
+}
+
+func sortedResultKeys(results map[string]Result) []string {
+	keys := make([]string, 0, len(results))
+	for key := range results {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,181 @@
+package communityimage
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+	"github.com/imageops/cloud/gomodules/convert"
+	"github.com/imageops/cloud/gomodules/fetch"
+)
+
+// Result is what Ensure did, in the shape the module returns.
+type Result struct {
+	// Changed is true when Glance was written to (or, in check mode, would be).
+	Changed bool `json:"changed"`
+	// ID is the Glance image ID; empty when the image is absent or would only
+	// be created in check mode.
+	ID string `json:"id,omitempty"`
+	// Image is the image as Glance shows it (see Flatten).
+	Image map[string]any `json:"image,omitempty"`
+	// Uploaded is true when image data was uploaded (or would be).
+	Uploaded bool `json:"uploaded"`
+	// Converted is true when qemu-img converted the source before the upload.
+	Converted bool `json:"converted"`
+	// Diff shows the fields that changed, before and after.
+	Diff *Diff `json:"diff,omitempty"`
+	// Warnings are shown by Ansible after the task.
+	Warnings []string `json:"-"`
+}
+
+// Ensurer ensures community images in one Glance.
+type Ensurer struct {
+	glance  *gophercloud.ServiceClient
+	fetch   []fetch.Option
+	convert []convert.Option
+}
+
+// Option configures an Ensurer.
+type Option func(*Ensurer)
+
+// WithFetchOptions adds options to every download (TLS, timeouts, retries).
+// Default: fetch's defaults.
+func WithFetchOptions(opts ...fetch.Option) Option {
+	return func(e *Ensurer) { e.fetch = append(e.fetch, opts...) }
+}
+
+// WithConvertOptions adds options to every conversion (the qemu-img path,
+// its parallelism). Default: convert's defaults.
+func WithConvertOptions(opts ...convert.Option) Option {
+	return func(e *Ensurer) { e.convert = append(e.convert, opts...) }
+}
+
+// New returns an Ensurer for the Glance that glance (an image v2 client) reaches.
+func New(glance *gophercloud.ServiceClient, opts ...Option) *Ensurer {
+	e := &Ensurer{glance: glance}
+	for _, apply := range opts {
+		apply(e)
+	}
+	return e
+}
+
+// Ensure makes Glance hold the image o describes (state present) or no image
+// of that name (state absent). In check mode it reads Glance but writes
+// nothing, and returns the same Changed and Diff that a real run would.
+func (e *Ensurer) Ensure(ctx context.Context, o Options, checkMode bool) (Result, error) {
+	d, err := o.normalize()
+	if err != nil {
+		return Result{}, err
+	}
+	found, err := findByName(ctx, e.glance, d.Name)
+	if err != nil {
+		return Result{}, err
+	}
+	if d.State == "absent" {
+		return e.ensureAbsent(ctx, d, found, checkMode)
+	}
+	if len(found) == 0 {
+		return e.ensureUploaded(ctx, d, checkMode)
+	}
+	return e.ensureUpToDate(ctx, d, found, checkMode)
+}
+
+func (e *Ensurer) ensureUploaded(ctx context.Context, d desired, checkMode bool) (Result, error) {
+	result := Result{Changed: true, Uploaded: true, Diff: &Diff{Before: map[string]any{}, After: d.planned()}}
+	if checkMode {
+		return result, nil
+	}
+	image, converted, err := e.upload(ctx, d)
+	if err != nil {
+		return Result{}, err
+	}
+	result.ID, result.Image, result.Converted = image.ID, Flatten(image), converted
+	return result, nil
+}
+
+func (e *Ensurer) ensureUpToDate(ctx context.Context, d desired, found []images.Image, checkMode bool) (Result, error) {
+	var warnings []string
+	if len(found) > 1 {
+		if !sameBytes(found) {
+			return Result{}, fmt.Errorf("%d images named %q hold different data in Glance (IDs, oldest first: %s); "+
+				"keep one: delete or rename the others, then run again", len(found), d.Name, imageIDs(found))
+		}
+		warnings = append(warnings, fmt.Sprintf("%d images named %q hold the same data (IDs: %s); managing the oldest, %s",
+			len(found), d.Name, imageIDs(found), found[0].ID))
+	}
+	image := &found[0]
+	if err := verifyExisting(d, image, d.checksums); err != nil {
+		return Result{}, err
+	}
+	updates := plannedUpdates(d, image)
+	result := Result{ID: image.ID, Image: Flatten(image), Warnings: warnings}
+	if len(updates) == 0 {
+		return result, nil
+	}
+	result.Changed, result.Diff = true, diffOf(updates)
+	if checkMode {
+		return result, nil
+	}
+	patches := make(images.UpdateOpts, len(updates))
+	for i, u := range updates {
+		patches[i] = u.patch
+	}
+	updated, err := images.Update(ctx, e.glance, image.ID, patches).Extract()
+	if err != nil {
+		return Result{}, fmt.Errorf("updating image %q (%s) in Glance: %w", d.Name, image.ID, err)
+	}
+	result.Image = Flatten(updated)
+	return result, nil
+}
+
+func (e *Ensurer) ensureAbsent(ctx context.Context, d desired, found []images.Image, checkMode bool) (Result, error) {
+	if len(found) == 0 {
+		return Result{}, nil
+	}
+	result := Result{Changed: true, ID: found[0].ID, Diff: &Diff{Before: map[string]any{}, After: map[string]any{}}}
+	for i := range found {
+		result.Diff.Before[found[i].ID] = map[string]any{"name": found[i].Name, "visibility": string(found[i].Visibility)}
+		if found[i].Protected {
+			return Result{}, fmt.Errorf("image %q (%s) is protected, so it cannot be deleted; set protected: false on it first", d.Name, found[i].ID)
+		}
+	}
+	if checkMode {
+		return result, nil
+	}
+	for i := range found {
+		err := images.Delete(ctx, e.glance, found[i].ID).ExtractErr()
+		if err != nil && !gophercloud.ResponseCodeIs(err, 404) {
+			return Result{}, fmt.Errorf("deleting image %q (%s) from Glance: %w", d.Name, found[i].ID, err)
+		}
+	}
+	return result, nil
+}
+
+// planned describes a new image for the diff.
+func (d desired) planned() map[string]any {
+	out := map[string]any{"name": d.Name, "source_url": fetch.RedactURL(d.SourceURL), "disk_format": d.DiskFormat,
+		"container_format": d.ContainerFormat, "visibility": d.Visibility}
+	if len(d.properties) > 0 {
+		out["properties"] = d.properties
+	}
+	if len(d.Tags) > 0 {
+		out["tags"] = d.Tags
+	}
+	for key, value := range map[string]any{"min_disk": d.MinDisk, "min_ram": d.MinRAM, "protected": d.Protected} {
+		if !isNilPointer(value) {
+			out[key] = value
+		}
+	}
+	return out
+}
+
+func isNilPointer(value any) bool {
+	switch v := value.(type) {
+	case *int:
+		return v == nil
+	case *bool:
+		return v == nil
+	}
+	return value == nil
+}

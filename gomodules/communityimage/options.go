@@ -1,0 +1,183 @@
+package communityimage
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/imageops/cloud/gomodules/fetch"
+	"github.com/imageops/cloud/gomodules/openstack/conn"
+)
+
+// Glance's disk and container formats (Image API v2, "disk_format" and
+// "container_format").
+var (
+	DiskFormats      = []string{"ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"}
+	ContainerFormats = []string{"ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"}
+	Visibilities     = []string{"public", "community", "shared", "private"}
+)
+
+// Options are the community_image module's options, as Ansible passes them.
+// Pointer fields are optional: nil means "not managed".
+type Options struct {
+	conn.Config
+
+	Name                     string   `json:"name"`
+	State                    string   `json:"state"`
+	SourceURL                string   `json:"source_url"`
+	SourceDiskFormat         string   `json:"source_disk_format"`
+	DiskFormat               string   `json:"disk_format"`
+	ContainerFormat          string   `json:"container_format"`
+	Checksum                 string   `json:"checksum"`
+	ChecksumSHA512           string   `json:"checksum_sha512"`
+	Visibility               string   `json:"visibility"`
+	UpdateExistingVisibility bool     `json:"update_existing_visibility"`
+	Properties               any      `json:"properties"`
+	KubernetesVersion        string   `json:"kubernetes_version"`
+	Tags                     []string `json:"tags"`
+	MinDisk                  *int     `json:"min_disk"`
+	MinRAM                   *int     `json:"min_ram"`
+	Protected                *bool    `json:"protected"`
+	Workdir                  string   `json:"workdir"`
+	Decompress               any      `json:"decompress"`
+}
+
+// KubernetesVersionProperty is the property azimuth-ops sets from a spec's
+// kubernetes_version.
+const KubernetesVersionProperty = "kube_version"
+
+// desired is Options checked and normalised.
+type desired struct {
+	Options
+	properties map[string]string
+	decompress fetch.DecompressMode
+	checksums  []fetch.Checksum
+}
+
+// normalize checks what the Ansible spec cannot (formats and the shapes of
+// properties and decompress) and returns the desired state. Errors name the
+// option, the value and what was expected.
+func (o Options) normalize() (desired, error) {
+	d := desired{Options: o}
+	if strings.TrimSpace(o.Name) == "" {
+		return d, fmt.Errorf("name must not be empty")
+	}
+	for option, value := range map[string]string{"disk_format": o.DiskFormat, "source_disk_format": o.SourceDiskFormat} {
+		if value != "" && !contains(DiskFormats, value) {
+			return d, fmt.Errorf("%s %q is not a Glance disk format; expected one of: %s", option, value, strings.Join(DiskFormats, ", "))
+		}
+	}
+	if o.State == "present" && o.SourceURL == "" {
+		return d, fmt.Errorf("source_url is required when state is present (the URL of %q to upload)", o.Name)
+	}
+	props, err := parseProperties(o.Properties)
+	if err != nil {
+		return d, err
+	}
+	if o.KubernetesVersion != "" {
+		props[KubernetesVersionProperty] = o.KubernetesVersion
+	}
+	d.properties = props
+	if d.checksums, err = fetch.ParseChecksums(o.Checksum, o.ChecksumSHA512); err != nil {
+		return d, err
+	}
+	d.decompress, err = parseDecompress(o.Decompress)
+	return d, err
+}
+
+// parseProperties accepts a dict, or azimuth-ops' list of "key=value" strings.
+func parseProperties(value any) (map[string]string, error) {
+	out := map[string]string{}
+	switch v := value.(type) {
+	case nil:
+	case map[string]any:
+		for key, item := range v {
+			out[key] = propertyText(item)
+		}
+	case []any:
+		for i, item := range v {
+			text, ok := item.(string)
+			key, val, found := strings.Cut(text, "=")
+			if !ok || !found || key == "" {
+				return nil, fmt.Errorf("properties[%d] is %v; expected a \"key=value\" string", i, item)
+			}
+			out[key] = val
+		}
+	default:
+		return nil, fmt.Errorf("properties must be a dict or a list of \"key=value\" strings, got %v", value)
+	}
+	for key := range out {
+		if reservedProperty(key) {
+			return nil, fmt.Errorf("properties: %q is one of Glance's own image fields; set it with its option instead", key)
+		}
+	}
+	return out, nil
+}
+
+// propertyText renders a property value as Glance stores it (a string),
+// writing booleans as Glance's own fields do ("true"/"false").
+func propertyText(value any) string {
+	switch v := value.(type) {
+	case string:
+		return v
+	case bool:
+		if v {
+			return "true"
+		}
+		return "false"
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+// reservedProperty tells whether key is a core image field that Glance
+// refuses (403) as an extra property.
+func reservedProperty(key string) bool {
+	switch key {
+	case "id", "name", "status", "visibility", "protected", "tags", "disk_format", "container_format",
+		"min_disk", "min_ram", "size", "virtual_size", "checksum", "os_hash_algo", "os_hash_value",
+		"owner", "created_at", "updated_at", "file", "schema", "self", "locations", "direct_url", "os_hidden":
+		return true
+	}
+	return false
+}
+
+func parseDecompress(value any) (fetch.DecompressMode, error) {
+	switch v := value.(type) {
+	case nil:
+		return fetch.DecompressAuto, nil
+	case bool:
+		if v {
+			return fetch.DecompressAlways, nil
+		}
+		return fetch.DecompressNever, nil
+	case string:
+		switch strings.ToLower(v) {
+		case "auto", "":
+			return fetch.DecompressAuto, nil
+		case "true", "yes", "on", "always":
+			return fetch.DecompressAlways, nil
+		case "false", "no", "off", "never":
+			return fetch.DecompressNever, nil
+		}
+	}
+	return "", fmt.Errorf("decompress is %v; expected auto, true or false", value)
+}
+
+func contains(list []string, value string) bool {
+	for _, item := range list {
+		if item == value {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for key := range m {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,173 @@
+package communityimage
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/imageops/cloud/gomodules/fetch"
+)
+
+func TestPropertiesAcceptDictOrKeyValueList(t *testing.T) {
+	fromList, err := parseProperties([]any{"os_distro=ubuntu", "os_version=22.04", "note=a=b"})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"os_distro": "ubuntu", "os_version": "22.04", "note": "a=b"}, fromList)
+
+	fromDict, err := parseProperties(map[string]any{"hw_qemu_guest_agent": true, "hw_disk_bus": "scsi", "cores": int64(2)})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"hw_qemu_guest_agent": "true", "hw_disk_bus": "scsi", "cores": "2"}, fromDict)
+}
+
+func TestBadPropertiesNameTheEntry(t *testing.T) {
+	_, err := parseProperties([]any{"os_distro=ubuntu", "no-equals-sign"})
+	assert.EqualError(t, err, `properties[1] is no-equals-sign; expected a "key=value" string`)
+	_, err = parseProperties("os_distro=ubuntu")
+	assert.ErrorContains(t, err, "must be a dict or a list")
+	_, err = parseProperties(map[string]any{"visibility": "public"})
+	assert.ErrorContains(t, err, `"visibility" is one of Glance's own image fields`)
+}
+
+func TestNormalizeRejectsWhatTheSpecCannot(t *testing.T) {
+	base := Options{Name: "x", State: "present", SourceURL: "http://127.0.0.1/x"}
+	_, err := base.normalize()
+	require.NoError(t, err)
+
+	noURL := base
+	noURL.SourceURL = ""
+	_, err = noURL.normalize()
+	assert.ErrorContains(t, err, "source_url is required when state is present")
+
+	badSum := base
+	badSum.Checksum = "md5:d41d8cd98f00b204e9800998ecf8427e"
+	_, err = badSum.normalize()
+	assert.ErrorContains(t, err, "checksum")
+
+	badDecompress := base
+	badDecompress.Decompress = "sometimes"
+	_, err = badDecompress.normalize()
+	assert.EqualError(t, err, "decompress is sometimes; expected auto, true or false")
+
+	kube := base
+	kube.KubernetesVersion = "v1.30.3"
+	d, err := kube.normalize()
+	require.NoError(t, err)
+	assert.Equal(t, "v1.30.3", d.properties["kube_version"])
+}
+
+func TestDecompressModes(t *testing.T) {
+	for value, want := range map[any]fetch.DecompressMode{nil: fetch.DecompressAuto, "auto": fetch.DecompressAuto,
+		true: fetch.DecompressAlways, "yes": fetch.DecompressAlways, false: fetch.DecompressNever, "no": fetch.DecompressNever} {
+		got, err := parseDecompress(value)
+		require.NoError(t, err)
+		assert.Equal(t, want, got, "decompress %v", value)
+	}
+}
+
+func existingImage() *images.Image {
+	return &images.Image{ID: "id-1", Name: "x", Visibility: images.ImageVisibilityPrivate, Tags: []string{"a"},
+		MinDiskGigabytes: 1, Properties: map[string]any{"os_distro": "debian", "os_hash_algo": "sha512",
+			"os_hash_value": strings.Repeat("1", 128)}, CreatedAt: time.Unix(0, 0)}
+}
+
+func TestPlannedUpdatesOnlyWhereDifferent(t *testing.T) {
+	d := desired{Options: Options{Visibility: "private", UpdateExistingVisibility: true, Tags: []string{"a"}},
+		properties: map[string]string{"os_distro": "debian"}}
+	assert.Empty(t, plannedUpdates(d, existingImage()), "an image as desired needs no update")
+
+	minDisk, protected := 10, true
+	d = desired{Options: Options{Visibility: "public", UpdateExistingVisibility: true, Tags: []string{"b", "a"},
+		MinDisk: &minDisk, Protected: &protected}, properties: map[string]string{"os_distro": "ubuntu", "new": "1"}}
+	updates := plannedUpdates(d, existingImage())
+	diff := diffOf(updates)
+	assert.Equal(t, map[string]any{"visibility": "private", "properties": map[string]any{"new": nil, "os_distro": "debian"},
+		"tags": []string{"a"}, "min_disk": 1, "protected": false}, diff.Before)
+	assert.Equal(t, map[string]any{"visibility": "public", "properties": map[string]any{"new": "1", "os_distro": "ubuntu"},
+		"tags": []string{"a", "b"}, "min_disk": 10, "protected": true}, diff.After)
+}
+
+func TestVerifyExistingPrefersTheRecordedSourceHash(t *testing.T) {
+	image := existingImage()
+	d := desired{Options: Options{Name: "x"}}
+	right := []fetch.Checksum{{Algorithm: fetch.SHA512, Hex: strings.Repeat("1", 128)}}
+	assert.NoError(t, verifyExisting(d, image, right), "os_hash_value is compared when no source hash is recorded")
+
+	image.Properties[SourceSHA512Property] = strings.Repeat("2", 128)
+	err := verifyExisting(d, image, right)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "property imageops_source_sha512 is "+strings.Repeat("2", 128))
+
+	sha256Only := []fetch.Checksum{{Algorithm: fetch.SHA256, Hex: strings.Repeat("3", 64)}}
+	assert.NoError(t, verifyExisting(d, existingImage(), sha256Only), "nothing in Glance to compare a sha256 with")
+}
+
+func TestSourceFormatIsDetectedAndChecked(t *testing.T) {
+	qcow2Header := append([]byte("QFI\xfb\x00\x00\x00\x03"), make([]byte, 504)...)
+	format, err := sourceFormatOf(desired{}, qcow2Header)
+	require.NoError(t, err)
+	assert.Equal(t, "qcow2", format)
+
+	_, err = sourceFormatOf(desired{Options: Options{SourceURL: "http://u:secret@h/x", SourceDiskFormat: "qcow2"}}, make([]byte, 512))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "source_disk_format is qcow2 but the data at")
+	assert.NotContains(t, err.Error(), "secret")
+
+	_, err = sourceFormatOf(desired{}, []byte("<!DOCTYPE html><html><body>Sign in</body></html>"))
+	assert.ErrorContains(t, err, "not a disk image: it starts with text")
+
+	format, err = sourceFormatOf(desired{Options: Options{SourceDiskFormat: "ari"}}, []byte("070701 cpio text"))
+	require.NoError(t, err)
+	assert.Equal(t, "ari", format, "ramdisks are taken as declared")
+}
+
+func TestSectorCheckedRejectsPartialSectors(t *testing.T) {
+	buf := make([]byte, 4096)
+	ok := &sectorChecked{r: strings.NewReader(strings.Repeat("x", 1024))}
+	_, err := readAll(ok, buf)
+	assert.NoError(t, err)
+	odd := &sectorChecked{r: strings.NewReader(strings.Repeat("x", 1000)), url: "http://h/x"}
+	_, err = readAll(odd, buf)
+	assert.EqualError(t, err, "the data at http://h/x is not a disk image: it is 1000 bytes, not a whole number of 512-byte sectors")
+}
+
+func readAll(r interface{ Read([]byte) (int, error) }, buf []byte) (int, error) {
+	total := 0
+	for {
+		n, err := r.Read(buf)
+		total += n
+		if err != nil {
+			if err.Error() == "EOF" {
+				return total, nil
+			}
+			return total, err
+		}
+	}
+}
+
+func TestBatchSpecsMergeDefaultsAndNameTheKey(t *testing.T) {
+	public := "public"
+	batch := BatchOptions{
+		Images: map[string]map[string]any{
+			"a": {"name": "A", "source_url": "http://h/a", "properties": []any{"site=own"}},
+			"b": {"name": "B", "source_url": "http://h/b", "visibility": "private", "disk_format": "raw"},
+		},
+		Properties: []any{"site=common", "team=ops"}, Visibility: public, DiskFormat: "qcow2", Jobs: 4,
+	}
+	specs, err := batch.Specs()
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"site": "own", "team": "ops"}, specs["a"].Properties)
+	assert.Equal(t, "public", specs["a"].Visibility)
+	assert.Equal(t, "private", specs["b"].Visibility, "a spec's own visibility wins")
+	assert.Equal(t, "raw", specs["b"].DiskFormat, "a spec's own disk_format wins")
+	assert.Equal(t, "qcow2", specs["a"].DiskFormat)
+
+	batch.Images["c"] = map[string]any{"name": "C", "source_url": "http://h/c", "colour": "red"}
+	batch.Images["d"] = map[string]any{"name": "D", "source_url": "http://h/d", "min_disk": "lots"}
+	_, err = batch.Specs()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "images.c: Unsupported parameters for (imageops.cloud.community_image) module: colour.")
+	assert.Contains(t, err.Error(), "images.d: argument 'min_disk' is of type str")
+}

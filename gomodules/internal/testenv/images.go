@@ -1,0 +1,126 @@
+package testenv
+
+import (
+	"compress/gzip"
+	"crypto/sha512"
+	"encoding/hex"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// NetbootDir holds the kernel ("linux") and initrd ("initrd.gz") of Debian's
+// debian-installer-12-netboot-amd64 package.
+const NetbootDir = "/usr/lib/debian-installer/images/12/amd64/text/debian-installer/amd64"
+
+// Images are real disk images built once per test binary.
+type Images struct {
+	// Dir holds the files.
+	Dir string
+	// Raw is an ext4 filesystem image (raw disk format) made from real files,
+	// 32 MiB.
+	Raw string
+	// QCOW2 is Raw converted by qemu-img.
+	QCOW2 string
+	// QCOW2Gzip is QCOW2 compressed with gzip.
+	QCOW2Gzip string
+	// Kernel and Initrd are the Debian installer's kernel and gzip initrd.
+	Kernel, Initrd string
+	// Text is a text file: not an image.
+	Text string
+}
+
+var (
+	buildOnce sync.Once
+	built     Images
+	buildErr  error
+)
+
+// RealImages returns the images, building them on first use with mkfs.ext4 and
+// qemu-img (the test fails if those are missing).
+func RealImages(t testing.TB) Images {
+	t.Helper()
+	buildOnce.Do(func() { built, buildErr = buildImages() })
+	if buildErr != nil {
+		t.Fatalf("building test images: %v", buildErr)
+	}
+	return built
+}
+
+func buildImages() (Images, error) {
+	dir, err := os.MkdirTemp("", "imageops-test-images-")
+	if err != nil {
+		return Images{}, err
+	}
+	im := Images{Dir: dir, Raw: filepath.Join(dir, "disk.raw"), QCOW2: filepath.Join(dir, "disk.qcow2"),
+		QCOW2Gzip: filepath.Join(dir, "disk.qcow2.gz"), Kernel: filepath.Join(NetbootDir, "linux"),
+		Initrd: filepath.Join(NetbootDir, "initrd.gz"), Text: filepath.Join(dir, "readme.txt")}
+	content := filepath.Join(dir, "content")
+	steps := [][]string{
+		{"mkdir", "-p", content},
+		{"cp", "-r", "/usr/share/doc/qemu-utils", "/usr/share/common-licenses", content},
+		{"cp", im.Kernel, content},
+		{"mkfs.ext4", "-q", "-F", "-d", content, im.Raw, "32M"},
+		{"qemu-img", "convert", "-f", "raw", "-O", "qcow2", im.Raw, im.QCOW2},
+	}
+	for _, step := range steps {
+		if out, err := exec.Command(step[0], step[1:]...).CombinedOutput(); err != nil {
+			return Images{}, &commandError{step, out, err}
+		}
+	}
+	if err := gzipFile(im.QCOW2, im.QCOW2Gzip); err != nil {
+		return Images{}, err
+	}
+	text := "This is a plain text file, not a disk image.\nIt has two lines.\n"
+	return im, os.WriteFile(im.Text, []byte(text), 0o644)
+}
+
+type commandError struct {
+	argv []string
+	out  []byte
+	err  error
+}
+
+func (e *commandError) Error() string {
+	return e.argv[0] + ": " + e.err.Error() + ": " + string(e.out)
+}
+
+func gzipFile(src, dest string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dest)
+	if err != nil {
+		return err
+	}
+	zw := gzip.NewWriter(out)
+	if _, err := io.Copy(zw, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// SHA512File returns the lowercase hex SHA-512 of a file.
+func SHA512File(t testing.TB, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := sha512.New()
+	if _, err := io.Copy(h, f); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

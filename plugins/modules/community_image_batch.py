@@ -1,0 +1,120 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Documentation only: the module is the Go binary community_image_batch_<os>_<arch>
+# beside this file, built by `make build`; plugins/action/community_image_batch.py runs it.
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: community_image_batch
+short_description: Ensure a whole dict of VM images in OpenStack Glance, several at once
+version_added: "0.1.0"
+author: imageops.cloud contributors
+description:
+  - Does for every entry of I(images) what M(imageops.cloud.community_image) does for one image,
+    with up to I(jobs) images downloaded, converted and uploaded at the same time, in one process.
+  - Every spec is validated before anything is downloaded; a bad spec fails the task with the
+    key of the spec and Ansible's own message.
+  - One image that fails does not stop the others; the task fails at the end, naming each failed
+    key and its reason, and still returns the IDs of the images that succeeded.
+  - This is the module behind the C(imageops.cloud.community_images) role.
+options:
+  images:
+    description:
+      - The images, key -> spec. A spec takes the options of M(imageops.cloud.community_image)
+        except the connection options, which are given once for all here.
+      - The key names the image in the returned I(image_ids).
+    type: dict
+    required: true
+  properties:
+    description:
+      - Properties set on every image, a dict or a list of C(key=value) strings. A spec's own
+        properties are laid over them.
+    type: raw
+  disk_format:
+    description:
+      - Disk format in Glance for the specs that do not set their own.
+    type: str
+    choices: [ami, ari, aki, vhd, vhdx, vmdk, raw, qcow2, vdi, iso, ploop]
+  visibility:
+    description:
+      - Visibility for the specs that do not set their own.
+    type: str
+    choices: [public, community, shared, private]
+  update_existing_visibility:
+    description:
+      - Whether to change the visibility of existing images, for the specs that do not say.
+    type: bool
+  workdir:
+    description:
+      - Working directory for the specs that do not set their own.
+    type: path
+  jobs:
+    description:
+      - How many images are processed at once. Specs with the same I(name) run one after the other.
+    type: int
+    default: 4
+extends_documentation_fragment:
+  - imageops.cloud.openstack
+attributes:
+  check_mode:
+    support: full
+    description: Reads Glance, writes nothing, and reports what would change.
+  diff_mode:
+    support: full
+    description: The diff of each image, under its key.
+notes:
+  - A static Go binary; the target needs no Python libraries. qemu-img is needed on the target
+    only when an image needs converting.
+seealso:
+  - module: imageops.cloud.community_image
+"""
+
+EXAMPLES = r"""
+- name: Ensure the site's images
+  imageops.cloud.community_image_batch:
+    cloud: prod
+    jobs: 4
+    visibility: community
+    properties:
+      - site=prod
+    images:
+      debian_12:
+        name: debian-12-genericcloud-amd64-20240901
+        source_url: https://cloud.debian.org/images/cloud/bookworm/20240901-1857/debian-12-genericcloud-amd64-20240901-1857.qcow2
+        checksum: sha512:1f6a...e3c
+      ubuntu_jammy:
+        name: ubuntu-jammy-20240901
+        source_url: https://cloud-images.ubuntu.com/jammy/20240901/jammy-server-cloudimg-amd64.img
+        disk_format: raw
+  register: site_images
+
+- name: Use an ID
+  ansible.builtin.debug:
+    msg: "{{ site_images.image_ids.debian_12 }}"
+"""
+
+RETURN = r"""
+image_ids:
+  description: Key -> Glance image ID, for every image that exists (also on failure, for those that succeeded).
+  returned: always
+  type: dict
+  sample: {debian_12: 6f1b8c3a-2a4e-4f0e-9a55-0c8a2d3d1e6f}
+images:
+  description: Key -> the result of M(imageops.cloud.community_image) for that image (id, image, uploaded, converted, changed).
+  returned: always
+  type: dict
+failed_images:
+  description: Key -> error message, for each image that failed.
+  returned: when an image failed
+  type: dict
+  sample: {ubuntu_jammy: "downloading \"ubuntu-jammy-20240901\": ... sha512 checksum mismatch ..."}
+diff:
+  description: With C(--diff), each changed image's diff under its key.
+  returned: when changed and diff mode is on
+  type: dict
+"""

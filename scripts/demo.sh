@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# `make demo`: the collection's main job on real images, against a local Glance.
+#
+# Starts Debian's glance-api on 127.0.0.1 (scripts/glance.sh), builds real images
+# (scripts/fixtures.sh: the Debian installer's kernel and initrd, and disk images made
+# from real files), serves them over HTTP on loopback, then runs
+#   ansible-playbook imageops.cloud.community_images
+# with group_vars that use community_images_extra, community_images_custom_properties and
+# a format conversion; runs it a second time to show changed=0, and prints
+# community_images_image_ids. Stops what it started unless DEMO_KEEP=1.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+state="$repo/build/demo"
+fixtures="$repo/build/fixtures"
+mkdir -p "$state"
+
+stop_all() {
+  if [ "${DEMO_KEEP:-0}" = 1 ]; then
+    echo "demo: Glance and the file server keep running (DEMO_KEEP=1); stop them with:"
+    echo "  scripts/glance.sh stop $state/glance; scripts/serve.sh stop $fixtures"
+    return
+  fi
+  scripts/serve.sh stop "$fixtures" >/dev/null 2>&1 || true
+  scripts/glance.sh stop "$state/glance" >/dev/null 2>&1 || true
+}
+trap stop_all EXIT
+
+echo "== Starting a local Glance (no Keystone, sqlite, file store) on 127.0.0.1"
+scripts/glance.sh start "$state/glance"
+echo "== Building real images"
+scripts/fixtures.sh "$fixtures"
+base_url=$(scripts/serve.sh start "$fixtures" | tail -n 1)
+echo "== Serving them at $base_url"
+
+sha512() { awk -v f="$1" '$2 == f || $2 == "*"f {print $1}' "$fixtures/SHA512SUMS"; }
+mkdir -p "$state/inventory/group_vars/all"
+cat > "$state/inventory/hosts.yml" <<YAML
+all:
+  hosts:
+    localhost:
+      ansible_connection: local
+YAML
+cat > "$state/inventory/group_vars/all/community_images.yml" <<YAML
+# What an operator keeps in group_vars (azimuth-ops' variable names).
+community_images_clouds_file: $state/glance/clouds.yaml
+community_images_cloud: imageops-local
+community_images_default_visibility: public
+community_images_custom_properties:
+  - site=demo
+  - hw_architecture=x86_64
+community_images_extra:
+  debian_installer_kernel:
+    name: debian-12-installer-vmlinuz
+    source_url: $base_url/vmlinuz
+    checksum_sha512: sha512:$(sha512 vmlinuz)
+    source_disk_format: aki
+    disk_format: aki
+    container_format: aki
+  debian_installer_initrd:
+    name: debian-12-installer-initrd
+    source_url: $base_url/initrd.gz
+    checksum_sha512: sha512:$(sha512 initrd.gz)
+    source_disk_format: ari
+    disk_format: ari
+    container_format: ari
+  demo_disk:
+    name: demo-disk-qcow2
+    source_url: $base_url/disk.qcow2
+    checksum_sha512: sha512:$(sha512 disk.qcow2)
+    properties:
+      - os_distro=debian
+  demo_disk_converted:
+    # A compressed raw image: decompressed, then converted to qcow2 with qemu-img.
+    name: demo-disk-from-raw-xz
+    source_url: $base_url/disk.raw.xz
+    checksum_sha512: sha512:$(sha512 disk.raw.xz)
+    kubernetes_version: v1.30.3
+YAML
+echo "== group_vars:"
+sed 's/^/   /' "$state/inventory/group_vars/all/community_images.yml"
+
+export ANSIBLE_COLLECTIONS_PATH="$repo/build/collections"
+run_playbook() { ansible-playbook -i "$state/inventory" imageops.cloud.community_images "$@"; }
+
+echo "== First run: downloads, verifies, converts and uploads"
+run_playbook | tee "$state/first.log"
+echo "== Second run: everything is in place"
+run_playbook | tee "$state/second.log"
+grep -q 'changed=0.*failed=0' "$state/second.log" || { echo "demo: the second run changed something" >&2; exit 1; }
+
+echo "== community_images_image_ids, and what Glance holds"
+sed -n '/"community_images_image_ids"/,/^}/p' "$state/second.log"
+# shellcheck disable=SC1091
+source "$state/glance/env"
+curl -fsS "$IMAGEOPS_GLANCE_URL/v2/images" | python3 -c '
+import json, sys
+for image in sorted(json.load(sys.stdin)["images"], key=lambda i: i["name"]):
+    print("  %-32s %-5s %-9s %-7s %10d bytes  os_hash_value %s..." % (image["name"], image["disk_format"],
+          image["visibility"], image["status"], image["size"], image["os_hash_value"][:16]))'

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The community_images role and the community_image module through real ansible-playbook,
+# against a real Glance, in molecule's order (extensions/molecule/community_images):
+# prepare, converge, idempotence (the second converge must report changed=0), verify,
+# then bad input, check mode, then cleanup, which always runs.
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/../../.." && pwd)
+scenario="$repo/extensions/molecule/community_images"
+here="$repo/tests/integration/20_community_images"
+log="$repo/build/molecule-glance/logs"
+export ANSIBLE_COLLECTIONS_PATH="$repo/build/collections"
+export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=0
+
+passed=0
+failed=0
+step() { # name, then the command
+  local name=$1
+  shift
+  if "$@" >"$log/$name.log" 2>&1; then
+    passed=$((passed + 1))
+    echo "ok   $name"
+  else
+    failed=$((failed + 1))
+    echo "FAIL $name (log: $log/$name.log)"
+    tail -n 30 "$log/$name.log" | sed 's/^/     /'
+  fi
+}
+playbook() { ansible-playbook -i "localhost," -c local "$@"; }
+idempotent() { playbook "$scenario/converge.yml" | tee /dev/stderr | grep -Eq 'localhost +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0'; }
+changed_in_check_mode() { # the role in check mode after a change to a property: reports it, writes nothing
+  playbook "$scenario/converge.yml" --check --diff -e '{"community_images_custom_properties": ["site=changed"]}' \
+    | tee /dev/stderr | grep -q '"site": "changed"' && idempotent
+}
+cleanup() { playbook "$scenario/cleanup.yml" >"$log/cleanup.log" 2>&1 || echo "cleanup failed: see $log/cleanup.log"; }
+
+mkdir -p "$log"
+trap cleanup EXIT
+step prepare playbook "$scenario/prepare.yml"
+step converge playbook "$scenario/converge.yml"
+step idempotence idempotent
+step verify playbook "$scenario/verify.yml"
+step check_mode changed_in_check_mode
+step bad_input playbook "$here/bad_input.yml"
+step docs bash -c "ansible-doc imageops.cloud.community_image | grep -q 'checksum_sha512' && ansible-doc imageops.cloud.community_image_batch | grep -q 'jobs'"
+echo "community_images: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
