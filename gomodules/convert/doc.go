@@ -1,0 +1,72 @@
+// Package convert converts disk images from one format to another with
+// qemu-img, safely and only when needed.
+//
+//	res, err := convert.Convert(ctx, convert.Request{
+//		Src:        "/srv/images/debian-12.raw",
+//		Dest:       "/srv/images/debian-12.qcow2",
+//		DestFormat: "qcow2",
+//	})
+//	// res.Changed is false when dest was already up to date.
+//
+// Plan answers the same question without writing anything (Ansible's check
+// mode), and Inspect reads an image's format and sizes.
+//
+// # Formats
+//
+// Formats use qemu-img's names. DestFormats lists those Convert writes: raw,
+// qcow2, qed, vdi, vhdx, vmdk and vpc. SrcFormats lists those it reads: the
+// same plus qemu-img's read-mostly formats (qcow, parallels, dmg, bochs,
+// cloop). Two names that Glance and most other tools use are accepted as
+// well: "vhd" means qemu-img's "vpc", and "iso" (source only) means "raw".
+// A format is also checked against the formats the installed qemu-img was
+// built with, so a build that lacks one gets a clear error, not qemu-img's.
+//
+// The source format is the one the caller gives, or else the one qemu-img
+// detects from the file's contents (qemu-img info); it is never guessed from
+// the file name. Detection only ever says "raw" for a file it does not
+// recognise, and any file is a valid raw image, so Convert refuses a file it
+// detected as raw that cannot be a disk image: an empty file, a file whose
+// size is not a whole number of 512-byte sectors (a text file, a truncated
+// download), or a file that starts with the magic number of gzip, bzip2, xz
+// or zstd (a compressed download). Giving SrcFormat "raw" converts such a
+// file anyway.
+//
+// # Safety
+//
+// Convert refuses sources that name other files: a backing file, a qcow2
+// external data file, or VMDK extents in other files. qemu-img would read
+// those files and copy them into the result, which, for an image that came
+// from elsewhere, can be any file of the host (the reason OpenStack checks
+// uploaded images for the same). Encrypted sources are refused too. Paths are
+// made absolute before they reach qemu-img, so that a file name containing a
+// colon is never taken for a protocol ("nbd:", "json:").
+//
+// Convert never leaves a partial file where a finished one belongs: qemu-img
+// writes a hidden temporary file in dest's directory (".<dest name>.<random>.tmp"),
+// which is flushed to disk and renamed over dest only after qemu-img succeeded
+// and the result was checked. On any failure, and when the context is
+// cancelled, the temporary file is removed and dest is left as it was. A
+// replaced dest keeps its permission bits.
+//
+// # Up to date
+//
+// Unless Request.Force is set, Convert does not write when dest already
+// exists, has the requested format and the source's virtual size, and was
+// modified no earlier than src (make's rule). Whether an existing qcow2 dest
+// is compressed is not checked: set Force to recompress one.
+//
+// # Speed
+//
+// qemu-img convert runs with -m (parallel coroutines, WithCoroutines) and,
+// where it is safe and useful, -W (out-of-order writes, WithOutOfOrderWrites):
+// by default for raw targets, whose bytes do not depend on the write order,
+// and for compressed qcow2, where it lets several clusters be compressed at
+// once. Uncompressed qcow2 and the other formats are written in order, since
+// out-of-order writes scatter their clusters, made no measurable difference
+// and make the output's bytes differ from run to run.
+//
+// qemu-img convert writes with its "unsafe" cache mode (no flushes); Convert
+// flushes the finished file once with fsync before renaming it.
+//
+// The qemu-img documentation (qemu-img(1), "convert") describes the options.
+package convert

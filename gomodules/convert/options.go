@@ -1,0 +1,99 @@
+package convert
+
+import (
+	"errors"
+	"fmt"
+	"os/exec"
+)
+
+const (
+	// defaultQemuImg is looked up in PATH.
+	defaultQemuImg = "qemu-img"
+	// defaultCoroutines is qemu-img convert's -m: with the source read
+	// uncached, 16 converted a 2 GiB ext4 image about 1.7 times as fast as 1
+	// (qemu-img's own default is 8).
+	defaultCoroutines = 16
+	// maxCoroutines is qemu-img's upper bound for -m.
+	maxCoroutines = 16
+)
+
+// Option configures Convert, Plan and Inspect. Options reject bad values when
+// applied, before anything runs.
+type Option func(*options) error
+
+type options struct {
+	qemuImg    string
+	coroutines int
+	// outOfOrder is nil for the default (raw targets and compressed qcow2).
+	outOfOrder *bool
+}
+
+func makeOptions(opts []Option) (*options, error) {
+	o := &options{qemuImg: defaultQemuImg, coroutines: defaultCoroutines}
+	for _, opt := range opts {
+		if err := opt(o); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// WithQemuImg runs the qemu-img at path, or, for a name without a slash, the
+// one found under that name in PATH. Default: "qemu-img" from PATH.
+func WithQemuImg(path string) Option {
+	return func(o *options) error {
+		if path == "" {
+			return errors.New("WithQemuImg: the qemu-img path is empty")
+		}
+		o.qemuImg = path
+		return nil
+	}
+}
+
+// WithCoroutines sets how many coroutines qemu-img convert runs at once
+// (qemu-img's -m), from 1 to 16. More help when reads have latency (a cold
+// cache, network storage); with a warm cache on local disk they make no
+// measurable difference. Default: 16.
+func WithCoroutines(n int) Option {
+	return func(o *options) error {
+		if n < 1 || n > maxCoroutines {
+			return fmt.Errorf("WithCoroutines: %d coroutines: expected 1 to %d (qemu-img's limit)", n, maxCoroutines)
+		}
+		o.coroutines = n
+		return nil
+	}
+}
+
+// WithOutOfOrderWrites lets qemu-img write clusters in the order they are
+// ready rather than in guest order (qemu-img convert -W). true uses it for
+// every target, false for none. Out-of-order writes speed up compressed qcow2
+// (clusters are compressed in parallel) but scatter the clusters of formats
+// that allocate as they go (qcow2, vmdk, ...), so that two conversions of the
+// same source differ byte for byte. Default: used for raw targets and for
+// compressed qcow2, not otherwise.
+func WithOutOfOrderWrites(enabled bool) Option {
+	return func(o *options) error {
+		o.outOfOrder = &enabled
+		return nil
+	}
+}
+
+// useOutOfOrder tells whether to pass -W for a conversion to format.
+func (o *options) useOutOfOrder(format string, compress bool) bool {
+	if o.outOfOrder != nil {
+		return *o.outOfOrder
+	}
+	return format == "raw" || (format == "qcow2" && compress)
+}
+
+// lookQemuImg resolves the configured qemu-img to a path.
+func (o *options) lookQemuImg() (string, error) {
+	path, err := exec.LookPath(o.qemuImg)
+	if err != nil {
+		if o.qemuImg == defaultQemuImg {
+			return "", fmt.Errorf("%w in PATH: install qemu-utils (Debian, Ubuntu) or qemu-img (Fedora, RHEL)", ErrQemuImgNotFound)
+		}
+		return "", fmt.Errorf("%w at %q (WithQemuImg): %v", ErrQemuImgNotFound, o.qemuImg, err)
+	}
+	return path, nil
+}
