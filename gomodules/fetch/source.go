@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"sync"
 	"time"
 )
 
@@ -124,9 +125,14 @@ func Open(ctx context.Context, url string, opts ...Option) (*Source, error) {
 
 // newSource reads the first bytes of raw and sets up decompression and
 // digests.
-func newSource(raw *rawStream, o *options) (*Source, error) {
+func newSource(raw *rawStream, o *options) (_ *Source, err error) {
 	s := &Source{raw: raw, checksums: o.checksums, release: func() {}}
 	s.rawDigest = newDigester(raw, sha256.New(), sha512.New())
+	defer func() {
+		if err != nil {
+			s.rawDigest.close()
+		}
+	}()
 	s.rawBuf = bufio.NewReaderSize(s.rawDigest, MaxPeek)
 	magic, err := s.rawBuf.Peek(MagicLen)
 	if err != nil && err != io.EOF {
@@ -269,7 +275,12 @@ func (s *Source) Close() error {
 	}
 	s.closed = true
 	s.release()
-	return s.raw.Close()
+	err := s.raw.Close()
+	s.rawDigest.close()
+	if s.outDigest != nil {
+		s.outDigest.close()
+	}
+	return err
 }
 
 // readErr describes an error from the output reader: the raw stream's own
@@ -318,32 +329,92 @@ func (s *Source) finish() error {
 	return nil
 }
 
-// digester counts and hashes the bytes read through it.
+// hashChunk is how many bytes digester gathers before handing them to the
+// hashing goroutines: decompressors return 32 KiB or less per Read, and
+// waking the hashers that often costs more than the copy.
+const hashChunk = 256 << 10
+
+// digester counts and hashes the bytes read through it. Each hash runs on
+// its own goroutine over a copy of the bytes read, while the next bytes are
+// read and decompressed: with SHA-256 and SHA-512 both needed, hashing in
+// line would cap throughput at their combined speed. Two buffers of
+// hashChunk bytes take turns: one filled by Read, one being hashed.
 type digester struct {
-	r      io.Reader
-	hashes []hash.Hash
-	n      int64
+	r       io.Reader
+	hashes  []hash.Hash
+	n       int64
+	work    []chan []byte
+	pending sync.WaitGroup // the hashers working on spare
+	fill    []byte         // gathering bytes for the next hand-over
+	spare   []byte         // being hashed, or free once pending is done
+	closed  bool
 }
 
 func newDigester(r io.Reader, hashes ...hash.Hash) *digester {
-	return &digester{r: r, hashes: hashes}
+	d := &digester{
+		r: r, hashes: hashes, work: make([]chan []byte, len(hashes)),
+		fill: make([]byte, 0, hashChunk), spare: make([]byte, 0, hashChunk),
+	}
+	for i, h := range hashes {
+		ch := make(chan []byte)
+		d.work[i] = ch
+		go func() {
+			for b := range ch {
+				h.Write(b)
+				d.pending.Done()
+			}
+		}()
+	}
+	return d
 }
 
 func (d *digester) Read(p []byte) (int, error) {
 	n, err := d.r.Read(p)
-	if n > 0 {
-		for _, h := range d.hashes {
-			h.Write(p[:n])
+	d.n += int64(n)
+	for data := p[:n]; len(data) > 0; {
+		k := copy(d.fill[len(d.fill):cap(d.fill)], data)
+		d.fill = d.fill[:len(d.fill)+k]
+		data = data[k:]
+		if len(d.fill) == cap(d.fill) {
+			d.flush()
 		}
-		d.n += int64(n)
 	}
 	return n, err
 }
 
+// flush hands the gathered bytes to the hashers once they are done with the
+// previous hand-over.
+func (d *digester) flush() {
+	d.pending.Wait()
+	d.pending.Add(len(d.work))
+	for _, ch := range d.work {
+		ch <- d.fill
+	}
+	d.fill, d.spare = d.spare[:0], d.fill
+}
+
+// sums waits for the hashing of what was read and returns the digests in
+// lowercase hex, in the order of the hashes given to newDigester.
 func (d *digester) sums() []string {
+	if len(d.fill) > 0 {
+		d.flush()
+	}
+	d.pending.Wait()
 	out := make([]string, len(d.hashes))
 	for i, h := range d.hashes {
 		out[i] = hex.EncodeToString(h.Sum(nil))
 	}
 	return out
+}
+
+// close ends the hashing goroutines; sums must not be called after it.
+func (d *digester) close() {
+	if d.closed {
+		return
+	}
+	d.closed = true
+	d.pending.Wait()
+	for _, ch := range d.work {
+		close(ch)
+	}
 }
