@@ -183,7 +183,26 @@ func (m *Module) maskedInvocation(params map[string]any) map[string]any {
 			shown[name] = invocationMask
 			continue
 		}
-		shown[name] = value
+		shown[name] = maskSecretKeys(value, m.spec.option(name, aliasOf).SecretKeys)
+	}
+	return shown
+}
+
+// maskSecretKeys returns a copy of a dict value with the given keys' values
+// replaced by Ansible's placeholder; other values are returned as they are.
+func maskSecretKeys(value any, keys []string) any {
+	dict, ok := value.(map[string]any)
+	if !ok || len(keys) == 0 {
+		return value
+	}
+	shown := make(map[string]any, len(dict))
+	for key, item := range dict {
+		shown[key] = item
+	}
+	for _, key := range keys {
+		if _, present := shown[key]; present {
+			shown[key] = invocationMask
+		}
 	}
 	return shown
 }

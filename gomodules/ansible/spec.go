@@ -38,6 +38,12 @@ type Option struct {
 	Aliases []string
 	// NoLog marks a secret: its value is masked in invocation and everywhere in the result.
 	NoLog bool
+	// SecretKeys, for a dict option, names the keys whose values are secrets
+	// (as openstack.cloud's auth holds password and token beside auth_url).
+	// Only those values are masked, in invocation and in the result, so that
+	// messages can still name the rest, such as the URL that failed. It
+	// replaces NoLog's whole-value masking for that option.
+	SecretKeys []string
 }
 
 // Spec is a module's argument specification.
@@ -271,16 +277,27 @@ func (s Spec) noLogValues(options map[string]any) []string {
 		if s.isNoLog(key, aliasOf) {
 			secrets = appendStrings(secrets, value)
 		}
+		if dict, ok := value.(map[string]any); ok {
+			for _, secretKey := range s.option(key, aliasOf).SecretKeys {
+				secrets = appendStrings(secrets, dict[secretKey])
+			}
+		}
 	}
 	return secrets
 }
 
-// isNoLog tells whether key names a no_log option, directly or as an alias.
-func (s Spec) isNoLog(key string, aliasOf map[string]string) bool {
+// option returns the option that key names, directly or as an alias.
+func (s Spec) option(key string, aliasOf map[string]string) Option {
 	if name, ok := aliasOf[key]; ok {
 		key = name
 	}
-	return s.Options[key].NoLog
+	return s.Options[key]
+}
+
+// isNoLog tells whether key names a no_log option, directly or as an alias.
+func (s Spec) isNoLog(key string, aliasOf map[string]string) bool {
+	opt := s.option(key, aliasOf)
+	return opt.NoLog && len(opt.SecretKeys) == 0
 }
 
 // appendStrings adds the text of every string and number inside value, as

@@ -33,7 +33,10 @@ options:
         I(application_credential_secret); a token uses I(token).
       - With I(cloud), these keys are set over that cloud's own C(auth) keys, one by one, so a
         task can replace a single value such as the password or the project.
-      - The whole dictionary is C(no_log), so every value in it is hidden in the task's output.
+      - Its secrets (I(password), I(token), I(application_credential_secret), I(passcode), I(totp),
+        I(client_secret), I(access_token), I(secret)) are C(no_log), hidden wherever they would appear
+        in the task's output. The other values stay visible, so that an error can say which
+        I(auth_url) failed.
     type: dict
   auth_type:
     description:

@@ -113,11 +113,10 @@ func Connect(ctx context.Context, cfg Config, opts ...Option) (*Clients, error) 
 	return clients, nil
 }
 
-// reportSecrets passes every string of an inline auth dict to handle: the
-// whole dict is no_log, as in openstack.cloud.
+// reportSecrets passes the secrets of an inline auth dict (AuthSecretKeys) to handle.
 func reportSecrets(auth map[string]any, handle func(string)) {
-	for _, value := range auth {
-		if text, ok := value.(string); ok && text != "" {
+	for _, key := range AuthSecretKeys {
+		if text, ok := auth[key].(string); ok && text != "" {
 			handle(text)
 		}
 	}

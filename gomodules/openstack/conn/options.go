@@ -10,7 +10,7 @@ import "github.com/imageops/cloud/gomodules/ansible"
 // own (clouds.yaml, else OS_INTERFACE), which in turn defaults to public.
 var Options = map[string]ansible.Option{
 	"cloud":                     {Type: ansible.TypeStr},
-	"auth":                      {Type: ansible.TypeDict, NoLog: true},
+	"auth":                      {Type: ansible.TypeDict, NoLog: true, SecretKeys: AuthSecretKeys},
 	"auth_type":                 {Type: ansible.TypeStr},
 	"region_name":               {Type: ansible.TypeStr},
 	"interface":                 {Type: ansible.TypeStr, Choices: []any{"public", "internal", "admin"}, Aliases: []string{"endpoint_type"}},
@@ -19,6 +19,12 @@ var Options = map[string]ansible.Option{
 	"image_endpoint_override":   {Type: ansible.TypeStr},
 	"compute_endpoint_override": {Type: ansible.TypeStr},
 }
+
+// AuthSecretKeys are the keys of an auth dict that hold secrets; they are
+// masked in every result, while auth_url, username and project names stay
+// readable so that errors can say which endpoint failed.
+var AuthSecretKeys = []string{"password", "token", "application_credential_secret", "passcode", "totp",
+	"client_secret", "access_token", "secret"}
 
 // Config is the decoded form of Options; embed it in a module's options
 // struct. Field tags are the option names.

@@ -26,10 +26,18 @@ step() { # name, then the command
   fi
 }
 playbook() { ansible-playbook -i "localhost," -c local "$@"; }
-idempotent() { playbook "$scenario/converge.yml" | tee /dev/stderr | grep -Eq 'localhost +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0'; }
+# The output is kept whole before it is searched, so that grep never cuts a pipe short.
+ran_with() { # pattern, then the playbook's arguments
+  local pattern=$1 out
+  shift
+  out=$(playbook "$@")
+  echo "$out"
+  grep -Eq -- "$pattern" <<<"$out"
+}
+idempotent() { ran_with 'localhost +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0' "$scenario/converge.yml"; }
 changed_in_check_mode() { # the role in check mode after a change to a property: reports it, writes nothing
-  playbook "$scenario/converge.yml" --check --diff -e '{"community_images_custom_properties": ["site=changed"]}' \
-    | tee /dev/stderr | grep -q '"site": "changed"' && idempotent
+  ran_with '^\+ +"site": "changed"' "$scenario/converge.yml" --check --diff \
+    -e '{"community_images_custom_properties": ["site=changed"]}' && idempotent
 }
 cleanup() { playbook "$scenario/cleanup.yml" >"$log/cleanup.log" 2>&1 || echo "cleanup failed: see $log/cleanup.log"; }
 
