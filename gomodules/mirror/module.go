@@ -127,7 +127,7 @@ func ImagesOption(value any) (map[string]string, error) {
 		for i, item := range v {
 			text, ok := item.(string)
 			if !ok {
-				return nil, fmt.Errorf("option images: item %d is a %T, expected an image reference string", i, item)
+				return nil, fmt.Errorf("option images: item %d is a %s, expected an image reference string", i, kind(item))
 			}
 			out[text] = text
 		}
@@ -135,7 +135,7 @@ func ImagesOption(value any) (map[string]string, error) {
 		for key, item := range v {
 			text, ok := item.(string)
 			if !ok {
-				return nil, fmt.Errorf("option images: %q is a %T, expected an image reference string", key, item)
+				return nil, fmt.Errorf("option images: %q is a %s, expected an image reference string", key, kind(item))
 			}
 			out[key] = text
 		}
@@ -146,9 +146,27 @@ func ImagesOption(value any) (map[string]string, error) {
 			}
 		}
 	default:
-		return nil, fmt.Errorf("option images: expected a list of image references or a dict of name -> reference, got a %T", value)
+		return nil, fmt.Errorf("option images: expected a list of image references or a dict of name -> reference, got a %s", kind(value))
 	}
 	return out, nil
+}
+
+// kind names a decoded option value's type as YAML users know it.
+func kind(value any) string {
+	switch value.(type) {
+	case map[string]any:
+		return "dict"
+	case []any:
+		return "list"
+	case string:
+		return "string"
+	case bool:
+		return "boolean"
+	case nil:
+		return "null"
+	default:
+		return "number"
+	}
 }
 
 // Diff is Ansible's diff: one line "target digest" per copied image, with

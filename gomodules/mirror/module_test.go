@@ -102,7 +102,7 @@ func TestModuleBadInput(t *testing.T) {
 		args map[string]any
 		want string
 	}{
-		{map[string]any{"images": int64(5), "registry": "r.example.com"}, "option images: expected a list of image references or a dict"},
+		{map[string]any{"images": int64(5), "registry": "r.example.com"}, "option images: expected a list of image references or a dict of name -> reference, got a number"},
 		{map[string]any{"images": []any{"nginx"}, "registry": "https://r"}, `option registry: registry "https://r"`},
 		{map[string]any{"images": []any{"nginx"}, "registry": "r.example.com", "strategy": "flat"}, "value of strategy must be one of: flatten, path, scoped, got: flat"},
 		{map[string]any{"images": []any{"nginx"}, "registry": "r.example.com", "platforms": []any{"amd64"}}, `platform "amd64"`},
