@@ -16,6 +16,7 @@ packages=(
   gzip bzip2 xz-utils zstd          # compressed image sources
   e2fsprogs                         # mkfs.ext4 -d: disk images made of real files
   systemd                           # systemd-analyze verify for the timer units
+  xorriso                           # ISO images for format-detection tests
 )
 
 missing=()

@@ -358,3 +358,41 @@ func TestDecode(t *testing.T) {
 		t.Fatalf("decoding an int into a string field: %v", err)
 	}
 }
+
+// TestSecretKeysMaskOnlyTheSecretsOfADict: a dict option such as
+// openstack.cloud's auth hides its password everywhere, even when validation
+// fails, but keeps auth_url readable for messages that name the endpoint.
+func TestSecretKeysMaskOnlyTheSecretsOfADict(t *testing.T) {
+	const secret = "s3cret-Passw0rd"
+	spec := Spec{Name: testModuleName, Options: map[string]Option{
+		"auth":  {Type: TypeDict, NoLog: true, SecretKeys: []string{"password"}},
+		"count": {Type: TypeInt},
+	}}
+	auth := map[string]any{"auth_url": "http://keystone:5000/v3", "password": secret}
+	fail := func(ctx context.Context, m *Module) (any, error) {
+		return nil, fmt.Errorf("authenticating at %s with %s: refused", m.Params["auth"].(map[string]any)["auth_url"], secret)
+	}
+	for name, args := range map[string]map[string]any{
+		"run fails":        {"auth": auth},
+		"validation fails": {"auth": auth, "count": "many"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			out := Execute(context.Background(), spec, args, fail)
+			encoded, err := json.Marshal(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(encoded), secret) {
+				t.Errorf("the password is in the output: %s", encoded)
+			}
+			shown := out["invocation"].(map[string]any)["module_args"].(map[string]any)["auth"].(map[string]any)
+			if shown["password"] != invocationMask || shown["auth_url"] != "http://keystone:5000/v3" {
+				t.Errorf("invocation shows auth as %v; want the password masked and auth_url kept", shown)
+			}
+		})
+	}
+	out := Execute(context.Background(), spec, map[string]any{"auth": auth}, fail)
+	if msg := out["msg"].(string); !strings.Contains(msg, "http://keystone:5000/v3") {
+		t.Errorf("msg %q lost the endpoint", msg)
+	}
+}
