@@ -39,6 +39,16 @@ changed_in_check_mode() { # the role in check mode after a change to a property:
   ran_with '^\+ +"site": "changed"' "$scenario/converge.yml" --check --diff \
     -e '{"community_images_custom_properties": ["site=changed"]}' && idempotent
 }
+unsupported_platform() { # a target that says it is ppc64le gets a clear failure, not an exec error
+  local fake out
+  fake=$(mktemp -d)
+  printf '#!/bin/sh\necho Linux ppc64le\n' >"$fake/uname"
+  chmod +x "$fake/uname"
+  out=$(PATH="$fake:$PATH" ansible localhost -c local -m imageops.cloud.community_image -a 'name=x state=absent' 2>&1)
+  rm -rf "$fake"
+  echo "$out"
+  grep -q 'imageops.cloud.community_image has no build for the target.s platform Linux ppc64le; builds exist for linux/amd64, linux/arm64' <<<"$out"
+}
 cleanup() { playbook "$scenario/cleanup.yml" >"$log/cleanup.log" 2>&1 || echo "cleanup failed: see $log/cleanup.log"; }
 
 mkdir -p "$log"
@@ -49,6 +59,7 @@ step idempotence idempotent
 step verify playbook "$scenario/verify.yml"
 step check_mode changed_in_check_mode
 step bad_input playbook "$here/bad_input.yml"
+step unsupported_platform unsupported_platform
 step docs bash -c "ansible-doc imageops.cloud.community_image | grep -q 'checksum_sha512' && ansible-doc imageops.cloud.community_image_batch | grep -q 'jobs'"
 echo "community_images: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
