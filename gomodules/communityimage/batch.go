@@ -256,15 +256,11 @@ func RunBatchModule(ctx context.Context, m *ansible.Module) (any, error) {
 	if len(specs) == 0 {
 		return BatchResult{ImageIDs: map[string]string{}, Images: map[string]Result{}}, nil
 	}
-	clients, err := conn.Connect(ctx, opts.Config, conn.WithSecretHandler(m.AddSecret))
+	ensurer, err := connect(ctx, m, opts.Config)
 	if err != nil {
 		return nil, err
 	}
-	glance, err := clients.Image()
-	if err != nil {
-		return nil, err
-	}
-	result, err := New(glance).EnsureAll(ctx, specs, opts.Jobs, m.CheckMode)
+	result, err := ensurer.EnsureAll(ctx, specs, opts.Jobs, m.CheckMode)
 	for _, key := range sortedResultKeys(result.Images) {
 		for _, warning := range result.Images[key].Warnings {
 			m.Warn("%s: %s", key, warning)

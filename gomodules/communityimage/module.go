@@ -44,15 +44,11 @@ func RunModule(ctx context.Context, m *ansible.Module) (any, error) {
 	if err := m.Decode(&opts); err != nil {
 		return nil, err
 	}
-	clients, err := conn.Connect(ctx, opts.Config, conn.WithSecretHandler(m.AddSecret))
+	ensurer, err := connect(ctx, m, opts.Config)
 	if err != nil {
 		return nil, err
 	}
-	glance, err := clients.Image()
-	if err != nil {
-		return nil, err
-	}
-	result, err := New(glance).Ensure(ctx, opts, m.CheckMode)
+	result, err := ensurer.Ensure(ctx, opts, m.CheckMode)
 	if err != nil {
 		return nil, err
 	}
@@ -60,6 +56,20 @@ func RunModule(ctx context.Context, m *ansible.Module) (any, error) {
 		m.Warn("%s", warning)
 	}
 	return result, nil
+}
+
+// connect returns an Ensurer for the cloud the module's connection options
+// name; the secrets the connection reads are masked in the module's output.
+func connect(ctx context.Context, m *ansible.Module, cfg conn.Config) (*Ensurer, error) {
+	clients, err := conn.Connect(ctx, cfg, conn.WithSecretHandler(m.AddSecret))
+	if err != nil {
+		return nil, err
+	}
+	glance, err := clients.Image()
+	if err != nil {
+		return nil, err
+	}
+	return New(glance), nil
 }
 
 func stringsToAny(values []string) []any {
