@@ -483,3 +483,32 @@ func sha256File(t *testing.T, path string) [32]byte {
 	require.NoError(t, err)
 	return sha256.Sum256(content)
 }
+
+// A qemu-img built without a driver (RHEL's lacks several) is reported
+// before anything runs, with what it can do instead. The wrapper runs the real
+// qemu-img, only hiding vdi from its list of drivers.
+func TestQemuImgWithoutTheDriver(t *testing.T) {
+	src := rawImage(t)
+	wrapper := filepath.Join(t.TempDir(), "qemu-img-without-vdi")
+	script := "#!/bin/sh\nif [ \"$1\" = --help ]; then qemu-img --help | sed 's/ vdi / /'; exit 0; fi\nexec qemu-img \"$@\"\n"
+	require.NoError(t, os.WriteFile(wrapper, []byte(script), 0o755))
+
+	_, err := convert.Plan(context.Background(), convert.Request{Src: src, Dest: src + ".vdi", DestFormat: "vdi"},
+		convert.WithQemuImg(wrapper))
+	require.Error(t, err)
+	assert.Equal(t, `dest_format "vdi": the installed qemu-img (`+wrapper+`) was built without the vdi driver; it supports raw, qcow2, qed, vhdx, vmdk, vpc, qcow, parallels, dmg, bochs, cloop`, err.Error())
+
+	res, err := convert.Plan(context.Background(), convert.Request{Src: src, Dest: src + ".vhdx", DestFormat: "vhdx"},
+		convert.WithQemuImg(wrapper))
+	require.NoError(t, err)
+	assert.True(t, res.Changed)
+}
+
+func TestConvertReadsIsoAsRaw(t *testing.T) {
+	src := rawImage(t)
+	dest := src + ".qcow2"
+	res, err := convert.Convert(context.Background(), convert.Request{Src: src, Dest: dest, DestFormat: "qcow2", SrcFormat: "iso"})
+	require.NoError(t, err)
+	assert.Equal(t, "raw", res.SrcFormat)
+	requireSameContent(t, src, "raw", dest, "qcow2")
+}

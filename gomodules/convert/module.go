@@ -27,19 +27,23 @@ var ModuleSpec = ansible.Spec{
 }
 
 // ModuleOptions are image_convert's options, as ModuleSpec validated them.
+// Each field is the Request field of the same name.
 type ModuleOptions struct {
-	Src        string `json:"src"`
-	Dest       string `json:"dest"`
-	DestFormat string `json:"dest_format"`
-	SrcFormat  string `json:"src_format"` // "" when not given
+	Src        string `json:"src"`         // absolute path
+	Dest       string `json:"dest"`        // absolute path
+	DestFormat string `json:"dest_format"` // one of DestFormats
+	SrcFormat  string `json:"src_format"`  // one of SrcFormats, "" when not given
 	Compress   bool   `json:"compress"`
 	Force      bool   `json:"force"`
 }
 
 // ModuleResult is image_convert's result; plugins/modules/image_convert.py's
 // RETURN documents each key.
+// Fields without a comment are Result's fields of the same name.
 type ModuleResult struct {
-	Changed     bool   `json:"changed"`
+	Changed bool `json:"changed"`
+	// Msg is "converted: <reason>", "would convert: <reason>" (check mode)
+	// or "dest is up to date"; see Result.Reason.
 	Msg         string `json:"msg"`
 	Dest        string `json:"dest"`
 	Format      string `json:"format"`

@@ -35,13 +35,24 @@ type Documentation struct {
 // DocOption is one documented option, with Ansible's implicit values made
 // explicit: Type is "str" when not given, Required false, Default nil.
 type DocOption struct {
+	// Description is a string or a list of strings; nil when missing.
 	Description any
-	Type        string
-	Elements    string
-	Required    bool
-	Default     any
-	Choices     []any
-	Aliases     []string
+	// Type is the argument spec's name of the type ("str", "int", "bool", ...):
+	// ansible-doc's synonyms "string", "integer", "boolean" and "dictionary"
+	// are translated.
+	Type string
+	// Elements is the type of a list's elements, translated as Type; "" when
+	// not given.
+	Elements string
+	// Required is the required field.
+	Required bool
+	// Default is the default value with numbers as int64 (whole) or float64,
+	// lists as []any and maps as map[string]any; nil when not given.
+	Default any
+	// Choices are the allowed values, normalized as Default.
+	Choices []any
+	// Aliases are the option's other names.
+	Aliases []string
 	// NoLog is the option's no_log field, which Ansible's schema does not
 	// define; nil when absent, as it should be.
 	NoLog *bool
