@@ -20,9 +20,10 @@
 //  2. A HEAD of the target (its tag, or its digest when it has no tag): the
 //     same digest means the job is skipped, with nothing fetched or written.
 //  3. Otherwise the manifest or index and every blob it needs are pushed
-//     (blobs the target already has are not uploaded again), the target's tag
-//     is set, and a final HEAD checks that the target has the expected digest
-//     (ErrDigestMismatch otherwise).
+//     (blobs the target already has are not uploaded again, and a layer that
+//     this run already pushed to another repository of the same registry is
+//     mounted from there), the target's tag is set, and a final HEAD checks
+//     that the target has the expected digest (ErrDigestMismatch otherwise).
 //
 // Credentials come from WithAuth (per registry) first, then the keychain
 // (WithKeychain; by default the user's Docker config and its credential

@@ -166,6 +166,7 @@ type copier struct {
 	o      *options
 	puller *remote.Puller
 	pusher *remote.Pusher
+	mounts *mounter
 }
 
 func newCopier(o *options) (*copier, error) {
@@ -178,7 +179,7 @@ func newCopier(o *options) (*copier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("setting up the registry client: %w", err)
 	}
-	return &copier{o: o, puller: puller, pusher: pusher}, nil
+	return &copier{o: o, puller: puller, pusher: pusher, mounts: newMounter()}, nil
 }
 
 // copy runs one job: see the package doc for the steps.
@@ -229,9 +230,14 @@ func (c *copier) copy(ctx context.Context, job Job) (Result, outcome) {
 		want, taggable = desc.Digest, desc
 		res.Digest = want.String()
 	}
-	if err := c.pusher.Push(ctx, dst, taggable); err != nil {
+	push, layers, err := c.mounts.wrap(taggable, dst.Context())
+	if err != nil {
+		return fail("reading "+res.Source, err)
+	}
+	if err := c.pusher.Push(ctx, dst, push); err != nil {
 		return fail(fmt.Sprintf("copying %s to %s", res.Source, res.Target), err)
 	}
+	c.mounts.record(dst.Context(), layers.list())
 	head, err = c.puller.Head(ctx, dst)
 	if err != nil {
 		return fail("verifying "+res.Target, err)

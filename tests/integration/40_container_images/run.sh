@@ -10,7 +10,7 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit 1
 STATE=$(mktemp -d "${TMPDIR:-/tmp}/imageops-ci-images.XXXXXX")
 REGISTRIES=(src plain secure tlsonly)
 cleanup() {
@@ -51,7 +51,12 @@ go run ./gomodules/mirror/mirrortest/seed -registry "$SRC" -distinct 6 -multi 2 
 # yq-free YAML/JSON reading with the Python that ansible brings.
 pyq() { python3 -c "import sys, json, yaml; d = yaml.safe_load(open(sys.argv[1])); print($2)" "$1"; }
 # skopeo's view of a manifest digest (sha256 of the raw manifest).
-digest_of() { skopeo inspect --raw "${@:2}" "docker://$1" 2>/dev/null | sha256sum | awk '{print "sha256:" $1}'; }
+# Prints nothing when the manifest cannot be read.
+digest_of() {
+  local raw
+  raw=$(skopeo inspect --raw "${@:2}" "docker://$1" 2>/dev/null) && [ -n "$raw" ] || return 0
+  printf '%s' "$raw" | sha256sum | awk '{print "sha256:" $1}'
+}
 # adhoc MODULE JSON_ARGS [ansible flags]: run one module, its host result to $STATE/result.json.
 adhoc() {
   ANSIBLE_LOAD_CALLBACK_PLUGINS=1 ANSIBLE_STDOUT_CALLBACK=json ansible localhost -m "imageops.cloud.$1" -a "$2" "${@:3}" \
@@ -111,7 +116,7 @@ for name in $(pyq "$STATE/images.yml" '" ".join(d["container_images"])'); do
   src_ref=$(pyq "$STATE/images.yml" "d['container_images']['$name']")
   dst_ref=$(pyq "$out" "d['container_images']['$name']")
   s=$(digest_of "${src_ref%@*}" --tls-verify=false); t=$(digest_of "${dst_ref%@*}" --tls-verify=false)
-  [ -n "$s" ] && [ "$s" = "$t" ] || { all_equal=false; echo "  $name: source $s, target $t"; }
+  if [ -z "$s" ] || [ "$s" != "$t" ]; then all_equal=false; echo "  $name: source $s, target $t"; fi
 done
 check "every image has the same digest at source and target" $all_equal
 multi_dst=$(pyq "$out" 'd["container_images"]["image01"]')
