@@ -1,0 +1,143 @@
+package cleaner
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+)
+
+// Entry is one image in a report: {id, name, created_at, reason}.
+type Entry struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	CreatedAt string `json:"created_at"` // RFC 3339, UTC
+	Reason    string `json:"reason"`
+}
+
+func entryOf(image *images.Image, reason string) Entry {
+	return Entry{ID: image.ID, Name: image.Name, CreatedAt: image.CreatedAt.UTC().Format(time.RFC3339), Reason: reason}
+}
+
+// action is what the plan does to one image.
+type action int
+
+const (
+	keep action = iota
+	skip
+	hide
+	remove
+)
+
+// decision is the plan for one image.
+type decision struct {
+	image  *images.Image
+	action action
+	reason string
+}
+
+// plan decides, for every managed image (newest first), whether it is kept,
+// skipped, hidden or deleted. inUse is nil when skip_in_use is off; it is
+// only consulted for images that would otherwise change.
+func (p policy) plan(managed []images.Image, inUse map[string][]string) []decision {
+	out := make([]decision, 0, len(managed))
+	rank := map[string]int{}
+	for i := range managed {
+		image := &managed[i]
+		group := p.groupOf(image)
+		rank[group]++
+		d := p.decide(image, rank[group])
+		if (d.action == hide || d.action == remove) && inUse != nil {
+			if users := inUse[image.ID]; len(users) > 0 {
+				d = decision{image, skip, inUseReason(users)}
+			}
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// decide is the plan for one image that is the newest-th newest of its group.
+func (p policy) decide(image *images.Image, newest int) decision {
+	created := image.CreatedAt
+	deletable := !created.After(p.deleteBefore)
+	switch {
+	case p.skip[image.ID]:
+		return decision{image, skip, "listed in skip_images"}
+	case newest <= p.keepLatest:
+		return decision{image, keep, fmt.Sprintf("one of the %d newest images of its group%s (keep_latest)", p.keepLatest, p.groupLabel(image))}
+	case created.After(p.hideBefore):
+		return decision{image, keep, fmt.Sprintf("younger than %d months (created after %s)", p.hideAfter, p.hideBefore.Format(time.RFC3339))}
+	case deletable && !image.Protected:
+		return decision{image, remove, fmt.Sprintf("older than %d months (created on or before %s)", p.deleteAfter, p.deleteBefore.Format(time.RFC3339))}
+	case deletable && p.isHidden(image):
+		return decision{image, keep, fmt.Sprintf("older than %d months but protected, so never deleted; already hidden (%s)", p.deleteAfter, p.hiddenLabel())}
+	case p.isHidden(image):
+		return decision{image, keep, fmt.Sprintf("already hidden (%s); deleted once older than %d months", p.hiddenLabel(), p.deleteAfter)}
+	case deletable:
+		return decision{image, hide, fmt.Sprintf("older than %d months but protected, so hidden and never deleted", p.deleteAfter)}
+	default:
+		return decision{image, hide, fmt.Sprintf("older than %d months (created on or before %s)", p.hideAfter, p.hideBefore.Format(time.RFC3339))}
+	}
+}
+
+// isHidden tells whether an image is hidden the way hide_method hides.
+func (p policy) isHidden(image *images.Image) bool {
+	if p.hideMethod == HideOSHidden {
+		return image.Hidden
+	}
+	return image.Visibility == images.ImageVisibilityPrivate
+}
+
+func (p policy) hiddenLabel() string {
+	if p.hideMethod == HideOSHidden {
+		return "os_hidden is true"
+	}
+	return "visibility private"
+}
+
+// groupOf is the image's group for keep_latest: the values of the group_by
+// properties (an absent property counts as empty).
+func (p policy) groupOf(image *images.Image) string {
+	values := make([]string, len(p.groupBy))
+	for i, key := range p.groupBy {
+		values[i] = textOf(image.Properties[key])
+	}
+	return strings.Join(values, "\x00")
+}
+
+func (p policy) groupLabel(image *images.Image) string {
+	if len(p.groupBy) == 0 {
+		return ""
+	}
+	parts := make([]string, len(p.groupBy))
+	for i, key := range p.groupBy {
+		parts[i] = fmt.Sprintf("%s=%s", key, textOf(image.Properties[key]))
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+func inUseReason(servers []string) string {
+	sorted := append([]string(nil), servers...)
+	sort.Strings(sorted)
+	shown := sorted
+	if len(shown) > 3 {
+		shown = shown[:3]
+	}
+	more := ""
+	if len(sorted) > len(shown) {
+		more = fmt.Sprintf(" and %d more", len(sorted)-len(shown))
+	}
+	return fmt.Sprintf("in use by %d server(s): %s%s", len(sorted), strings.Join(shown, ", "), more)
+}
+
+func sortEntries(list []Entry) {
+	sort.SliceStable(list, func(i, j int) bool {
+		if list[i].CreatedAt != list[j].CreatedAt {
+			return list[i].CreatedAt < list[j].CreatedAt
+		}
+		return list[i].ID < list[j].ID
+	})
+}

@@ -1,0 +1,225 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Documentation only: the module is the Go binary image_cleaner_<os>_<arch>
+# beside this file, built by `make build`; plugins/action/image_cleaner.py runs it.
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: image_cleaner
+short_description: Hide, then delete, old images of a managed set in OpenStack Glance
+version_added: "0.1.0"
+author: imageops.cloud contributors
+description:
+  - Retires old images. Among the images that I(filters), I(name_pattern), I(owner) and I(tags)
+    select, hides those older than I(hide_after_months) and deletes those older than
+    I(delete_after_months).
+  - Age is measured from Glance's C(created_at) to I(now) in calendar months. An image is old
+    enough when it was created on or before the same day and time that many months before I(now);
+    when that month is shorter, its last day counts (31 March minus one month is the end of February).
+  - The managed images are looked for in every visibility and among hidden (C(os_hidden)) images
+    too, so an image the module hid is found again and deleted when its time comes.
+  - Never touched are the I(keep_latest) newest images of each group, the images listed in
+    I(skip_images) and, with I(skip_in_use), images that a server uses. Protected images are
+    hidden but never deleted.
+  - A server uses an image when a server of any project, in any status, references it in Nova's
+    server list (C(GET /servers/detail?all_tenants=True), every page). When that list cannot be
+    read, the task fails before anything is changed. Nova is asked only when some image would change.
+  - One image that cannot be hidden or deleted does not stop the others; the task fails at the
+    end, naming each such image and Glance's error, and still returns the report.
+  - The module binary also runs without Ansible, for systemd timers,
+    C(image_cleaner [--check] [--diff] ARGS_FILE) with the options in a JSON or YAML file; see
+    the C(imageops.cloud.image_timers) role.
+options:
+  filters:
+    description:
+      - Fields and properties that every managed image has, a dict of name -> value compared as
+        text, such as C(build-distro) -> C(ubuntu). Glance filters on them; the module checks them
+        again on what Glance returns.
+      - May not name C(visibility), C(os_hidden), C(owner), C(tag), C(created_at), C(updated_at)
+        or paging parameters; the other options express those.
+      - At least one of I(filters), I(name_pattern), I(owner) and I(tags) must be given (and not
+        empty), since the module never manages every image of a cloud.
+    type: dict
+  name_pattern:
+    description:
+      - A regular expression (Go's RE2 syntax) searched for in the image's name; anchor it with
+        C(^) and C($) to match the whole name.
+    type: str
+  owner:
+    description:
+      - ID of the project that owns the managed images.
+    type: str
+  tags:
+    description:
+      - Tags that every managed image has (all of them).
+    type: list
+    elements: str
+  hide_after_months:
+    description:
+      - Age in calendar months from which an image is hidden.
+    type: int
+    default: 12
+  delete_after_months:
+    description:
+      - Age in calendar months from which an image is deleted. Must be greater than
+        I(hide_after_months); otherwise the task fails before it contacts any service.
+    type: int
+    default: 18
+  hide_method:
+    description:
+      - C(private) sets the image's visibility to private, as Chameleon's cleaner does; projects
+        other than the owner lose access to it.
+      - C(os_hidden) sets C(os_hidden=true); the image leaves Glance's default list but stays
+        usable by its ID, so servers can still be rebuilt from it.
+    type: str
+    default: private
+    choices: [private, os_hidden]
+  keep_latest:
+    description:
+      - How many of the newest images (by C(created_at)) of each group are never touched,
+        whatever their age. C(0) keeps none for being new.
+    type: int
+    default: 0
+  group_by:
+    description:
+      - Names of the properties whose values form a group for I(keep_latest), for example
+        C([build-distro, build-release, build-variant]). An absent property counts as empty.
+      - When empty, all managed images form one group.
+    type: list
+    elements: str
+  skip_in_use:
+    description:
+      - Whether to leave alone the images that servers use (hide and delete both).
+      - Needs Nova's server list with C(all_tenants), that is an admin's credentials and a
+        compute endpoint (the service catalog, or I(compute_endpoint_override)).
+      - A server booted from a volume shows no image in Nova's list, so a volume made from an
+        image does not keep the image; Cinder is not asked.
+    type: bool
+    default: true
+  skip_images:
+    description:
+      - IDs of images that are never touched.
+    type: list
+    elements: str
+  now:
+    description:
+      - The reference time for ages, RFC 3339 (C(2025-06-01T00:00:00Z)). Defaults to the current time.
+    type: str
+  dry_run:
+    description:
+      - Report what would change, and change nothing, as check mode does. Meant for runs without
+        Ansible (systemd timers), where there is no C(--check) of Ansible's.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - imageops.cloud.openstack
+attributes:
+  check_mode:
+    support: full
+    description: Reads Glance and Nova, writes nothing, and returns the same report as a real run.
+  diff_mode:
+    support: full
+    description: For each image hidden or deleted, its name, visibility, os_hidden and deleted, before and after.
+notes:
+  - A static Go binary; the target needs no Python libraries.
+  - Requests made by a run, whatever the number of images, are the pages of two image lists
+    (C(os_hidden) false and true, 1000 images a page) and of the server list, plus one request per
+    image hidden or deleted. Images left alone cost no request of their own.
+  - The lists are named C(skipped_images) and C(failed_images), not C(skipped) and C(failed),
+    because Ansible reads a true C(skipped) or C(failed) key as the status of the task itself.
+seealso:
+  - module: imageops.cloud.image_deployer
+"""
+
+EXAMPLES = r"""
+- name: Retire Ubuntu images as Chameleon does (hide after 12 months, delete after 18)
+  imageops.cloud.image_cleaner:
+    cloud: site-admin
+    filters:
+      build-distro: ubuntu
+    keep_latest: 1
+    group_by: [build-distro, build-release, build-variant]
+  register: cleaned
+
+- name: Show what was deleted
+  ansible.builtin.debug:
+    msg: "{{ cleaned.deleted | map(attribute='name') | list }}"
+
+- name: Preview, as of a date, images superseded by the image deployer
+  imageops.cloud.image_cleaner:
+    filters:
+      imageops_superseded: "true"
+    hide_method: os_hidden
+    now: "2025-06-01T00:00:00Z"
+  check_mode: true
+  diff: true
+"""
+
+RETURN = r"""
+hidden:
+  description: Images hidden (or that would be, in check mode), oldest first.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Glance image ID.
+      type: str
+    name:
+      description: Image name.
+      type: str
+    created_at:
+      description: Glance's created_at, RFC 3339 UTC.
+      type: str
+    reason:
+      description: Why the image is in this list.
+      type: str
+  sample:
+    - {id: 6f1b8c3a-2a4e-4f0e-9a55-0c8a2d3d1e6f, name: CC-Ubuntu22.04-20240101, created_at: "2024-01-01T10:00:00Z",
+       reason: "older than 12 months (created on or before 2025-01-02T00:00:00Z)"}
+deleted:
+  description: Images deleted (or that would be), the same shape as I(hidden).
+  returned: always
+  type: list
+  elements: dict
+kept:
+  description: Managed images left alone by the policy (too young, newest of their group, already hidden, protected), the same shape.
+  returned: always
+  type: list
+  elements: dict
+skipped_images:
+  description: Images that would have changed but were left alone, listed in I(skip_images) or in use by servers (the reason names them).
+  returned: always
+  type: list
+  elements: dict
+failed_images:
+  description: Images that could not be hidden or deleted, the reason being Glance's error.
+  returned: when an image failed
+  type: list
+  elements: dict
+dry_run:
+  description: Whether nothing was written (check mode or I(dry_run)).
+  returned: always
+  type: bool
+now:
+  description: The reference time used, RFC 3339.
+  returned: always
+  type: str
+hide_before:
+  description: Images created at or before this time are old enough to hide.
+  returned: always
+  type: str
+delete_before:
+  description: Images created at or before this time are old enough to delete.
+  returned: always
+  type: str
+diff:
+  description: With C(--diff), image ID -> name, visibility, os_hidden and deleted, before and after.
+  returned: when changed and diff mode is on
+  type: dict
+"""
