@@ -6,7 +6,11 @@ GO ?= go
 # Every directory under gomodules/cmd is one module binary.
 MODULES := $(notdir $(wildcard gomodules/cmd/*))
 PLATFORMS := linux_amd64 linux_arm64
-BINARIES := $(foreach m,$(MODULES),$(foreach p,$(PLATFORMS),plugins/modules/$(m)_$(p)))
+# The binaries live in bin/; plugins/modules/ holds a link to each. Ansible finds a module
+# through the link, and ansible-doc's listing skips links (it takes them for aliases), so
+# `ansible-doc -l imageops.cloud` lists the documented modules without a warning per binary.
+BINARIES := $(foreach m,$(MODULES),$(foreach p,$(PLATFORMS),bin/$(m)_$(p)))
+MODULE_LINKS := $(patsubst bin/%,plugins/modules/%,$(BINARIES))
 GO_SOURCES := $(shell find gomodules -name '*.go' -not -name '*_test.go') go.mod go.sum
 # The collection seen through ANSIBLE_COLLECTIONS_PATH: a link to this checkout.
 COLLECTIONS_DIR := $(CURDIR)/build/collections
@@ -14,14 +18,20 @@ COLLECTIONS_DIR := $(CURDIR)/build/collections
 .PHONY: build deps test unit integration demo bench clean collection
 .DEFAULT_GOAL := build
 
-build: $(BINARIES) collection
+build: $(MODULE_LINKS) collection
 
-# plugins/modules/<module>_<os>_<arch>: static, reproducible module binaries.
-plugins/modules/%: $(GO_SOURCES)
+# bin/<module>_<os>_<arch>: static, reproducible module binaries.
+bin/%: $(GO_SOURCES)
 	@name='$*'; platform=$${name##*_linux_}; module=$${name%_linux_*}; \
 	echo "go build $$module (linux/$$platform)"; \
 	CGO_ENABLED=0 GOOS=linux GOARCH=$$platform $(GO) build -trimpath -ldflags='-s -w' \
 		-o $@ ./gomodules/cmd/$$module
+
+plugins/modules/%: bin/%
+	@ln -sfn ../../bin/$* $@
+
+# The binaries are what the links point at: never delete them as intermediate files.
+.SECONDARY: $(BINARIES)
 
 collection:
 	@mkdir -p $(COLLECTIONS_DIR)/ansible_collections/imageops
@@ -47,4 +57,4 @@ bench: deps build
 	@scripts/bench.sh
 
 clean:
-	rm -rf build plugins/modules/*_linux_*
+	rm -rf build bin plugins/modules/*_linux_*
