@@ -39,26 +39,53 @@ var (
 	buildErr  error
 )
 
-// RealImages returns the images, building them on first use with mkfs.ext4 and
-// qemu-img (the test fails if those are missing).
+// cacheDir holds the images between test runs: one directory, reused, so that
+// runs do not pile up copies in the temporary directory.
+var cacheDir = filepath.Join(os.TempDir(), "imageops-test-images")
+
+// RealImages returns the images, building them with mkfs.ext4 and qemu-img
+// (the test fails if those are missing) the first time any test binary asks.
+// Tests must not modify them.
 func RealImages(t testing.TB) Images {
 	t.Helper()
-	buildOnce.Do(func() { built, buildErr = buildImages() })
+	buildOnce.Do(func() { built, buildErr = cachedImages() })
 	if buildErr != nil {
 		t.Fatalf("building test images: %v", buildErr)
 	}
 	return built
 }
 
-func buildImages() (Images, error) {
-	dir, err := os.MkdirTemp("", "imageops-test-images-")
+// cachedImages reuses cacheDir when a previous build completed; otherwise it
+// builds into a private directory and renames it into place, so that test
+// binaries running at the same time never see a half-built directory.
+func cachedImages() (Images, error) {
+	if _, err := os.Stat(filepath.Join(cacheDir, "readme.txt")); err == nil {
+		return layout(cacheDir), nil
+	}
+	staging, err := os.MkdirTemp(os.TempDir(), "imageops-test-images-")
 	if err != nil {
 		return Images{}, err
 	}
-	im := Images{Dir: dir, Raw: filepath.Join(dir, "disk.raw"), QCOW2: filepath.Join(dir, "disk.qcow2"),
+	if err := buildImages(layout(staging)); err != nil {
+		os.RemoveAll(staging)
+		return Images{}, err
+	}
+	if err := os.Rename(staging, cacheDir); err != nil {
+		os.RemoveAll(staging) // another test binary finished first: use its images
+	}
+	return layout(cacheDir), nil
+}
+
+func layout(dir string) Images {
+	return Images{Dir: dir, Raw: filepath.Join(dir, "disk.raw"), QCOW2: filepath.Join(dir, "disk.qcow2"),
 		QCOW2Gzip: filepath.Join(dir, "disk.qcow2.gz"), Kernel: filepath.Join(NetbootDir, "linux"),
 		Initrd: filepath.Join(NetbootDir, "initrd.gz"), Text: filepath.Join(dir, "readme.txt")}
-	content := filepath.Join(dir, "content")
+}
+
+// buildImages writes the images of im; readme.txt comes last, marking a
+// complete build.
+func buildImages(im Images) error {
+	content := filepath.Join(im.Dir, "content")
 	steps := [][]string{
 		{"mkdir", "-p", content},
 		{"cp", "-r", "/usr/share/doc/qemu-utils", "/usr/share/common-licenses", content},
@@ -68,14 +95,14 @@ func buildImages() (Images, error) {
 	}
 	for _, step := range steps {
 		if out, err := exec.Command(step[0], step[1:]...).CombinedOutput(); err != nil {
-			return Images{}, &commandError{step, out, err}
+			return &commandError{step, out, err}
 		}
 	}
 	if err := gzipFile(im.QCOW2, im.QCOW2Gzip); err != nil {
-		return Images{}, err
+		return err
 	}
 	text := "This is a plain text file, not a disk image.\nIt has two lines.\n"
-	return im, os.WriteFile(im.Text, []byte(text), 0o644)
+	return os.WriteFile(im.Text, []byte(text), 0o644)
 }
 
 type commandError struct {
