@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -284,4 +285,24 @@ func TestBatchKeepsGoingAndHandsBackIDs(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, rerun.Changed)
 	assert.Equal(t, result.ImageIDs, rerun.ImageIDs)
+}
+
+func TestISOIsUploadedAsAnISO(t *testing.T) {
+	glance := testenv.Glance(t)
+	if _, err := exec.LookPath("xorriso"); err != nil {
+		if testenv.RequireServices() {
+			t.Fatal("xorriso is needed to make an ISO image (scripts/install-deps.sh installs it)")
+		}
+		t.Skip("no xorriso")
+	}
+	dir := t.TempDir()
+	iso := filepath.Join(dir, "netboot.iso")
+	out, err := exec.Command("xorriso", "-as", "mkisofs", "-quiet", "-o", iso, testenv.NetbootDir).CombinedOutput()
+	require.NoError(t, err, string(out))
+	name := testenv.UniqueName(t, glance, "iso")
+	result, err := ensure(t, glance, present(name, serveFile(t, iso)), false)
+	require.NoError(t, err)
+	assert.False(t, result.Converted, "an ISO is not converted to the default qcow2")
+	assert.Equal(t, "iso", result.Image["disk_format"])
+	assert.Equal(t, testenv.SHA512File(t, iso), result.Image["os_hash_value"])
 }

@@ -130,6 +130,11 @@ func propertyText(value any) string {
 	}
 }
 
+// IsImageField tells whether key is one of Glance's own image fields (id,
+// name, visibility, os_hidden, ...), which Glance refuses (403) as an extra
+// property, so that callers can leave such keys out of properties.
+func IsImageField(key string) bool { return reservedProperty(key) }
+
 // reservedProperty tells whether key is a core image field that Glance
 // refuses (403) as an extra property.
 func reservedProperty(key string) bool {

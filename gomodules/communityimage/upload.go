@@ -58,8 +58,8 @@ func (e *Ensurer) upload(ctx context.Context, d desired) (*images.Image, bool, e
 		return nil, false, err
 	}
 	target := d.DiskFormat
-	if isKernelOrRamdisk(sourceFormat) {
-		target = sourceFormat // kernels and ramdisks are uploaded as they come
+	if uploadedAsItComes(sourceFormat) {
+		target = sourceFormat
 	}
 	data := io.Reader(src)
 	if sourceFormat == "raw" {
@@ -108,6 +108,13 @@ func hasMagic(format string) bool {
 
 func isKernelOrRamdisk(format string) bool {
 	return format == "aki" || format == "ari"
+}
+
+// uploadedAsItComes tells whether a source format is never converted:
+// kernels, ramdisks, and ISO 9660 images, which Glance serves as CD-ROMs
+// (a qcow2 disk holding an ISO is never what is meant).
+func uploadedAsItComes(format string) bool {
+	return isKernelOrRamdisk(format) || format == "iso"
 }
 
 // looksLikeText reports a header made only of printable UTF-8 text, such as
