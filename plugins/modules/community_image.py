@@ -57,7 +57,8 @@ options:
         else raw); it is never guessed from the file name. When given, it is checked against
         the data where the format has a signature.
       - C(aki) and C(ari) (kernels and ramdisks) are uploaded as they come, never converted or
-        decompressed by C(decompress=auto).
+        decompressed by C(decompress=auto). C(iso) images are uploaded as they come too, with
+        disk format C(iso), whatever I(disk_format) says.
     type: str
     choices: [ami, ari, aki, vhd, vhdx, vmdk, raw, qcow2, vdi, iso, ploop]
   disk_format:
