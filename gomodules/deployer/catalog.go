@@ -1,0 +1,309 @@
+package deployer
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"path"
+	"sort"
+	"strings"
+
+	json "github.com/goccy/go-json"
+	"gopkg.in/yaml.v2"
+
+	"github.com/imageops/cloud/gomodules/communityimage"
+	"github.com/imageops/cloud/gomodules/fetch"
+)
+
+// Catalog formats.
+const (
+	FormatAuto      = "auto"
+	FormatAzimuth   = "azimuth"
+	FormatChameleon = "chameleon"
+	FormatSpecs     = "specs"
+)
+
+// maxCatalogSize bounds a catalog or metadata document read into memory (bytes).
+const maxCatalogSize = 16 << 20
+
+// Release is one released image of a catalog.
+type Release struct {
+	// Name is the production name: the name the image has in Glance once deployed.
+	Name string
+	// Version identifies the release; it is recorded in ReleaseProperty.
+	Version string
+	// Spec is what to upload: community_image options (source URL,
+	// checksums, formats, properties). Name, State and Visibility are set by
+	// the deployer.
+	Spec map[string]any
+	// MetadataURL, for a Chameleon release, is the .manifest to read before
+	// the upload (its properties and checksums); empty otherwise.
+	MetadataURL string
+}
+
+// ReadCatalog downloads the catalog at catalogURL (http, https or file) and
+// parses it. format is one of the Format constants; FormatAuto tells them
+// apart by shape. base is the Chameleon base URL; empty means the catalog's
+// directory. diskFormat is the extension of Chameleon image files.
+func ReadCatalog(ctx context.Context, catalogURL, format, base, diskFormat string, opts ...fetch.Option) ([]Release, error) {
+	content, err := readDocument(ctx, catalogURL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("reading the catalog: %w", err)
+	}
+	if base == "" {
+		base = parentURL(catalogURL)
+	}
+	releases, err := ParseCatalog(content, format, base, diskFormat)
+	if err != nil {
+		return nil, fmt.Errorf("catalog %s: %w", fetch.RedactURL(catalogURL), err)
+	}
+	return releases, nil
+}
+
+// readDocument reads a small document whole.
+func readDocument(ctx context.Context, location string, opts ...fetch.Option) ([]byte, error) {
+	src, err := fetch.Open(ctx, location, append([]fetch.Option{fetch.WithDecompress(fetch.DecompressNever)}, opts...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	content, err := io.ReadAll(io.LimitReader(src, maxCatalogSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", fetch.RedactURL(location), err)
+	}
+	if len(content) > maxCatalogSize {
+		return nil, fmt.Errorf("%s is larger than %d bytes; expected a catalog document", fetch.RedactURL(location), maxCatalogSize)
+	}
+	return content, nil
+}
+
+// parentURL is the URL of the directory that holds location.
+func parentURL(location string) string {
+	parsed, err := url.Parse(location)
+	if err != nil || parsed.Scheme == "" {
+		return path.Dir(location)
+	}
+	parsed.Path = path.Dir(parsed.Path)
+	parsed.RawQuery, parsed.Fragment = "", ""
+	return parsed.String()
+}
+
+// ParseCatalog reads a catalog document (see the package documentation for
+// the formats). Releases come sorted by name. Errors name the entry and what
+// was expected of it.
+func ParseCatalog(content []byte, format, base, diskFormat string) ([]Release, error) {
+	var doc any
+	if err := yaml.Unmarshal(content, &doc); err != nil {
+		return nil, fmt.Errorf("parsing it as JSON or YAML: %w", err)
+	}
+	doc = plain(doc)
+	if format == FormatAuto || format == "" {
+		format = detectFormat(doc)
+	}
+	var releases []Release
+	var err error
+	switch format {
+	case FormatAzimuth:
+		releases, err = parseAzimuth(doc)
+	case FormatChameleon:
+		releases, err = parseChameleon(doc, base, diskFormat)
+	case FormatSpecs:
+		releases, err = parseSpecs(doc)
+	default:
+		return nil, fmt.Errorf("its format is not recognised; expected an azimuth-images manifest (an object of objects), " +
+			"a Chameleon index (an object of version strings) or a list of community_image specs")
+	}
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, r := range releases {
+		if seen[r.Name] {
+			return nil, fmt.Errorf("two entries have the production name %q; expected each name once", r.Name)
+		}
+		seen[r.Name] = true
+	}
+	sort.Slice(releases, func(i, j int) bool { return releases[i].Name < releases[j].Name })
+	return releases, nil
+}
+
+func detectFormat(doc any) string {
+	switch v := doc.(type) {
+	case []any:
+		return FormatSpecs
+	case map[string]any:
+		objects, texts := 0, 0
+		for _, item := range v {
+			switch item.(type) {
+			case map[string]any:
+				objects++
+			case string:
+				texts++
+			}
+		}
+		switch {
+		case objects == len(v) && objects > 0:
+			return FormatAzimuth
+		case texts == len(v) && texts > 0:
+			return FormatChameleon
+		}
+	}
+	return ""
+}
+
+func parseAzimuth(doc any) ([]Release, error) {
+	entries, ok := doc.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("an azimuth-images manifest is an object of key -> {name, url, ...}; got %s", shape(doc))
+	}
+	var out []Release
+	for key, raw := range entries {
+		entry, ok := raw.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("entry %q is %s; expected an object with name and url", key, shape(raw))
+		}
+		name, _ := entry["name"].(string)
+		source, _ := entry["url"].(string)
+		if name == "" || source == "" {
+			return nil, fmt.Errorf("entry %q has no name or no url; expected both (strings)", key)
+		}
+		version := name
+		if v, ok := entry["version"]; ok && v != nil {
+			version = fmt.Sprint(v)
+		}
+		spec := map[string]any{"source_url": source}
+		for _, field := range []string{"checksum", "checksum_sha512", "kubernetes_version"} {
+			if value, ok := entry[field].(string); ok && value != "" {
+				spec[field] = value
+			}
+		}
+		out = append(out, Release{Name: key, Version: version, Spec: spec})
+	}
+	return out, nil
+}
+
+func parseChameleon(doc any, base, diskFormat string) ([]Release, error) {
+	index, ok := doc.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("a Chameleon index is an object of image name -> version; got %s", shape(doc))
+	}
+	base = strings.TrimSuffix(base, "/")
+	var out []Release
+	for name, raw := range index {
+		version, ok := raw.(string)
+		if !ok || version == "" || strings.Contains(version, "/") || strings.Contains(name, "/") {
+			return nil, fmt.Errorf("entry %q is %v; expected a version string without slashes", name, raw)
+		}
+		dir := base + "/" + url.PathEscape(name) + "/" + url.PathEscape(version) + "/" + url.PathEscape(name)
+		out = append(out, Release{Name: name, Version: version,
+			Spec:        map[string]any{"source_url": dir + "." + diskFormat},
+			MetadataURL: dir + ".manifest"})
+	}
+	return out, nil
+}
+
+func parseSpecs(doc any) ([]Release, error) {
+	list, ok := doc.([]any)
+	if !ok {
+		return nil, fmt.Errorf("a specs catalog is a list of community_image specs; got %s", shape(doc))
+	}
+	var out []Release
+	for i, raw := range list {
+		entry, ok := raw.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("entry %d is %s; expected a community_image spec (name, source_url, ...)", i, shape(raw))
+		}
+		spec := map[string]any{}
+		for key, value := range entry {
+			spec[key] = value
+		}
+		name, _ := spec["name"].(string)
+		if name == "" {
+			return nil, fmt.Errorf("entry %d has no name; expected the image's production name", i)
+		}
+		delete(spec, "name")
+		version := ""
+		if v, ok := spec["version"]; ok && v != nil {
+			version = fmt.Sprint(v)
+		}
+		delete(spec, "version")
+		for _, field := range []string{"checksum_sha512", "checksum", "source_url", "url"} {
+			if text, ok := spec[field].(string); version == "" && ok && text != "" {
+				version = text
+			}
+		}
+		if version == "" {
+			return nil, fmt.Errorf("entry %d (%q) has no version, checksum or source_url to tell its releases apart", i, name)
+		}
+		out = append(out, Release{Name: name, Version: version, Spec: spec})
+	}
+	return out, nil
+}
+
+// chameleonMetadata reads a Chameleon .manifest: scalar values become
+// properties (Glance's own fields are left out), checksum and
+// checksum_sha512 verify the download.
+func chameleonMetadata(ctx context.Context, location string, opts ...fetch.Option) (map[string]any, []string, error) {
+	content, err := readDocument(ctx, location, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the release's metadata: %w", err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(content, &doc); err != nil {
+		return nil, nil, fmt.Errorf("the metadata at %s is not a JSON object: %w", fetch.RedactURL(location), err)
+	}
+	spec := map[string]any{}
+	properties := map[string]any{}
+	var ignored []string
+	for key, value := range doc {
+		switch v := value.(type) {
+		case string, float64, bool:
+			if key == "checksum" || key == "checksum_sha512" {
+				spec[key] = fmt.Sprint(v)
+			} else if communityimage.IsImageField(key) {
+				ignored = append(ignored, key)
+			} else {
+				properties[key] = v
+			}
+		default:
+			ignored = append(ignored, key)
+		}
+	}
+	spec["properties"] = properties
+	sort.Strings(ignored)
+	return spec, ignored, nil
+}
+
+// plain turns yaml.v2's maps into map[string]any.
+func plain(value any) any {
+	switch v := value.(type) {
+	case map[any]any:
+		out := make(map[string]any, len(v))
+		for key, item := range v {
+			out[fmt.Sprint(key)] = plain(item)
+		}
+		return out
+	case []any:
+		for i := range v {
+			v[i] = plain(v[i])
+		}
+		return v
+	}
+	return value
+}
+
+func shape(value any) string {
+	switch value.(type) {
+	case nil:
+		return "null"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "a list"
+	case string:
+		return fmt.Sprintf("the string %q", value)
+	}
+	return fmt.Sprintf("%v", value)
+}
+

@@ -1,0 +1,46 @@
+package deployer
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestCatalogFormatsAreToldApartAndRead(t *testing.T) {
+	azimuth := `{"ubuntu-jammy": {"name": "ubuntu-jammy-240501", "url": "https://example.org/u.qcow2", "checksum": "sha256:ab", "kubernetes_version": "1.29.4"},
+		"k8s": {"name": "k8s-2", "url": "https://example.org/k.qcow2", "version": 7}}`
+	releases, err := ParseCatalog([]byte(azimuth), FormatAuto, "", "qcow2")
+	require.NoError(t, err)
+	assert.Equal(t, []Release{
+		{Name: "k8s", Version: "7", Spec: map[string]any{"source_url": "https://example.org/k.qcow2"}},
+		{Name: "ubuntu-jammy", Version: "ubuntu-jammy-240501", Spec: map[string]any{"source_url": "https://example.org/u.qcow2",
+			"checksum": "sha256:ab", "kubernetes_version": "1.29.4"}},
+	}, releases)
+
+	releases, err = ParseCatalog([]byte(`{"CC-Ubuntu22.04": "2024-06-01"}`), FormatAuto, "https://store.example.org/images/", "raw")
+	require.NoError(t, err)
+	assert.Equal(t, []Release{{Name: "CC-Ubuntu22.04", Version: "2024-06-01",
+		Spec:        map[string]any{"source_url": "https://store.example.org/images/CC-Ubuntu22.04/2024-06-01/CC-Ubuntu22.04.raw"},
+		MetadataURL: "https://store.example.org/images/CC-Ubuntu22.04/2024-06-01/CC-Ubuntu22.04.manifest"}}, releases)
+
+	releases, err = ParseCatalog([]byte("- name: debian-12\n  url: https://example.org/d.qcow2\n"), FormatAuto, "", "qcow2")
+	require.NoError(t, err)
+	assert.Equal(t, "https://example.org/d.qcow2", releases[0].Version, "without version or checksum, the URL tells releases apart")
+}
+
+func TestBadCatalogsSayWhatIsWrong(t *testing.T) {
+	for _, c := range []struct{ format, doc, want string }{
+		{FormatAuto, `{"a": "1", "b": {"name": "x"}}`, "its format is not recognised"},
+		{FormatAzimuth, `{"a": {"name": "x"}}`, `entry "a" has no name or no url`},
+		{FormatChameleon, `{"a": 3}`, `entry "a" is 3; expected a version string without slashes`},
+		{FormatChameleon, `{"a": "../../etc"}`, `expected a version string without slashes`},
+		{FormatSpecs, `[{"source_url": "http://x"}]`, "entry 0 has no name"},
+		{FormatSpecs, `[{"name": "a", "properties": {}}]`, `entry 0 ("a") has no version, checksum or source_url`},
+		{FormatSpecs, `[{"name": "a", "version": 1}, {"name": "a", "version": 2}]`, `two entries have the production name "a"`},
+		{FormatSpecs, `{"a": "1"}`, "a specs catalog is a list of community_image specs; got an object"},
+	} {
+		_, err := ParseCatalog([]byte(c.doc), c.format, "https://example.org", "qcow2")
+		assert.ErrorContains(t, err, c.want, c.doc)
+	}
+}

@@ -1,0 +1,419 @@
+package deployer
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+
+	"github.com/imageops/cloud/gomodules/communityimage"
+	"github.com/imageops/cloud/gomodules/fetch"
+	"github.com/imageops/cloud/gomodules/openstack/conn"
+)
+
+// Properties the deployer sets. ReleaseProperty and ReleaseNameProperty are
+// on every image it uploads; the Superseded ones on an image that a newer
+// release replaced (a cleaner can select those with a filter on
+// SupersededProperty, or group by ReleaseNameProperty).
+const (
+	ReleaseProperty      = "imageops_release"
+	ReleaseNameProperty  = "imageops_release_name"
+	SupersededProperty   = "imageops_superseded"
+	SupersededByProperty = "imageops_superseded_by"
+	SupersededAtProperty = "imageops_superseded_at"
+)
+
+// incomingSuffix makes the temporary name under which a new version is
+// uploaded before it takes the production name.
+const incomingSuffix = ".imageops-incoming"
+
+// archiveTimeFormat renders the superseded image's created_at in its new name.
+const archiveTimeFormat = "20060102T150405Z"
+
+// Options are the image_deployer module's options.
+type Options struct {
+	conn.Config
+	// CatalogURL is where the catalog is (http, https, file).
+	CatalogURL string `json:"catalog_url"`
+	// CatalogFormat is auto (default), azimuth, chameleon or specs.
+	CatalogFormat string `json:"catalog_format"`
+	// ChameleonBaseURL is where a Chameleon index's release files are;
+	// empty means the directory of CatalogURL.
+	ChameleonBaseURL string `json:"chameleon_base_url"`
+	// Images limits the run to these production names; empty means every
+	// release of the catalog.
+	Images []string `json:"images"`
+	// Visibility is the production images' visibility; default public.
+	Visibility string `json:"visibility"`
+	// DiskFormat is the Glance disk format of images whose spec does not
+	// say (and the file extension of Chameleon images); default qcow2.
+	DiskFormat string `json:"disk_format"`
+	// Properties are set on every uploaded image: a dict, or a list of
+	// "key=value" strings.
+	Properties any `json:"properties"`
+	// Workdir is where downloads that need converting go; empty means the
+	// system's temporary directory.
+	Workdir string `json:"workdir"`
+}
+
+// Deployment is one release in a result.
+type Deployment struct {
+	// Name is the production name; Version the release.
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	// ID is the Glance ID of the image with the production name (empty for
+	// a release that would be uploaded in check mode).
+	ID string `json:"id,omitempty"`
+	// PreviousID, PreviousName and PreviousVersion describe the image it
+	// superseded: its ID, its new (archive) name and its release.
+	PreviousID      string `json:"previous_id,omitempty"`
+	PreviousName    string `json:"previous_name,omitempty"`
+	PreviousVersion string `json:"previous_version,omitempty"`
+}
+
+// Result is what a run did (or, in check mode, would do).
+type Result struct {
+	// Changed is true when an image was (or would be) uploaded or renamed.
+	Changed bool `json:"changed"`
+	// Deployed are the releases uploaded and promoted, by name.
+	Deployed []Deployment `json:"deployed"`
+	// Current are the releases the site already had.
+	Current []Deployment `json:"current"`
+	// Failed maps a production name to the reason its release failed.
+	Failed map[string]string `json:"failed_images,omitempty"`
+	// Diff is, per production name, {id, version} before and after.
+	Diff *Diff `json:"diff,omitempty"`
+	// Warnings are shown by Ansible after the task.
+	Warnings []string `json:"-"`
+}
+
+// Diff is Ansible's diff.
+type Diff struct {
+	Before map[string]any `json:"before"`
+	After  map[string]any `json:"after"`
+}
+
+// FailedError fails a run in which some releases could not be deployed,
+// after every other release was. Fields carries the result.
+type FailedError struct {
+	Result Result
+}
+
+func (e *FailedError) Error() string {
+	names := make([]string, 0, len(e.Result.Failed))
+	for name := range e.Result.Failed {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, name := range names {
+		parts[i] = fmt.Sprintf("%s: %s", name, e.Result.Failed[name])
+	}
+	return fmt.Sprintf("%d release(s) could not be deployed, their current images are unchanged: %s", len(parts), strings.Join(parts, "; "))
+}
+
+// Fields returns the partial result.
+func (e *FailedError) Fields() map[string]any {
+	return map[string]any{"changed": e.Result.Changed, "deployed": e.Result.Deployed, "current": e.Result.Current,
+		"failed_images": e.Result.Failed}
+}
+
+// Deployer deploys catalog releases into one Glance.
+type Deployer struct {
+	glance  *gophercloud.ServiceClient
+	ensurer *communityimage.Ensurer
+	fetch   []fetch.Option
+	clock   func() time.Time
+}
+
+// New returns a Deployer for the Glance that glance reaches; fetchOpts apply
+// to the catalog and metadata downloads (image downloads take the
+// Ensurer's options, see communityimage.WithFetchOptions).
+func New(glance *gophercloud.ServiceClient, fetchOpts []fetch.Option, opts ...communityimage.Option) *Deployer {
+	return &Deployer{glance: glance, ensurer: communityimage.New(glance, opts...), fetch: fetchOpts, clock: time.Now}
+}
+
+func (o Options) normalize() (Options, error) {
+	if strings.TrimSpace(o.CatalogURL) == "" {
+		return o, fmt.Errorf("catalog_url is empty; expected the http, https or file URL of a catalog")
+	}
+	if o.CatalogFormat == "" {
+		o.CatalogFormat = FormatAuto
+	}
+	switch o.CatalogFormat {
+	case FormatAuto, FormatAzimuth, FormatChameleon, FormatSpecs:
+	default:
+		return o, fmt.Errorf("catalog_format is %q; expected auto, azimuth, chameleon or specs", o.CatalogFormat)
+	}
+	if o.Visibility == "" {
+		o.Visibility = "public"
+	}
+	if !contains(communityimage.Visibilities, o.Visibility) {
+		return o, fmt.Errorf("visibility is %q; expected one of %s", o.Visibility, strings.Join(communityimage.Visibilities, ", "))
+	}
+	if o.DiskFormat == "" {
+		o.DiskFormat = "qcow2"
+	}
+	if !contains(communityimage.DiskFormats, o.DiskFormat) {
+		return o, fmt.Errorf("disk_format is %q; expected one of %s", o.DiskFormat, strings.Join(communityimage.DiskFormats, ", "))
+	}
+	return o, nil
+}
+
+// Deploy reads the catalog and deploys every release the site does not
+// have. In check mode it reads the catalog and Glance and writes nothing.
+// A catalog that cannot be read fails the run before anything is written;
+// a release that fails does not stop the others, and the run then returns
+// the result with a *FailedError.
+func (d *Deployer) Deploy(ctx context.Context, o Options, checkMode bool) (Result, error) {
+	o, err := o.normalize()
+	if err != nil {
+		return Result{}, err
+	}
+	releases, err := ReadCatalog(ctx, o.CatalogURL, o.CatalogFormat, o.ChameleonBaseURL, o.DiskFormat, d.fetch...)
+	if err != nil {
+		return Result{}, err
+	}
+	if releases, err = selectReleases(releases, o.Images); err != nil {
+		return Result{}, err
+	}
+	result := Result{Deployed: []Deployment{}, Current: []Deployment{}, Failed: map[string]string{}}
+	for _, release := range releases {
+		done, current, err := d.deployOne(ctx, o, release, checkMode, &result)
+		switch {
+		case err != nil:
+			result.Failed[release.Name] = err.Error()
+		case current:
+			result.Current = append(result.Current, done)
+		default:
+			result.Changed = true
+			result.Deployed = append(result.Deployed, done)
+			if result.Diff == nil {
+				result.Diff = &Diff{Before: map[string]any{}, After: map[string]any{}}
+			}
+			result.Diff.Before[done.Name] = map[string]any{"id": done.PreviousID, "version": done.PreviousVersion}
+			result.Diff.After[done.Name] = map[string]any{"id": done.ID, "version": done.Version}
+		}
+	}
+	if len(result.Failed) > 0 {
+		return result, &FailedError{Result: result}
+	}
+	result.Failed = nil
+	return result, nil
+}
+
+func selectReleases(releases []Release, names []string) ([]Release, error) {
+	if len(names) == 0 {
+		return releases, nil
+	}
+	byName := map[string]Release{}
+	for _, r := range releases {
+		byName[r.Name] = r
+	}
+	var out []Release
+	for _, name := range names {
+		r, ok := byName[name]
+		if !ok {
+			return nil, fmt.Errorf("images names %q, which the catalog does not have; it has: %s", name, releaseNames(releases))
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func releaseNames(releases []Release) string {
+	names := make([]string, len(releases))
+	for i, r := range releases {
+		names[i] = r.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// deployOne brings one release to the site. current is true when the site
+// already had it.
+func (d *Deployer) deployOne(ctx context.Context, o Options, r Release, checkMode bool, result *Result) (Deployment, bool, error) {
+	done := Deployment{Name: r.Name, Version: r.Version}
+	existing, err := d.named(ctx, r.Name)
+	if err != nil {
+		return done, false, err
+	}
+	if len(existing) > 1 {
+		return done, false, fmt.Errorf("%d images are named %q (IDs %s); expected at most one: rename or delete the others",
+			len(existing), r.Name, imageIDs(existing))
+	}
+	var previous *images.Image
+	if len(existing) == 1 {
+		previous = &existing[0]
+		done.ID, done.PreviousID = previous.ID, previous.ID
+		done.PreviousVersion = textProperty(previous, ReleaseProperty)
+		if done.PreviousVersion == r.Version {
+			done.PreviousID, done.PreviousVersion = "", ""
+			return done, true, nil
+		}
+		done.PreviousName = archiveName(previous)
+	}
+	if checkMode {
+		done.ID = ""
+		return done, false, nil
+	}
+	if err := d.dropStaleIncoming(ctx, r); err != nil {
+		return done, false, err
+	}
+	spec, err := d.uploadSpec(ctx, o, r, result)
+	if err != nil {
+		return done, false, err
+	}
+	uploaded, err := d.ensurer.Ensure(ctx, spec, false)
+	if err != nil {
+		return done, false, fmt.Errorf("uploading release %s: %w", r.Version, err)
+	}
+	if status, _ := uploaded.Image["status"].(string); status != string(images.ImageStatusActive) {
+		return done, false, fmt.Errorf("the uploaded release %s (%s) is %s, not active; it was not promoted", r.Version, uploaded.ID, status)
+	}
+	if previous != nil {
+		patch := images.UpdateOpts{
+			images.ReplaceImageName{NewName: done.PreviousName},
+			images.UpdateImageProperty{Op: images.AddOp, Name: SupersededProperty, Value: "true"},
+			images.UpdateImageProperty{Op: images.AddOp, Name: SupersededByProperty, Value: uploaded.ID},
+			images.UpdateImageProperty{Op: images.AddOp, Name: SupersededAtProperty, Value: d.clock().UTC().Format(time.RFC3339)},
+		}
+		if _, err := images.Update(ctx, d.glance, previous.ID, patch).Extract(); err != nil {
+			return done, false, fmt.Errorf("renaming the previous image %s to %q: %w (release %s waits as %q; run again)",
+				previous.ID, done.PreviousName, err, r.Version, r.Name+incomingSuffix)
+		}
+	}
+	promote := images.UpdateOpts{images.ReplaceImageName{NewName: r.Name},
+		images.UpdateVisibility{Visibility: images.ImageVisibility(o.Visibility)}}
+	if _, err := images.Update(ctx, d.glance, uploaded.ID, promote).Extract(); err != nil {
+		return done, false, fmt.Errorf("giving the uploaded image %s the name %q: %w (run again)", uploaded.ID, r.Name, err)
+	}
+	done.ID = uploaded.ID
+	return done, false, nil
+}
+
+// dropStaleIncoming deletes what an earlier run left under the incoming name
+// that is not this release, complete: an image of an older release, or one
+// whose upload never finished. Such images never had the production name.
+func (d *Deployer) dropStaleIncoming(ctx context.Context, r Release) error {
+	incoming, err := d.named(ctx, r.Name+incomingSuffix)
+	if err != nil {
+		return err
+	}
+	for i := range incoming {
+		image := &incoming[i]
+		if textProperty(image, ReleaseProperty) == r.Version && image.Status == images.ImageStatusActive {
+			continue
+		}
+		err := images.Delete(ctx, d.glance, image.ID).ExtractErr()
+		if err != nil && !gophercloud.ResponseCodeIs(err, 404) {
+			return fmt.Errorf("deleting the unfinished upload %s (%q, release %q): %w", image.ID, image.Name,
+				textProperty(image, ReleaseProperty), err)
+		}
+	}
+	return nil
+}
+
+// uploadSpec is the community_image spec of the incoming image: the
+// release's spec with the run's defaults, its metadata (Chameleon) and the
+// release properties.
+func (d *Deployer) uploadSpec(ctx context.Context, o Options, r Release, result *Result) (communityimage.Options, error) {
+	spec := map[string]any{}
+	for key, value := range r.Spec {
+		spec[key] = value
+	}
+	if r.MetadataURL != "" {
+		metadata, ignored, err := chameleonMetadata(ctx, r.MetadataURL, d.fetch...)
+		if err != nil {
+			return communityimage.Options{}, err
+		}
+		if len(ignored) > 0 {
+			result.Warnings = append(result.Warnings, fmt.Sprintf("%s: metadata keys not set as properties (Glance's own fields or not scalars): %s",
+				r.Name, strings.Join(ignored, ", ")))
+		}
+		for key, value := range metadata {
+			spec[key] = value
+		}
+	}
+	properties, err := withRelease(spec["properties"], r)
+	if err != nil {
+		return communityimage.Options{}, err
+	}
+	spec["properties"] = properties
+	spec["name"], spec["state"] = r.Name+incomingSuffix, "present"
+	spec["visibility"], spec["update_existing_visibility"] = "private", false
+	batch := communityimage.BatchOptions{Config: o.Config, Images: map[string]map[string]any{r.Name: spec},
+		Properties: o.Properties, DiskFormat: o.DiskFormat, Workdir: o.Workdir}
+	specs, err := batch.Specs()
+	if err != nil {
+		return communityimage.Options{}, fmt.Errorf("the catalog's spec: %w", err)
+	}
+	return specs[r.Name], nil
+}
+
+// withRelease adds the release properties to a spec's properties (a dict
+// or a list of "key=value" strings).
+func withRelease(properties any, r Release) (any, error) {
+	switch v := properties.(type) {
+	case nil:
+		return map[string]any{ReleaseProperty: r.Version, ReleaseNameProperty: r.Name}, nil
+	case map[string]any:
+		out := make(map[string]any, len(v)+2)
+		for key, value := range v {
+			out[key] = value
+		}
+		out[ReleaseProperty], out[ReleaseNameProperty] = r.Version, r.Name
+		return out, nil
+	case []any:
+		return append(append([]any{}, v...), ReleaseProperty+"="+r.Version, ReleaseNameProperty+"="+r.Name), nil
+	}
+	return nil, fmt.Errorf("properties of %q is %v; expected a dict or a list of \"key=value\" strings", r.Name, properties)
+}
+
+// named lists the images with exactly this name, in every visibility, oldest first.
+func (d *Deployer) named(ctx context.Context, name string) ([]images.Image, error) {
+	opts := images.ListOpts{Name: name, Visibility: images.ImageVisibility("all"), Limit: 100}
+	pages, err := images.List(d.glance, opts).AllPages(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing images named %q in Glance at %s: %w", name, d.glance.ResourceBase, err)
+	}
+	found, err := images.ExtractImages(pages)
+	if err != nil {
+		return nil, fmt.Errorf("reading the images named %q: %w", name, err)
+	}
+	sort.SliceStable(found, func(i, j int) bool { return found[i].CreatedAt.Before(found[j].CreatedAt) })
+	return found, nil
+}
+
+// archiveName is the name a superseded image takes: <name>-<created_at>.
+func archiveName(image *images.Image) string {
+	return image.Name + "-" + image.CreatedAt.UTC().Format(archiveTimeFormat)
+}
+
+func textProperty(image *images.Image, key string) string {
+	value, ok := image.Properties[key]
+	if !ok || value == nil {
+		return ""
+	}
+	return fmt.Sprint(value)
+}
+
+func imageIDs(found []images.Image) string {
+	ids := make([]string, len(found))
+	for i := range found {
+		ids[i] = found[i].ID
+	}
+	return strings.Join(ids, ", ")
+}
+
+func contains(list []string, value string) bool {
+	for _, item := range list {
+		if item == value {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,65 @@
+package deployer
+
+import (
+	"context"
+
+	"github.com/imageops/cloud/gomodules/ansible"
+	"github.com/imageops/cloud/gomodules/communityimage"
+	"github.com/imageops/cloud/gomodules/openstack/conn"
+)
+
+// ModuleName is the module's fully qualified name.
+const ModuleName = "imageops.cloud.image_deployer"
+
+// ModuleSpec is the image_deployer argument spec; plugins/modules/image_deployer.py
+// documents it (a test checks that they agree).
+var ModuleSpec = ansible.Spec{
+	Name:              ModuleName,
+	SupportsCheckMode: true,
+	Options: map[string]ansible.Option{
+		"catalog_url":        {Type: ansible.TypeStr, Required: true},
+		"catalog_format":     {Type: ansible.TypeStr, Default: FormatAuto, Choices: []any{FormatAuto, FormatAzimuth, FormatChameleon, FormatSpecs}},
+		"chameleon_base_url": {Type: ansible.TypeStr},
+		"images":             {Type: ansible.TypeList, Elements: ansible.TypeStr},
+		"visibility":         {Type: ansible.TypeStr, Default: "public", Choices: toAny(communityimage.Visibilities)},
+		"disk_format":        {Type: ansible.TypeStr, Default: "qcow2", Choices: toAny(communityimage.DiskFormats)},
+		"properties":         {Type: ansible.TypeRaw},
+		"workdir":            {Type: ansible.TypePath},
+	},
+}.With(conn.Options)
+
+// RunModule is the module's ansible.RunFunc: it checks the options, connects
+// to the cloud and calls Deploy.
+func RunModule(ctx context.Context, m *ansible.Module) (any, error) {
+	var opts Options
+	if err := m.Decode(&opts); err != nil {
+		return nil, err
+	}
+	if _, err := opts.normalize(); err != nil {
+		return nil, err
+	}
+	clients, err := conn.Connect(ctx, opts.Config, conn.WithSecretHandler(m.AddSecret))
+	if err != nil {
+		return nil, err
+	}
+	glance, err := clients.Image()
+	if err != nil {
+		return nil, err
+	}
+	result, err := New(glance, nil).Deploy(ctx, opts, m.CheckMode)
+	for _, warning := range result.Warnings {
+		m.Warn("%s", warning)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return result, nil
+}
+
+func toAny(values []string) []any {
+	out := make([]any, len(values))
+	for i, value := range values {
+		out[i] = value
+	}
+	return out
+}

@@ -1,0 +1,174 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Documentation only: the module is the Go binary image_deployer_<os>_<arch>
+# beside this file, built by `make build`; plugins/action/image_deployer.py runs it.
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: image_deployer
+short_description: Keep a site's Glance current with a catalog of released images
+version_added: "0.1.0"
+author: imageops.cloud contributors
+description:
+  - Reads a catalog of released images and, for each release the site does not have yet, uploads
+    it and gives it the production name, superseding the previous image.
+  - The released version of an image is recorded in its property C(imageops_release), its
+    production name in C(imageops_release_name). When the image with the production name already
+    records the catalog's version, nothing is written.
+  - Otherwise the release is uploaded as M(imageops.cloud.community_image) does (checksums
+    verified, decompressed and converted as needed), under the temporary private name
+    C(<name>.imageops-incoming). Only once it is active is the previous image renamed
+    C(<name>-<its created_at as 20060102T150405Z>) and marked with C(imageops_superseded=true),
+    C(imageops_superseded_by) (the new image's ID) and C(imageops_superseded_at); then the new
+    image takes the production name and I(visibility). Superseded images keep their visibility;
+    M(imageops.cloud.image_cleaner) retires them.
+  - A failed download or upload leaves the production image untouched and no temporary image
+    behind. A run interrupted after an upload is finished by the next run without uploading again.
+    One release that fails does not stop the others; the task fails at the end and names it.
+  - "Catalog formats (I(catalog_format)): C(azimuth), azimuth-images' release C(manifest.json), an
+    object key -> C({name, url, checksum, checksum_sha512, kubernetes_version}); the key is the
+    production name and the version is the entry's C(version) if present, else its C(name)."
+  - "C(chameleon), an index, a JSON object production name -> version. The image is at
+    C(<base>/<name>/<version>/<name>.<disk_format>) and its metadata at
+    C(<base>/<name>/<version>/<name>.manifest), a JSON object whose scalar values become image
+    properties (its C(checksum) and C(checksum_sha512), when present, verify the download).
+    C(<base>) is I(chameleon_base_url), else the directory of I(catalog_url)."
+  - "C(specs), a YAML or JSON list of M(imageops.cloud.community_image) specs; C(name) is the
+    production name, and the version is the spec's C(version), else C(checksum_sha512), else
+    C(checksum), else C(source_url)."
+  - The module binary also runs without Ansible, for systemd timers,
+    C(image_deployer [--check] [--diff] ARGS_FILE); see the C(imageops.cloud.image_timers) role.
+options:
+  catalog_url:
+    description:
+      - The catalog, an C(http://), C(https://) or C(file://) URL (or an absolute path).
+      - A catalog that cannot be read or parsed fails the task before anything is written.
+    type: str
+    required: true
+  catalog_format:
+    description:
+      - The catalog's format (see the description). C(auto) tells them apart by their shape, a
+        list (specs), an object of objects (azimuth) or an object of strings (chameleon).
+    type: str
+    default: auto
+    choices: [auto, azimuth, chameleon, specs]
+  chameleon_base_url:
+    description:
+      - Where the releases of a Chameleon index are. Defaults to the directory of I(catalog_url).
+    type: str
+  images:
+    description:
+      - Production names of the releases to deploy. Defaults to every release of the catalog.
+      - A name the catalog does not have fails the task before anything is written.
+    type: list
+    elements: str
+  visibility:
+    description:
+      - Visibility of the production images. Uploads stay private until they are promoted.
+    type: str
+    default: public
+    choices: [public, community, shared, private]
+  disk_format:
+    description:
+      - Disk format in Glance of the releases whose spec does not set one (sources in another
+        format are converted with qemu-img), and the file extension of Chameleon images.
+    type: str
+    default: qcow2
+    choices: [ami, ari, aki, vhd, vhdx, vmdk, raw, qcow2, vdi, iso, ploop]
+  properties:
+    description:
+      - Properties set on every uploaded image, a dict or a list of C(key=value) strings. A
+        release's own properties win.
+    type: raw
+  workdir:
+    description:
+      - Directory for downloads that need converting; a private subdirectory is made there and
+        removed afterwards. Defaults to the system's temporary directory.
+    type: path
+extends_documentation_fragment:
+  - imageops.cloud.openstack
+attributes:
+  check_mode:
+    support: full
+    description: Reads the catalog and Glance, downloads nothing, writes nothing, and reports the releases that would be deployed.
+  diff_mode:
+    support: full
+    description: Per production name, the image ID and release before and after.
+notes:
+  - A static Go binary; the target needs no Python libraries. qemu-img is needed only when a
+    release must be converted.
+  - Releases are deployed one after another.
+seealso:
+  - module: imageops.cloud.community_image
+  - module: imageops.cloud.image_cleaner
+"""
+
+EXAMPLES = r"""
+- name: Subscribe the site to azimuth-images releases
+  imageops.cloud.image_deployer:
+    cloud: site-admin
+    catalog_url: https://github.com/azimuth-cloud/azimuth-images/releases/download/0.12.0/manifest.json
+    images: [ubuntu-jammy, kubernetes-1-30-jammy]
+    visibility: public
+  register: deployed
+
+- name: Show what is new
+  ansible.builtin.debug:
+    msg: "{{ deployed.deployed | map(attribute='name') | list }}"
+
+- name: Chameleon's supported images, from an index beside the images
+  imageops.cloud.image_deployer:
+    catalog_url: https://object.example.org/chameleon-supported-images/index.json
+    catalog_format: chameleon
+    properties:
+      site: uc
+"""
+
+RETURN = r"""
+deployed:
+  description: Releases uploaded and promoted (or that would be, in check mode).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Production name.
+      type: str
+    version:
+      description: The release now deployed.
+      type: str
+    id:
+      description: Glance ID of the new image (absent in check mode).
+      type: str
+    previous_id:
+      description: Glance ID of the image it superseded, if any.
+      type: str
+    previous_name:
+      description: The superseded image's new name.
+      type: str
+    previous_version:
+      description: The superseded image's release, if it recorded one.
+      type: str
+  sample:
+    - {name: ubuntu-jammy, version: ubuntu-jammy-240601-1200, id: 0b6f1c2e-7c31-4d0a-9a7e-2f4c1e8d5a90,
+       previous_id: 6f1b8c3a-2a4e-4f0e-9a55-0c8a2d3d1e6f, previous_name: ubuntu-jammy-20240501T120000Z,
+       previous_version: ubuntu-jammy-240501-1200}
+current:
+  description: Releases the site already had (name, version, id); nothing was written for them.
+  returned: always
+  type: list
+  elements: dict
+failed_images:
+  description: Production name -> why its release could not be deployed.
+  returned: when a release failed
+  type: dict
+diff:
+  description: With C(--diff), per production name, the image ID and version before and after.
+  returned: when changed and diff mode is on
+  type: dict
+"""
