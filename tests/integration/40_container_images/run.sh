@@ -25,11 +25,14 @@ fail() { failed=$((failed + 1)); echo "FAIL  $*"; }
 check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
 finish() { echo "container_images: $passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
 
-# The module binaries: `make build` makes them; build ours if they are missing.
+# The module binaries: `make build` makes them (bin/, linked from plugins/modules);
+# build ours the same way if they are missing.
 arch=$(go env GOARCH 2>/dev/null || echo amd64)
 for m in image_manifest mirror_images; do
   if [ ! -x "plugins/modules/${m}_linux_$arch" ]; then
-    CGO_ENABLED=0 go build -trimpath -o "plugins/modules/${m}_linux_$arch" "./gomodules/cmd/$m" || { fail "build $m"; finish; }
+    mkdir -p bin
+    CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "bin/${m}_linux_$arch" "./gomodules/cmd/$m" || { fail "build $m"; finish; }
+    ln -sfn "../../bin/${m}_linux_$arch" "plugins/modules/${m}_linux_$arch"
   fi
 done
 mkdir -p build/collections/ansible_collections/imageops
