@@ -188,23 +188,31 @@ func (m *Module) maskedInvocation(params map[string]any) map[string]any {
 	return shown
 }
 
-// maskSecretKeys returns a copy of a dict value with the given keys' values
-// replaced by Ansible's placeholder; other values are returned as they are.
+// maskSecretKeys returns a copy of value in which the values held under any
+// of keys, at any depth, are replaced by Ansible's placeholder.
 func maskSecretKeys(value any, keys []string) any {
-	dict, ok := value.(map[string]any)
-	if !ok || len(keys) == 0 {
+	if len(keys) == 0 {
 		return value
 	}
-	shown := make(map[string]any, len(dict))
-	for key, item := range dict {
-		shown[key] = item
-	}
-	for _, key := range keys {
-		if _, present := shown[key]; present {
-			shown[key] = invocationMask
+	switch v := value.(type) {
+	case map[string]any:
+		shown := make(map[string]any, len(v))
+		for key, item := range v {
+			if containsText(keys, key) && item != nil {
+				shown[key] = invocationMask
+				continue
+			}
+			shown[key] = maskSecretKeys(item, keys)
 		}
+		return shown
+	case []any:
+		shown := make([]any, len(v))
+		for i, item := range v {
+			shown[i] = maskSecretKeys(item, keys)
+		}
+		return shown
 	}
-	return shown
+	return value
 }
 
 // toObject turns a RunFunc's value into a map of plain JSON values (string,

@@ -396,3 +396,32 @@ func TestSecretKeysMaskOnlyTheSecretsOfADict(t *testing.T) {
 		t.Errorf("msg %q lost the endpoint", msg)
 	}
 }
+
+// TestSecretKeysReachNestedDicts: a registry_auth-style dict of registry ->
+// {username, password} hides the passwords and keeps the usernames.
+func TestSecretKeysReachNestedDicts(t *testing.T) {
+	spec := Spec{Name: testModuleName, Options: map[string]Option{
+		"registry_auth": {Type: TypeDict, NoLog: true, SecretKeys: []string{"password", "token"}},
+	}}
+	args := map[string]any{"registry_auth": map[string]any{
+		"registry.example.com": map[string]any{"username": "admin", "password": "pw-one-Secret"},
+		"quay.io":              map[string]any{"token": "tok-two-Secret"},
+	}}
+	out := Execute(context.Background(), spec, args, func(ctx context.Context, m *Module) (any, error) {
+		return map[string]any{"msg": "logged in as admin with pw-one-Secret and tok-two-Secret"}, nil
+	})
+	encoded, _ := json.Marshal(out)
+	for _, secret := range []string{"pw-one-Secret", "tok-two-Secret"} {
+		if strings.Contains(string(encoded), secret) {
+			t.Errorf("%s is in the output: %s", secret, encoded)
+		}
+	}
+	if !strings.Contains(out["msg"].(string), "logged in as admin") {
+		t.Errorf("the username was masked: %v", out["msg"])
+	}
+	shown := out["invocation"].(map[string]any)["module_args"].(map[string]any)["registry_auth"].(map[string]any)
+	example := shown["registry.example.com"].(map[string]any)
+	if example["username"] != "admin" || example["password"] != invocationMask {
+		t.Errorf("invocation shows %v", shown)
+	}
+}

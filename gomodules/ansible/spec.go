@@ -38,8 +38,9 @@ type Option struct {
 	Aliases []string
 	// NoLog marks a secret: its value is masked in invocation and everywhere in the result.
 	NoLog bool
-	// SecretKeys, for a dict option, names the keys whose values are secrets
-	// (as openstack.cloud's auth holds password and token beside auth_url).
+	// SecretKeys, for a dict option, names the keys whose values are secrets,
+	// at any depth (openstack.cloud's auth holds password and token beside
+	// auth_url; registry_auth holds a {username, password} per registry).
 	// Only those values are masked, in invocation and in the result, so that
 	// messages can still name the rest, such as the URL that failed. It
 	// replaces NoLog's whole-value masking for that option.
@@ -277,13 +278,32 @@ func (s Spec) noLogValues(options map[string]any) []string {
 		if s.isNoLog(key, aliasOf) {
 			secrets = appendStrings(secrets, value)
 		}
-		if dict, ok := value.(map[string]any); ok {
-			for _, secretKey := range s.option(key, aliasOf).SecretKeys {
-				secrets = appendStrings(secrets, dict[secretKey])
-			}
-		}
+		secrets = appendSecretValues(secrets, value, s.option(key, aliasOf).SecretKeys)
 	}
 	return secrets
+}
+
+// appendSecretValues adds the values held under any of keys, at any depth
+// of value's dicts and lists.
+func appendSecretValues(out []string, value any, keys []string) []string {
+	if len(keys) == 0 {
+		return out
+	}
+	switch v := value.(type) {
+	case map[string]any:
+		for key, item := range v {
+			if containsText(keys, key) {
+				out = appendStrings(out, item)
+				continue
+			}
+			out = appendSecretValues(out, item, keys)
+		}
+	case []any:
+		for _, item := range v {
+			out = appendSecretValues(out, item, keys)
+		}
+	}
+	return out
 }
 
 // option returns the option that key names, directly or as an alias.

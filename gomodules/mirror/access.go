@@ -13,7 +13,7 @@ import (
 // registries (mirror_images, image_manifest with pin_digests): credentials
 // and TLS per registry. Access is its decoded form.
 var AccessOptions = map[string]ansible.Option{
-	"registry_auth":       {Type: ansible.TypeDict, NoLog: true},
+	"registry_auth":       {Type: ansible.TypeDict, NoLog: true, SecretKeys: []string{"password", "token"}},
 	"insecure_registries": {Type: ansible.TypeList, Elements: ansible.TypeStr, Default: []any{}},
 	"ca_cert":             {Type: ansible.TypePath, Aliases: []string{"cacert"}},
 }

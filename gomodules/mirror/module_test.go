@@ -49,7 +49,9 @@ func TestModuleSecretsNeverShownAndFailuresListed(t *testing.T) {
 	assert.Len(t, result["failed_images"], 3)
 	assert.Empty(t, result["copied_images"])
 	invocation := result["invocation"].(map[string]any)["module_args"].(map[string]any)
-	assert.Equal(t, "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER", invocation["registry_auth"])
+	shownAuth := invocation["registry_auth"].(map[string]any)[secured.Host].(map[string]any)
+	assert.Equal(t, "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER", shownAuth["password"], "the password is hidden")
+	assert.Equal(t, user, shownAuth["username"], "the username stays readable")
 
 	result, text = run(t, args(good))
 	assert.NotContains(t, text, good)

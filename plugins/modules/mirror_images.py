@@ -83,6 +83,8 @@ options:
         C(username) and C(password), or with C(token) (a registry bearer token).
       - Applies to sources and targets alike. Registries not listed use the Docker
         configuration's credentials or none.
+      - The C(password) and C(token) values are C(no_log), hidden wherever they would appear in the
+        task's output; usernames stay visible.
     type: dict
   insecure_registries:
     description:
