@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make demo`: the collection's main job on real images, against a local Glance.
+# `make demo`: the collection's main jobs on real images, against a local Glance and
+# local registries.
 #
 # Starts Debian's glance-api on 127.0.0.1 (scripts/glance.sh), builds real images
 # (scripts/fixtures.sh: the Debian installer's kernel and initrd, and disk images made
@@ -7,7 +8,11 @@
 #   ansible-playbook imageops.cloud.community_images
 # with group_vars that use community_images_extra, community_images_custom_properties and
 # a format conversion; runs it a second time to show changed=0, and prints
-# community_images_image_ids. Stops what it started unless DEMO_KEEP=1.
+# community_images_image_ids. Then it starts two of Debian's docker-registry on 127.0.0.1,
+# pushes container images built from real files to the first, and runs
+#   ansible-playbook imageops.cloud.image_manifest -e image_manifest_mirror=true
+# to mirror them to the second and write the manifest that points at it, twice (the second
+# run copies nothing). Stops what it started unless DEMO_KEEP=1.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -19,10 +24,13 @@ stop_all() {
   if [ "${DEMO_KEEP:-0}" = 1 ]; then
     echo "demo: Glance and the file server keep running (DEMO_KEEP=1); stop them with:"
     echo "  scripts/glance.sh stop $state/glance; scripts/serve.sh stop $fixtures"
+    echo "  scripts/registry.sh stop $state/source-registry; scripts/registry.sh stop $state/private-registry"
     return
   fi
   scripts/serve.sh stop "$fixtures" >/dev/null 2>&1 || true
   scripts/glance.sh stop "$state/glance" >/dev/null 2>&1 || true
+  scripts/registry.sh stop "$state/source-registry" >/dev/null 2>&1 || true
+  scripts/registry.sh stop "$state/private-registry" >/dev/null 2>&1 || true
 }
 trap stop_all EXIT
 
@@ -98,3 +106,25 @@ import json, sys
 for image in sorted(json.load(sys.stdin)["images"], key=lambda i: i["name"]):
     print("  %-32s %-5s %-9s %-7s %10d bytes  os_hash_value %s..." % (image["name"], image["disk_format"],
           image["visibility"], image["status"], image["size"], image["os_hash_value"][:16]))'
+
+echo
+echo "== Container images: two local registries, images built from real files"
+source_registry=$(scripts/registry.sh start "$state/source-registry")
+private_registry=$(scripts/registry.sh start "$state/private-registry")
+go run ./gomodules/mirror/mirrortest/seed -registry "$source_registry" -distinct 6 -multi 2 -names 9 \
+  >"$state/container_images.yml"
+echo "== container_images (as in Atmosphere's group_vars), on $source_registry:"
+sed 's/^/   /' "$state/container_images.yml"
+mirror() {
+  ansible-playbook imageops.cloud.image_manifest -e @"$state/container_images.yml" \
+    -e image_manifest_path="$state/manifest.yml" -e image_manifest_registry="$private_registry/openstack" \
+    -e image_manifest_mirror=true -e image_manifest_force=true \
+    -e "{\"image_manifest_insecure_registries\": [\"$source_registry\", \"$private_registry\"]}"
+}
+echo "== Mirroring to $private_registry and writing the manifest"
+mirror | tee "$state/mirror-first.log"
+echo "== Again: every image is already there"
+mirror | tee "$state/mirror-second.log"
+grep -q 'changed=0.*failed=0' "$state/mirror-second.log" || { echo "demo: the second mirror run changed something" >&2; exit 1; }
+echo "== The manifest, pointing at the private registry:"
+sed 's/^/   /' "$state/manifest.yml"
