@@ -306,4 +306,3 @@ func shape(value any) string {
 	}
 	return fmt.Sprintf("%v", value)
 }
-
