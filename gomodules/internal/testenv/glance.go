@@ -56,18 +56,23 @@ func UniqueName(t testing.TB, client *gophercloud.ServiceClient, prefix string) 
 	return name
 }
 
-// ImagesNamed lists every image with that name, whatever its status and
-// visibility (Glance's visibility filter "all" includes community images).
+// ImagesNamed lists every image with that name, whatever its status,
+// visibility (Glance's visibility filter "all" includes community images) and
+// os_hidden flag (hidden images are only listed when asked for).
 func ImagesNamed(t testing.TB, client *gophercloud.ServiceClient, name string) []images.Image {
 	t.Helper()
-	opts := images.ListOpts{Name: name, Visibility: images.ImageVisibility("all")}
-	pages, err := images.List(client, opts).AllPages(context.Background())
-	if err != nil {
-		t.Fatalf("listing images named %q: %v", name, err)
-	}
-	found, err := images.ExtractImages(pages)
-	if err != nil {
-		t.Fatal(err)
+	var found []images.Image
+	for _, hidden := range []bool{false, true} {
+		opts := images.ListOpts{Name: name, Visibility: images.ImageVisibility("all"), Hidden: hidden}
+		pages, err := images.List(client, opts).AllPages(context.Background())
+		if err != nil {
+			t.Fatalf("listing images named %q (os_hidden %v): %v", name, hidden, err)
+		}
+		page, err := images.ExtractImages(pages)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found = append(found, page...)
 	}
 	return found
 }
