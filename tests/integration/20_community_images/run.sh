@@ -9,32 +9,10 @@ scenario="$repo/extensions/molecule/community_images"
 here="$repo/tests/integration/20_community_images"
 log="$repo/build/molecule-glance/logs"
 export ANSIBLE_COLLECTIONS_PATH="$repo/build/collections"
-export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=0
+source "$repo/tests/integration/lib.sh"
+suite_init "$log"
 
-passed=0
-failed=0
-step() { # name, then the command
-  local name=$1
-  shift
-  if "$@" >"$log/$name.log" 2>&1; then
-    passed=$((passed + 1))
-    echo "ok   $name"
-  else
-    failed=$((failed + 1))
-    echo "FAIL $name (log: $log/$name.log)"
-    tail -n 30 "$log/$name.log" | sed 's/^/     /'
-  fi
-}
-playbook() { ansible-playbook -i "localhost," -c local "$@"; }
-# The output is kept whole before it is searched, so that grep never cuts a pipe short.
-ran_with() { # pattern, then the playbook's arguments
-  local pattern=$1 out
-  shift
-  out=$(playbook "$@")
-  echo "$out"
-  grep -Eq -- "$pattern" <<<"$out"
-}
-idempotent() { ran_with 'localhost +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0' "$scenario/converge.yml"; }
+idempotent() { ran_with "$unchanged" "$scenario/converge.yml"; }
 changed_in_check_mode() { # the role in check mode after a change to a property: reports it, writes nothing
   ran_with '^\+ +"site": "changed"' "$scenario/converge.yml" --check --diff \
     -e '{"community_images_custom_properties": ["site=changed"]}' && idempotent
@@ -51,7 +29,6 @@ unsupported_platform() { # a target that says it is ppc64le gets a clear failure
 }
 cleanup() { playbook "$scenario/cleanup.yml" >"$log/cleanup.log" 2>&1 || echo "cleanup failed: see $log/cleanup.log"; }
 
-mkdir -p "$log"
 trap cleanup EXIT
 step prepare playbook "$scenario/prepare.yml"
 step converge playbook "$scenario/converge.yml"
@@ -61,5 +38,4 @@ step check_mode changed_in_check_mode
 step bad_input playbook "$here/bad_input.yml"
 step unsupported_platform unsupported_platform
 step docs bash -c "ansible-doc imageops.cloud.community_image | grep -q 'checksum_sha512' && ansible-doc imageops.cloud.community_image_batch | grep -q 'jobs'"
-echo "community_images: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+suite_finish community_images

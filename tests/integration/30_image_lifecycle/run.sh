@@ -11,32 +11,8 @@ here="$repo/tests/integration/30_image_lifecycle"
 state="$repo/build/lifecycle-suite"
 log="$state/logs"
 export ANSIBLE_COLLECTIONS_PATH="$repo/build/collections"
-export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=0
+source "$repo/tests/integration/lib.sh"
 
-passed=0
-failed=0
-step() { # name, then the command
-  local name=$1
-  shift
-  if "$@" >"$log/$name.log" 2>&1; then
-    passed=$((passed + 1))
-    echo "ok   $name"
-  else
-    failed=$((failed + 1))
-    echo "FAIL $name (log: $log/$name.log)"
-    tail -n 30 "$log/$name.log" | sed 's/^/     /'
-  fi
-}
-playbook() { ansible-playbook -i "localhost," -c local "$@"; }
-ran_with() { # pattern, then the playbook's arguments; the output is kept whole before grep
-  local pattern=$1 out
-  shift
-  out=$(playbook "$@")
-  local rc=$?
-  echo "$out"
-  [ "$rc" -eq 0 ] && grep -Eq -- "$pattern" <<<"$out"
-}
-unchanged='localhost +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0'
 glance() { curl --noproxy '*' -sf "$@"; }
 field() { python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1]))' "$1"; }
 
@@ -47,7 +23,8 @@ cleanup() {
   "$repo/scripts/glance.sh" stop "$state/glance" >/dev/null 2>&1 || true
 }
 rm -rf "$state"
-mkdir -p "$log" "$state/catalog"
+mkdir -p "$state/catalog"
+suite_init "$log"
 trap cleanup EXIT
 
 "$repo/scripts/glance.sh" start "$state/glance" >"$log/glance.log" 2>&1 || { cat "$log/glance.log"; exit 1; }
@@ -185,5 +162,4 @@ step timers_render timers_render
 step timers_binary_by_hand timers_binary_by_hand
 step timers_disable timers_disable
 step docs bash -c "ansible-doc imageops.cloud.image_cleaner | grep -q hide_method && ansible-doc imageops.cloud.image_deployer | grep -q catalog_format"
-echo "image_lifecycle: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+suite_finish image_lifecycle
