@@ -201,7 +201,8 @@ func (c *Cleaner) change(ctx context.Context, p policy, d decision) error {
 	if p.hideMethod == HideOSHidden {
 		patch = images.ReplaceImageHidden{NewHidden: true}
 	}
-	if _, err := images.Update(ctx, c.glance, d.image.ID, images.UpdateOpts{patch}).Extract(); err != nil {
+	mark := images.UpdateImageProperty{Op: images.AddOp, Name: HiddenProperty, Value: d.image.ID}
+	if _, err := images.Update(ctx, c.glance, d.image.ID, images.UpdateOpts{mark, patch}).Extract(); err != nil {
 		return fmt.Errorf("hiding it (%s) in Glance: %w", p.hiddenLabel(), err)
 	}
 	return nil

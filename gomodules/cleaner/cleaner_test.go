@@ -333,3 +333,37 @@ func TestOneFailedImageDoesNotStopTheOthers(t *testing.T) {
 	require.NoError(t, err, "a failed run is safe to repeat")
 	assert.Equal(t, []string{made[0].ID}, ids(again.Deleted))
 }
+
+func TestProjectsOwnPrivateAndSharedImagesAreNeverManaged(t *testing.T) {
+	// Admin credentials list every project's images, and a snapshot inherits
+	// its base image's properties (the filters) and name: matching images that
+	// are private or shared, and that the cleaner did not hide, are a project's
+	// own and are left alone, even when a snapshot carries the hide mark of the
+	// image it was made from.
+	f := newFixture(t)
+	private := f.withVisibility(f.image("snapshot", nil, false), images.ImageVisibilityPrivate)
+	shared := f.withVisibility(f.image("shared", nil, false), images.ImageVisibilityShared)
+	inherited := f.withVisibility(f.image("snapshot-of-hidden", map[string]string{HiddenProperty: "another-image-id"}, false),
+		images.ImageVisibilityPrivate)
+	published := f.image("published", nil, false)
+	for _, method := range []string{HidePrivate, HideOSHidden} {
+		opts := f.options()
+		opts.HideMethod = method
+		opts.Now = aged(published.CreatedAt, 19)
+		report, err := f.clean(opts, true, nil)
+		require.NoError(t, err, method)
+		assert.Equal(t, []string{published.ID}, ids(report.Deleted), method)
+		assert.Empty(t, report.Kept, method)
+		assert.Empty(t, report.Hidden, method)
+	}
+	opts := f.options()
+	opts.Now = aged(published.CreatedAt, 19)
+	_, err := f.clean(opts, false, nil)
+	require.NoError(t, err)
+	for _, image := range []images.Image{private, shared, inherited} {
+		after := f.get(image.ID)
+		require.NotNil(t, after, image.Name)
+		assert.Equal(t, image.Visibility, after.Visibility, image.Name)
+	}
+	assert.Nil(t, f.get(published.ID))
+}

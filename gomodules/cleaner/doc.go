@@ -9,7 +9,11 @@
 // tags, and a name pattern applied by the client) in every place the cleaner
 // could have left an image: every visibility (Glance's visibility=all) and
 // both values of os_hidden. An image the cleaner hid is therefore found again
-// and deleted when its time comes, whichever hide method was used.
+// and deleted when its time comes, whichever hide method was used. Only
+// published images (public, community) and images the cleaner hid itself
+// (marked with HiddenProperty) are managed: a private or shared image that
+// the cleaner did not hide belongs to a project, even when it matches the
+// filters (a snapshot inherits its base image's name and properties).
 //
 // Age is measured from Glance's created_at against a reference time (Options.Now,
 // default the current time) in calendar months: an image is old enough to

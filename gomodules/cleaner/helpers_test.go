@@ -74,6 +74,15 @@ func (f *fixture) imagesApart(names ...string) []images.Image {
 	return out
 }
 
+// withVisibility sets an image's visibility and returns it as Glance shows it.
+func (f *fixture) withVisibility(image images.Image, visibility images.ImageVisibility) images.Image {
+	f.t.Helper()
+	updated, err := images.Update(context.Background(), f.glance, image.ID,
+		images.UpdateOpts{images.UpdateVisibility{Visibility: visibility}}).Extract()
+	require.NoError(f.t, err)
+	return *updated
+}
+
 func (f *fixture) remove(id string) {
 	ctx := context.Background()
 	image, err := images.Get(ctx, f.glance, id).Extract()

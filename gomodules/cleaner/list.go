@@ -89,6 +89,9 @@ func newer(a, b *images.Image) bool {
 
 // manages tells whether an image listed by Glance is in the managed set.
 func (p policy) manages(image *images.Image) bool {
+	if !retirable(image) {
+		return false
+	}
 	if p.owner != "" && image.Owner != p.owner {
 		return false
 	}
@@ -114,6 +117,21 @@ func (p policy) manages(image *images.Image) bool {
 		}
 	}
 	return true
+}
+
+// retirable tells whether the cleaner may manage an image whatever the
+// filters say: a published image (public or community, os_hidden or not), or
+// one the cleaner hid itself (HiddenProperty is its own ID). A private or
+// shared image that the cleaner did not hide belongs to a project (admin
+// credentials list every project's images, and a snapshot inherits its base
+// image's name and properties), so filters alone cannot tell it apart from
+// the site's images.
+func retirable(image *images.Image) bool {
+	switch image.Visibility {
+	case images.ImageVisibilityPublic, images.ImageVisibilityCommunity:
+		return true
+	}
+	return textOf(image.Properties[HiddenProperty]) == image.ID
 }
 
 // textOf renders a field or property value as Glance compares it in a filter.

@@ -20,6 +20,11 @@ const (
 	// HideOSHidden hides an image by setting os_hidden: it leaves Glance's
 	// default list but stays usable by its ID.
 	HideOSHidden = "os_hidden"
+	// HiddenProperty marks an image that the cleaner hid, so that it is found
+	// again to be deleted. Its value is the image's own ID: a snapshot of a
+	// server booted from a hidden image inherits the property, but not with
+	// its own ID, and so is not taken for an image the cleaner hid.
+	HiddenProperty = "imageops_hidden_by_cleaner"
 )
 
 // Options are the image_cleaner module's options. Zero values mean the

@@ -22,7 +22,12 @@ description:
     enough when it was created on or before the same day and time that many months before I(now);
     when that month is shorter, its last day counts (31 March minus one month is the end of February).
   - The managed images are looked for in every visibility and among hidden (C(os_hidden)) images
-    too, so an image the module hid is found again and deleted when its time comes.
+    too, so an image the module hid is found again and deleted when its time comes. When it hides
+    an image, the module sets its property C(imageops_hidden_by_cleaner) to the image's own ID.
+  - Only published images (visibility C(public) or C(community)) and images the module hid itself
+    are managed. Private and shared images that it did not hide belong to projects (admin
+    credentials list every project's images, and a snapshot inherits the name and properties of
+    the image it was made from); they are never hidden or deleted, whatever the filters say.
   - Never touched are the I(keep_latest) newest images of each group, the images listed in
     I(skip_images) and, with I(skip_in_use), images that a server uses. Protected images are
     hidden but never deleted.
