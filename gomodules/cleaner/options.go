@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -188,8 +189,10 @@ func filterTexts(filters map[string]any) (map[string]string, error) {
 			out[key] = v
 		case bool:
 			out[key] = fmt.Sprint(v)
-		case int, int64, float64:
+		case int, int64:
 			out[key] = fmt.Sprint(v)
+		case float64: // a JSON or YAML number: 20240101, not 2.0240101e+07
+			out[key] = strconv.FormatFloat(v, 'f', -1, 64)
 		default:
 			if n, ok := v.(fmt.Stringer); ok && v != nil { // json.Number
 				out[key] = n.String()

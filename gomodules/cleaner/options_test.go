@@ -1,6 +1,7 @@
 package cleaner
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -54,4 +55,14 @@ func TestBadOptionsNameTheOptionTheValueAndWhatWasExpected(t *testing.T) {
 		c.change(&opts)
 		assert.ErrorContains(t, opts.Validate(), c.want)
 	}
+}
+
+func TestFilterNumbersAreComparedAsTheTextGlanceHolds(t *testing.T) {
+	// Options decoded from JSON or YAML hold numbers as float64; Glance holds
+	// every property as text, so 20240101 must be "20240101", not "2.0240101e+07".
+	var filters map[string]any
+	require.NoError(t, json.Unmarshal([]byte(`{"build": 20240101, "min_disk": 20, "ratio": 1.5, "latest": true}`), &filters))
+	texts, err := filterTexts(filters)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"build": "20240101", "min_disk": "20", "ratio": "1.5", "latest": "true"}, texts)
 }
