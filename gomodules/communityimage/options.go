@@ -3,6 +3,7 @@ package communityimage
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/imageops/cloud/gomodules/fetch"
@@ -115,11 +116,15 @@ func parseProperties(value any) (map[string]string, error) {
 }
 
 // propertyText renders a property value as Glance stores it (a string),
-// writing booleans as Glance's own fields do ("true"/"false").
+// writing booleans as Glance's own fields do ("true"/"false") and numbers
+// in plain decimal (a YAML 20240901 reaches the module as a JSON number, a
+// float64, which fmt would print as 2.0240901e+07).
 func propertyText(value any) string {
 	switch v := value.(type) {
 	case string:
 		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
 	case bool:
 		if v {
 			return "true"

@@ -1,6 +1,7 @@
 package communityimage
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/imageops/cloud/gomodules/ansible"
 	"github.com/imageops/cloud/gomodules/fetch"
 )
 
@@ -170,4 +172,23 @@ func TestBatchSpecsMergeDefaultsAndNameTheKey(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "images.c: Unsupported parameters for (imageops.cloud.community_image) module: colour.")
 	assert.Contains(t, err.Error(), "images.d: argument 'min_disk' is of type str")
+}
+
+func TestNumericPropertiesKeepTheirDigits(t *testing.T) {
+	// The way Ansible hands properties over: JSON numbers, decoded by the module runtime.
+	args, err := ansible.ParseArgs([]byte(`{"name": "x", "source_url": "http://127.0.0.1/x",
+		"properties": {"build": 20240901, "os_version": 22.04, "cores": 2, "ratio": 0.000015}}`))
+	require.NoError(t, err)
+	var got map[string]string
+	result := ansible.Execute(context.Background(), ModuleSpec, args, func(_ context.Context, m *ansible.Module) (any, error) {
+		var opts Options
+		if err := m.Decode(&opts); err != nil {
+			return nil, err
+		}
+		d, err := opts.normalize()
+		got = d.properties
+		return nil, err
+	})
+	require.Nil(t, result["failed"], result["msg"])
+	assert.Equal(t, map[string]string{"build": "20240901", "os_version": "22.04", "cores": "2", "ratio": "0.000015"}, got)
 }
