@@ -18,7 +18,8 @@
 //   - every value of a no_log option (and every secret given to Module.AddSecret)
 //     is masked in the whole result as Ansible's remove_values does: a string
 //     equal to it becomes "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER", and where it
-//     appears inside a string it is replaced by "********";
+//     appears inside a string it is replaced by "********"; so is the password
+//     (or token) written into a URL anywhere in the options ("user:password@");
 //   - a panic becomes a failed result rather than a stack trace on stdout.
 //
 // Deliberate differences from AnsibleModule: an option given as null counts

@@ -98,7 +98,7 @@ func Execute(ctx context.Context, spec Spec, args map[string]any, run RunFunc) (
 		m.Verbosity = int(v.(int64))
 	}
 	// Secrets given to options are masked even when validation fails.
-	m.secrets = spec.noLogValues(options)
+	m.secrets = append(spec.noLogValues(options), urlCredentials(options)...)
 	defer func() {
 		if recovered := recover(); recovered != nil {
 			result = m.failure(fmt.Errorf("module %s crashed: %v", spec.Name, recovered))

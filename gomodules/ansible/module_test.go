@@ -425,3 +425,33 @@ func TestSecretKeysReachNestedDicts(t *testing.T) {
 		t.Errorf("invocation shows %v", shown)
 	}
 }
+
+func TestURLPasswordsInOptionsAreSecrets(t *testing.T) {
+	spec := Spec{Name: testModuleName, Options: map[string]Option{
+		"source_url": {Type: TypeStr}, "images": {Type: TypeDict}, "r": {Required: true}}}
+	args := map[string]any{
+		"source_url": "http://alice:s3cretPW@127.0.0.1/disk.qcow2",
+		"images":     map[string]any{"a": map[string]any{"source_url": "https://ghp_t0ken@127.0.0.1/a.img"}, "b": "http://bob:p%40ss@127.0.0.1/b"},
+	}
+	// Validation fails (r is missing): the invocation still hides them.
+	out := Execute(context.Background(), spec, args, func(ctx context.Context, m *Module) (any, error) {
+		return nil, nil
+	})
+	encoded, _ := json.Marshal(out)
+	for _, secret := range []string{"s3cretPW", "ghp_t0ken", "p%40ss", "p@ss"} {
+		if strings.Contains(string(encoded), secret) {
+			t.Fatalf("%s in the output: %s", secret, encoded)
+		}
+	}
+	if !strings.Contains(string(encoded), "http://alice:********@127.0.0.1/disk.qcow2") {
+		t.Fatalf("the URL is not shown with its password masked: %s", encoded)
+	}
+
+	args["r"] = "x"
+	out = Execute(context.Background(), spec, args, func(ctx context.Context, m *Module) (any, error) {
+		return nil, errors.New("fetching http://alice:s3cretPW@127.0.0.1/disk.qcow2: 404")
+	})
+	if out["msg"] != "fetching http://alice:********@127.0.0.1/disk.qcow2: 404" {
+		t.Fatalf("msg = %q", out["msg"])
+	}
+}

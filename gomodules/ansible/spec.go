@@ -2,6 +2,7 @@ package ansible
 
 import (
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 )
@@ -281,6 +282,52 @@ func (s Spec) noLogValues(options map[string]any) []string {
 		secrets = appendSecretValues(secrets, value, s.option(key, aliasOf).SecretKeys)
 	}
 	return secrets
+}
+
+// urlCredentials returns the credentials written into URLs anywhere in
+// options ("https://user:password@host/...": the password; "https://token@host/...":
+// the token), so that a source URL given to any option is never shown with
+// them, in invocation or in an error. Ansible's own modules leave these in
+// invocation; secrets never reach this collection's output.
+func urlCredentials(value any) []string {
+	var out []string
+	switch v := value.(type) {
+	case string:
+		if !strings.Contains(v, "://") || !strings.Contains(v, "@") {
+			return nil
+		}
+		u, err := url.Parse(v)
+		if err != nil || u.User == nil {
+			return nil
+		}
+		// Both as written (percent-encoded) and decoded, as errors may show either.
+		_, rest, _ := strings.Cut(v, "://")
+		userinfo := rest[:strings.LastIndex(rest[:authorityEnd(rest)], "@")+1]
+		userinfo = strings.TrimSuffix(userinfo, "@")
+		if password, ok := u.User.Password(); ok {
+			_, written, _ := strings.Cut(userinfo, ":")
+			return []string{password, written}
+		}
+		return []string{u.User.Username(), userinfo}
+	case []any:
+		for _, item := range v {
+			out = append(out, urlCredentials(item)...)
+		}
+	case map[string]any:
+		for _, item := range v {
+			out = append(out, urlCredentials(item)...)
+		}
+	}
+	return out
+}
+
+// authorityEnd returns where the authority of a URL without its "scheme://"
+// ends: at the first "/", "?" or "#".
+func authorityEnd(rest string) int {
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		return i
+	}
+	return len(rest)
 }
 
 // appendSecretValues adds the values held under any of keys, at any depth
