@@ -367,3 +367,32 @@ func TestProjectsOwnPrivateAndSharedImagesAreNeverManaged(t *testing.T) {
 	}
 	assert.Nil(t, f.get(published.ID))
 }
+
+func TestKeepLatestCountsOnlyImagesUsersCanBoot(t *testing.T) {
+	// The newest image of the group is one nobody can boot (hidden by hand
+	// after a bad build, or an upload that never finished): keep_latest keeps
+	// the newest image users can boot, so the group is never left without one.
+	f := newFixture(t)
+	good := f.image("build", map[string]string{"build-release": "jammy"}, false)
+	time.Sleep(1100 * time.Millisecond)
+	bad := f.image("build", map[string]string{"build-release": "jammy"}, false)
+	_, err := images.Update(context.Background(), f.glance, bad.ID, images.UpdateOpts{images.ReplaceImageHidden{NewHidden: true}}).Extract()
+	require.NoError(t, err)
+	visibility := images.ImageVisibilityPublic
+	queued, err := images.Create(context.Background(), f.glance, images.CreateOpts{Name: "build", DiskFormat: "raw", ContainerFormat: "bare",
+		Visibility: &visibility, Properties: map[string]string{runProperty: f.run, "build-release": "jammy"}}).Extract()
+	require.NoError(t, err)
+	t.Cleanup(func() { f.remove(queued.ID) })
+
+	for _, method := range []string{HidePrivate, HideOSHidden} {
+		opts := f.options()
+		opts.HideMethod = method
+		opts.KeepLatest, opts.GroupBy = 1, []string{"build-release"}
+		opts.Now = aged(good.CreatedAt, 13)
+		report, err := f.clean(opts, true, nil)
+		require.NoError(t, err, method)
+		assert.Contains(t, ids(report.Kept), good.ID, method)
+		assert.Contains(t, reasons(report.Kept)[good.ID], "keep_latest", method)
+		assert.NotContains(t, ids(report.Hidden), good.ID, method)
+	}
+}

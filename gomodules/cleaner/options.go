@@ -53,8 +53,9 @@ type Options struct {
 	DeleteAfterMonths int `json:"delete_after_months"`
 	// HideMethod is HidePrivate (default) or HideOSHidden.
 	HideMethod string `json:"hide_method"`
-	// KeepLatest is how many of the newest images of each group (by
-	// created_at) are never touched; 0 keeps none for being new.
+	// KeepLatest is how many of the newest bootable images (active,
+	// public or community, not os_hidden) of each group, by created_at, are
+	// never touched; 0 keeps none for being new.
 	KeepLatest int `json:"keep_latest"`
 	// GroupBy names the properties whose values form a group for
 	// KeepLatest; empty means one group of every managed image.

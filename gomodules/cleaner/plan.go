@@ -40,15 +40,21 @@ type decision struct {
 
 // plan decides, for every managed image (newest first), whether it is kept,
 // skipped, hidden or deleted. inUse is nil when skip_in_use is off; it is
-// only consulted for images that would otherwise change.
+// only consulted for images that would otherwise change. Only images that
+// users can boot count towards keep_latest (see bootable), so that a group
+// whose newest image is hidden or unfinished keeps a usable one.
 func (p policy) plan(managed []images.Image, inUse map[string][]string) []decision {
 	out := make([]decision, 0, len(managed))
 	rank := map[string]int{}
 	for i := range managed {
 		image := &managed[i]
-		group := p.groupOf(image)
-		rank[group]++
-		d := p.decide(image, rank[group])
+		newest := 0
+		if bootable(image) {
+			group := p.groupOf(image)
+			rank[group]++
+			newest = rank[group]
+		}
+		d := p.decide(image, newest)
 		if (d.action == hide || d.action == remove) && inUse != nil {
 			if users := inUse[image.ID]; len(users) > 0 {
 				d = decision{image, skip, inUseReason(users)}
@@ -59,15 +65,16 @@ func (p policy) plan(managed []images.Image, inUse map[string][]string) []decisi
 	return out
 }
 
-// decide is the plan for one image that is the newest-th newest of its group.
+// decide is the plan for one image that is the newest-th newest bootable
+// image of its group (0: not bootable, not counted).
 func (p policy) decide(image *images.Image, newest int) decision {
 	created := image.CreatedAt
 	deletable := !created.After(p.deleteBefore)
 	switch {
 	case p.skip[image.ID]:
 		return decision{image, skip, "listed in skip_images"}
-	case newest <= p.keepLatest:
-		return decision{image, keep, fmt.Sprintf("one of the %d newest images of its group%s (keep_latest)", p.keepLatest, p.groupLabel(image))}
+	case newest > 0 && newest <= p.keepLatest:
+		return decision{image, keep, fmt.Sprintf("one of the %d newest bootable images of its group%s (keep_latest)", p.keepLatest, p.groupLabel(image))}
 	case created.After(p.hideBefore):
 		return decision{image, keep, fmt.Sprintf("younger than %d months (created after %s)", p.hideAfter, p.hideBefore.Format(time.RFC3339))}
 	case deletable && !image.Protected:
@@ -81,6 +88,13 @@ func (p policy) decide(image *images.Image, newest int) decision {
 	default:
 		return decision{image, hide, fmt.Sprintf("older than %d months (created on or before %s)", p.hideAfter, p.hideBefore.Format(time.RFC3339))}
 	}
+}
+
+// bootable tells whether users can boot the image by name: active, published
+// (public or community) and not os_hidden, whichever hide_method is used.
+func bootable(image *images.Image) bool {
+	return image.Status == images.ImageStatusActive && !image.Hidden &&
+		(image.Visibility == images.ImageVisibilityPublic || image.Visibility == images.ImageVisibilityCommunity)
 }
 
 // isHidden tells whether an image is hidden the way hide_method hides.

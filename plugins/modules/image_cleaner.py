@@ -88,6 +88,9 @@ options:
     description:
       - How many of the newest images (by C(created_at)) of each group are never touched,
         whatever their age. C(0) keeps none for being new.
+      - Only images that users can boot count (active, C(public) or C(community), and not
+        C(os_hidden)). A newer image that is hidden or whose upload never finished does not take
+        the place of an older one that users boot.
     type: int
     default: 0
   group_by:
