@@ -113,6 +113,22 @@ func TestGzipSourceIsDecompressedButKernelsAreNot(t *testing.T) {
 	assert.Equal(t, testenv.SHA512File(t, im.Initrd), result.Image["os_hash_value"], "a ramdisk is uploaded as it comes")
 }
 
+func TestKernelsAndRamdisksByDiskFormatAloneAreUploadedAsTheyCome(t *testing.T) {
+	// As openstack.cloud.image takes them: disk_format and container_format, no source_disk_format.
+	glance := testenv.Glance(t)
+	im := testenv.RealImages(t)
+	for format, path := range map[string]string{"aki": im.Kernel, "ari": im.Initrd} {
+		name := testenv.UniqueName(t, glance, format)
+		opts := present(name, serveFile(t, path))
+		opts.DiskFormat, opts.ContainerFormat = format, format
+		result, err := ensure(t, glance, opts, false)
+		require.NoError(t, err, format)
+		assert.False(t, result.Converted, format)
+		assert.Equal(t, format, result.Image["disk_format"])
+		assert.Equal(t, testenv.SHA512File(t, path), result.Image["os_hash_value"], "%s is uploaded as it comes", format)
+	}
+}
+
 func TestBadSourcesLeaveNothingInGlance(t *testing.T) {
 	glance := testenv.Glance(t)
 	im := testenv.RealImages(t)

@@ -68,6 +68,11 @@ func (o Options) normalize() (desired, error) {
 			return d, fmt.Errorf("%s %q is not a Glance disk format; expected one of: %s", option, value, strings.Join(DiskFormats, ", "))
 		}
 	}
+	if d.SourceDiskFormat == "" && isKernelOrRamdisk(d.DiskFormat) {
+		// A kernel or ramdisk stored as aki/ari (as openstack.cloud.image
+		// takes it) is one: uploaded as it comes, never decompressed or converted.
+		d.SourceDiskFormat = d.DiskFormat
+	}
 	if o.State == "present" && o.SourceURL == "" {
 		return d, fmt.Errorf("source_url is required when state is present (the URL of %q to upload)", o.Name)
 	}

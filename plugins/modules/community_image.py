@@ -64,6 +64,8 @@ options:
   disk_format:
     description:
       - Disk format of the image in Glance. The source is converted with qemu-img when its format differs.
+      - C(aki) or C(ari) without I(source_disk_format) means the source is that kernel or ramdisk,
+        uploaded as it comes.
     type: str
     default: qcow2
     choices: [ami, ari, aki, vhd, vhdx, vmdk, raw, qcow2, vdi, iso, ploop]
