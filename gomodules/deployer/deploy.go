@@ -289,10 +289,33 @@ func (d *Deployer) deployOne(ctx context.Context, o Options, r Release, checkMod
 	promote := images.UpdateOpts{images.ReplaceImageName{NewName: r.Name},
 		images.UpdateVisibility{Visibility: images.ImageVisibility(o.Visibility)}}
 	if _, err := images.Update(ctx, d.glance, uploaded.ID, promote).Extract(); err != nil {
-		return done, false, fmt.Errorf("giving the uploaded image %s the name %q: %w (run again)", uploaded.ID, r.Name, err)
+		err = fmt.Errorf("giving the uploaded image %s the name %q: %w", uploaded.ID, r.Name, err)
+		if previous == nil {
+			return done, false, fmt.Errorf("%w (run again)", err)
+		}
+		if restoreErr := d.restore(ctx, previous); restoreErr != nil {
+			return done, false, fmt.Errorf("%w; giving the previous image %s its name back failed too, no image is named %q until a run succeeds: %v (run again)",
+				err, previous.ID, r.Name, restoreErr)
+		}
+		return done, false, fmt.Errorf("%w; the previous image %s has its name back (run again)", err, previous.ID)
 	}
 	done.ID = uploaded.ID
 	return done, false, nil
+}
+
+// restore undoes the rename of the previous image when the new one could not
+// take the production name, so that the site is not left without one.
+func (d *Deployer) restore(ctx context.Context, previous *images.Image) error {
+	patch := images.UpdateOpts{images.ReplaceImageName{NewName: previous.Name}}
+	for _, key := range []string{SupersededProperty, SupersededByProperty, SupersededAtProperty} {
+		if _, had := previous.Properties[key]; had {
+			patch = append(patch, images.UpdateImageProperty{Op: images.ReplaceOp, Name: key, Value: textProperty(previous, key)})
+		} else {
+			patch = append(patch, images.UpdateImageProperty{Op: images.RemoveOp, Name: key})
+		}
+	}
+	_, err := images.Update(ctx, d.glance, previous.ID, patch).Extract()
+	return err
 }
 
 // dropStaleIncoming deletes what an earlier run left under the incoming name

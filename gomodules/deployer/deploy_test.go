@@ -1,11 +1,16 @@
 package deployer
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	json "github.com/goccy/go-json"
@@ -246,4 +251,86 @@ func TestUnreadableCatalogFailsBeforeAnyChange(t *testing.T) {
 	assert.ErrorContains(t, err, "reading the catalog")
 	_, err = s.deploy(s.write("bad.json", []byte(`{"a": 1}`)), false)
 	assert.ErrorContains(t, err, "its format is not recognised")
+}
+
+// promoteFailingProxy forwards to Glance but answers 500 to a PATCH that
+// gives an image other than keep the production name: a fault injected in
+// front of the real Glance, between the rename of the previous image and the
+// promotion of the new one.
+func promoteFailingProxy(t *testing.T, glance *gophercloud.ServiceClient, name, keep string) *gophercloud.ServiceClient {
+	t.Helper()
+	target, err := url.Parse(glance.Endpoint)
+	require.NoError(t, err)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPatch && !strings.HasSuffix(r.URL.Path, "/images/"+keep) {
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if bytes.Contains(body, []byte(`"value":"`+name+`"`)) {
+				http.Error(w, "injected failure", http.StatusInternalServerError)
+				return
+			}
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(server.Close)
+	base := server.URL + "/"
+	return &gophercloud.ServiceClient{ProviderClient: glance.ProviderClient, Endpoint: base, ResourceBase: base + "v2/", Type: "image"}
+}
+
+func TestAFailedPromotionGivesTheProductionNameBack(t *testing.T) {
+	s := newSite(t)
+	im := testenv.RealImages(t)
+	v1 := s.file("v1.qcow2", im.QCOW2)
+	catalog := s.writeJSON("manifest.json", map[string]any{s.name: map[string]any{"name": "r1", "url": v1}})
+	_, err := s.deploy(catalog, false)
+	require.NoError(t, err)
+	production := s.images()[s.name]
+
+	s.writeJSON("manifest.json", map[string]any{s.name: map[string]any{"name": "r2", "url": s.file("v2.qcow2", im.QCOW2)}})
+	proxied := promoteFailingProxy(t, s.glance, s.name, production.ID)
+	_, err = New(proxied, nil).Deploy(context.Background(), Options{CatalogURL: catalog}, false)
+	var failed *FailedError
+	require.ErrorAs(t, err, &failed)
+	assert.Contains(t, failed.Result.Failed[s.name], "500")
+	site := s.images()
+	require.Contains(t, site, s.name, "the site keeps an image with the production name")
+	assert.Equal(t, production.ID, site[s.name].ID, "the previous image has its name back")
+	assert.Empty(t, textProperty(ptr(site[s.name]), SupersededProperty))
+
+	result, err := s.deploy(catalog, false)
+	require.NoError(t, err, "a run after the failure finishes the deploy")
+	require.Len(t, result.Deployed, 1)
+	assert.Equal(t, production.ID, result.Deployed[0].PreviousID)
+	assert.Equal(t, result.Deployed[0].ID, s.images()[s.name].ID)
+}
+
+func TestARunStoppedBetweenTheRenamesIsFinished(t *testing.T) {
+	s := newSite(t)
+	im := testenv.RealImages(t)
+	v1 := s.file("v1.qcow2", im.QCOW2)
+	catalog := s.writeJSON("manifest.json", map[string]any{s.name: map[string]any{"name": "r1", "url": v1}})
+	_, err := s.deploy(catalog, false)
+	require.NoError(t, err)
+	production := s.images()[s.name]
+	// A run that stopped after renaming the previous image: r2 waits, active,
+	// under the incoming name, and no image has the production name.
+	v2 := s.file("v2.qcow2", im.QCOW2)
+	s.writeJSON("manifest.json", map[string]any{s.name: map[string]any{"name": "r2", "url": v2}})
+	waiting, err := communityimage.New(s.glance).Ensure(context.Background(), communityimage.Options{
+		Name: s.name + incomingSuffix, State: "present", SourceURL: v2, DiskFormat: "qcow2", ContainerFormat: "bare",
+		Visibility: "private", Properties: map[string]any{ReleaseProperty: "r2", ReleaseNameProperty: s.name},
+	}, false)
+	require.NoError(t, err)
+	_, err = images.Update(context.Background(), s.glance, production.ID, images.UpdateOpts{
+		images.ReplaceImageName{NewName: archiveName(&production)}}).Extract()
+	require.NoError(t, err)
+
+	result, err := s.deploy(catalog, false)
+	require.NoError(t, err)
+	require.Len(t, result.Deployed, 1)
+	site := s.images()
+	assert.Equal(t, waiting.ID, site[s.name].ID, "the waiting release is promoted, not uploaded again")
+	assert.Equal(t, images.ImageVisibilityPublic, site[s.name].Visibility)
+	assert.Equal(t, production.ID, site[archiveName(&production)].ID)
 }

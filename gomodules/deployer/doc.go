@@ -29,9 +29,10 @@
 // previous image is renamed <name>-<its created_at as 20060102T150405Z> and
 // marked SupersededProperty=true (with SupersededByProperty and
 // SupersededAtProperty), then the new image takes the production name and
-// visibility. A failed upload leaves the production image as it was, and
-// every step can be repeated: a run interrupted after the upload finds the
-// incoming image again and only promotes it.
+// visibility. A failed upload leaves the production image as it was; when
+// the new image cannot take the production name, the previous image gets it
+// back. Every step can be repeated: a run interrupted after the upload, or
+// between the two renames, finds the incoming image again and only promotes it.
 //
 // Glance terms follow the Image service API v2 reference
 // (https://docs.openstack.org/api-ref/image/v2/).
