@@ -63,6 +63,8 @@ func New(glance *gophercloud.ServiceClient, opts ...Option) *Ensurer {
 // Ensure makes Glance hold the image o describes (state present) or no image
 // of that name (state absent). In check mode it reads Glance but writes
 // nothing, and returns the same Changed and Diff that a real run would.
+// Images of the name without data fail it, except the leftovers of its own
+// unfinished uploads, which it deletes (see splitLeftovers).
 func (e *Ensurer) Ensure(ctx context.Context, o Options, checkMode bool) (Result, error) {
 	d, err := o.normalize()
 	if err != nil {
@@ -75,10 +77,58 @@ func (e *Ensurer) Ensure(ctx context.Context, o Options, checkMode bool) (Result
 	if d.State == "absent" {
 		return e.ensureAbsent(ctx, d, found, checkMode)
 	}
-	if len(found) == 0 {
-		return e.ensureUploaded(ctx, d, checkMode)
+	found, leftovers := splitLeftovers(found)
+	removed, err := e.removeLeftovers(ctx, d, leftovers, checkMode)
+	if err != nil {
+		return Result{}, err
 	}
-	return e.ensureUpToDate(ctx, d, found, checkMode)
+	var result Result
+	if len(found) == 0 {
+		result, err = e.ensureUploaded(ctx, d, checkMode)
+	} else {
+		result, err = e.ensureUpToDate(ctx, d, found, checkMode)
+	}
+	if len(removed) > 0 {
+		result.Changed = true
+		result.Warnings = append(removed, result.Warnings...)
+	}
+	return result, err
+}
+
+// splitLeftovers separates the images of a name from the leftovers of this
+// package's own uploads that never finished: images it created (they carry
+// SourceURLProperty from their creation on) still queued without data, or
+// killed, because the process was killed (SIGKILL, OOM, a reboot) before it
+// could delete them. They can never become the image, so a run deletes them
+// and uploads again.
+func splitLeftovers(found []images.Image) (kept, leftovers []images.Image) {
+	for _, image := range found {
+		_, ours := image.Properties[SourceURLProperty]
+		if ours && (image.Status == images.ImageStatusQueued || image.Status == images.ImageStatusKilled) {
+			leftovers = append(leftovers, image)
+			continue
+		}
+		kept = append(kept, image)
+	}
+	return kept, leftovers
+}
+
+// removeLeftovers deletes (in check mode, only reports) the leftovers of
+// unfinished uploads, and returns a warning for each.
+func (e *Ensurer) removeLeftovers(ctx context.Context, d desired, leftovers []images.Image, checkMode bool) ([]string, error) {
+	var warnings []string
+	for _, image := range leftovers {
+		verb := "deleted"
+		if checkMode {
+			verb = "would delete"
+		} else if err := images.Delete(ctx, e.glance, image.ID).ExtractErr(); err != nil && !gophercloud.ResponseCodeIs(err, 404) {
+			return nil, fmt.Errorf("deleting image %q (%s), %s since an upload that did not finish, from Glance: %w",
+				d.Name, image.ID, image.Status, err)
+		}
+		warnings = append(warnings, fmt.Sprintf("%s image %q (%s): %s without data since an earlier upload did not finish",
+			verb, d.Name, image.ID, image.Status))
+	}
+	return warnings, nil
 }
 
 func (e *Ensurer) ensureUploaded(ctx context.Context, d desired, checkMode bool) (Result, error) {
@@ -103,6 +153,13 @@ func (e *Ensurer) ensureUpToDate(ctx context.Context, d desired, found []images.
 		}
 		warnings = append(warnings, fmt.Sprintf("%d images named %q hold the same data (IDs: %s); managing the oldest, %s",
 			len(found), d.Name, imageIDs(found), found[0].ID))
+	}
+	for i := range found {
+		if !holdsData(&found[i]) {
+			return Result{}, fmt.Errorf("image %q (%s) in Glance is %s: it holds no usable data, yet has the name. "+
+				"If no upload to it is under way, delete it (openstack image delete %s) and run again",
+				d.Name, found[i].ID, found[i].Status, found[i].ID)
+		}
 	}
 	image := &found[0]
 	if err := verifyExisting(d, image, d.checksums); err != nil {
@@ -178,4 +235,10 @@ func isNilPointer(value any) bool {
 		return v == nil
 	}
 	return value == nil
+}
+
+// holdsData tells whether an image has its data: active, or deactivated by
+// an administrator (its data kept, its download refused).
+func holdsData(image *images.Image) bool {
+	return image.Status == images.ImageStatusActive || image.Status == images.ImageStatusDeactivated
 }

@@ -141,11 +141,11 @@ func TestBadSourcesLeaveNothingInGlance(t *testing.T) {
 		url, checksum, format string
 		wantErr               string
 	}{
-		"wrong checksum":   {serveFile(t, im.QCOW2), "sha256:" + strings.Repeat("ab", 32), "", "checksum"},
-		"unreachable":      {unreachable, "", "", "refused"},
-		"missing file":     {serveFiles(t, im.Dir) + "/nothing.qcow2", "", "", "404"},
-		"text, not image":  {serveFile(t, im.Text), "", "", "not a disk image"},
-		"format mismatch":  {serveFile(t, im.Raw), "", "qcow2", "source_disk_format is qcow2"},
+		"wrong checksum":    {serveFile(t, im.QCOW2), "sha256:" + strings.Repeat("ab", 32), "", "checksum"},
+		"unreachable":       {unreachable, "", "", "refused"},
+		"missing file":      {serveFiles(t, im.Dir) + "/nothing.qcow2", "", "", "404"},
+		"text, not image":   {serveFile(t, im.Text), "", "", "not a disk image"},
+		"format mismatch":   {serveFile(t, im.Raw), "", "qcow2", "source_disk_format is qcow2"},
 		"bad checksum form": {serveFile(t, im.QCOW2), "md5:0123", "", "checksum"},
 	}
 	for label, tc := range cases {
@@ -228,6 +228,56 @@ func TestDuplicateNames(t *testing.T) {
 	for _, image := range testenv.ImagesNamed(t, glance, name) {
 		assert.Contains(t, err.Error(), image.ID)
 	}
+}
+
+// createQueued creates an image record without data, as an upload killed
+// (SIGKILL, OOM, a reboot) before it could clean up leaves it.
+func createQueued(t *testing.T, glance *gophercloud.ServiceClient, name string, properties map[string]string) string {
+	t.Helper()
+	visibility := images.ImageVisibilityCommunity
+	created, err := images.Create(context.Background(), glance, images.CreateOpts{Name: name, DiskFormat: "qcow2",
+		ContainerFormat: "bare", Visibility: &visibility, Properties: properties}).Extract()
+	require.NoError(t, err)
+	require.Equal(t, images.ImageStatusQueued, created.Status)
+	return created.ID
+}
+
+func TestAnUploadKilledBeforeItsCleanupIsRedone(t *testing.T) {
+	glance := testenv.Glance(t)
+	im := testenv.RealImages(t)
+	name := testenv.UniqueName(t, glance, "killed")
+	opts := present(name, serveFile(t, im.QCOW2))
+	leftover := createQueued(t, glance, name, map[string]string{SourceURLProperty: opts.SourceURL})
+
+	checked, err := ensure(t, glance, opts, true)
+	require.NoError(t, err)
+	assert.True(t, checked.Changed)
+	assert.True(t, checked.Uploaded, "check mode reports the upload to come")
+
+	result, err := ensure(t, glance, opts, false)
+	require.NoError(t, err)
+	assert.True(t, result.Uploaded)
+	assert.NotEqual(t, leftover, result.ID)
+	assert.Equal(t, "active", result.Image["status"])
+	assert.Contains(t, strings.Join(result.Warnings, " "), leftover)
+	named := testenv.ImagesNamed(t, glance, name)
+	require.Len(t, named, 1, "the leftover is deleted")
+	assert.Equal(t, result.ID, named[0].ID)
+}
+
+func TestAnImageWithoutDataIsNeverTakenForTheImage(t *testing.T) {
+	// Not created by this module (no provenance property): left alone, with advice.
+	glance := testenv.Glance(t)
+	im := testenv.RealImages(t)
+	name := testenv.UniqueName(t, glance, "queued")
+	queued := createQueued(t, glance, name, nil)
+
+	_, err := ensure(t, glance, present(name, serveFile(t, im.QCOW2)), false)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), queued)
+	assert.Contains(t, err.Error(), "queued")
+	assert.Contains(t, err.Error(), "openstack image delete "+queued)
+	assert.Len(t, testenv.ImagesNamed(t, glance, name), 1)
 }
 
 func TestStateAbsentDeletesEveryImageOfTheName(t *testing.T) {
