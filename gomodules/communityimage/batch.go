@@ -174,6 +174,44 @@ func mergeProperties(common, own any) (map[string]any, error) {
 	return out, nil
 }
 
+// specsAreDicts fails the specs that are not dicts (a URL where a spec
+// belongs), naming their keys, where decoding would fail with Go's types.
+func specsAreDicts(specs any) error {
+	byKey, _ := specs.(map[string]any)
+	keys := make([]string, 0, len(byKey))
+	for key := range byKey {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	var problems []string
+	for _, key := range keys {
+		if _, ok := byKey[key].(map[string]any); !ok {
+			problems = append(problems, fmt.Sprintf("images.%s is a %s", key, yamlType(byKey[key])))
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s; expected a dict of community_image options (name, source_url, ...) for each image", strings.Join(problems, "; "))
+}
+
+// yamlType names a decoded option value's type as YAML users know it.
+func yamlType(value any) string {
+	switch value.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "str"
+	case bool:
+		return "bool"
+	case []any:
+		return "list"
+	case map[string]any:
+		return "dict"
+	}
+	return "number"
+}
+
 func sortedSpecKeys(specs map[string]map[string]any) []string {
 	keys := make([]string, 0, len(specs))
 	for key := range specs {
@@ -245,6 +283,9 @@ func (r *BatchResult) record(key string, one Result, err error) {
 
 // RunBatchModule is community_image_batch's ansible.RunFunc.
 func RunBatchModule(ctx context.Context, m *ansible.Module) (any, error) {
+	if err := specsAreDicts(m.Params["images"]); err != nil {
+		return nil, err
+	}
 	var opts BatchOptions
 	if err := m.Decode(&opts); err != nil {
 		return nil, err

@@ -41,3 +41,14 @@ func TestModuleRejectsBadOptionsBeforeConnecting(t *testing.T) {
 		assert.Contains(t, result["msg"], want, args)
 	}
 }
+
+// A batch fails before any connection when a spec is not a dict, naming its key.
+func TestBatchRejectsSpecsThatAreNotDicts(t *testing.T) {
+	parsed, err := ansible.ParseArgs([]byte(`{"images": {"good": {"name": "g", "source_url": "http://127.0.0.1:9/g"},
+		"url": "http://127.0.0.1:9/x.qcow2", "names": ["a", "b"]}, "auth_type": "none", "image_endpoint_override": "http://127.0.0.1:9"}`))
+	assert.NoError(t, err)
+	result := ansible.Execute(context.Background(), BatchSpec, parsed, RunBatchModule)
+	assert.Equal(t, true, result["failed"])
+	assert.Equal(t, "images.names is a list; images.url is a str; expected a dict of community_image options "+
+		"(name, source_url, ...) for each image", result["msg"])
+}
