@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -84,11 +85,7 @@ type BatchError struct {
 }
 
 func (e *BatchError) Error() string {
-	keys := make([]string, 0, len(e.Result.Failed))
-	for key := range e.Result.Failed {
-		keys = append(keys, key)
-	}
-	sort.Strings(keys)
+	keys := sortedKeys(e.Result.Failed)
 	lines := make([]string, len(keys))
 	for i, key := range keys {
 		lines[i] = fmt.Sprintf("%s: %s", key, e.Result.Failed[key])
@@ -107,7 +104,7 @@ func (e *BatchError) Fields() map[string]any {
 func (b BatchOptions) Specs() (map[string]Options, error) {
 	out := make(map[string]Options, len(b.Images))
 	var problems []string
-	for _, key := range sortedSpecKeys(b.Images) {
+	for _, key := range sortedKeys(b.Images) {
 		opts, err := b.spec(key)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("images.%s: %v", key, err))
@@ -115,6 +112,7 @@ func (b BatchOptions) Specs() (map[string]Options, error) {
 		}
 		out[key] = opts
 	}
+	problems = append(problems, disagreements(out)...)
 	if len(problems) > 0 {
 		return nil, errors.New(strings.Join(problems, "; "))
 	}
@@ -178,13 +176,8 @@ func mergeProperties(common, own any) (map[string]any, error) {
 // belongs), naming their keys, where decoding would fail with Go's types.
 func specsAreDicts(specs any) error {
 	byKey, _ := specs.(map[string]any)
-	keys := make([]string, 0, len(byKey))
-	for key := range byKey {
-		keys = append(keys, key)
-	}
-	sort.Strings(keys)
 	var problems []string
-	for _, key := range keys {
+	for _, key := range sortedKeys(byKey) {
 		if _, ok := byKey[key].(map[string]any); !ok {
 			problems = append(problems, fmt.Sprintf("images.%s is a %s", key, yamlType(byKey[key])))
 		}
@@ -212,13 +205,42 @@ func yamlType(value any) string {
 	return "number"
 }
 
-func sortedSpecKeys(specs map[string]map[string]any) []string {
-	keys := make([]string, 0, len(specs))
-	for key := range specs {
-		keys = append(keys, key)
+// disagreements lists the keys that name the same image with different
+// specs: the image would take whichever ran last, changing at every run. Keys
+// with the same spec are one image, ensured once.
+func disagreements(specs map[string]Options) []string {
+	first := map[string]string{}
+	var out []string
+	for _, key := range sortedKeys(specs) {
+		name := specs[key].Name
+		other, seen := first[name]
+		if !seen {
+			first[name] = key
+			continue
+		}
+		if differ := differingOptions(specs[other], specs[key]); len(differ) > 0 {
+			out = append(out, fmt.Sprintf("images.%s and images.%s both name the image %q but differ in %s; give each image its own name",
+				other, key, name, strings.Join(differ, ", ")))
+		}
 	}
-	sort.Strings(keys)
-	return keys
+	return out
+}
+
+// differingOptions returns the names of the options in which a and b differ.
+func differingOptions(a, b Options) []string {
+	var fieldsA, fieldsB map[string]any
+	encodedA, _ := json.Marshal(a)
+	encodedB, _ := json.Marshal(b)
+	_ = json.Unmarshal(encodedA, &fieldsA)
+	_ = json.Unmarshal(encodedB, &fieldsB)
+	var out []string
+	for name, value := range fieldsA {
+		if !reflect.DeepEqual(value, fieldsB[name]) {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // EnsureAll ensures every image, at most jobs at a time. One image that fails
@@ -302,7 +324,7 @@ func RunBatchModule(ctx context.Context, m *ansible.Module) (any, error) {
 		return nil, err
 	}
 	result, err := ensurer.EnsureAll(ctx, specs, opts.Jobs, m.CheckMode)
-	for _, key := range sortedResultKeys(result.Images) {
+	for _, key := range sortedKeys(result.Images) {
 		for _, warning := range result.Images[key].Warnings {
 			m.Warn("%s: %s", key, warning)
 		}
@@ -311,13 +333,4 @@ func RunBatchModule(ctx context.Context, m *ansible.Module) (any, error) {
 		return nil, err
 	}
 	return result, nil
-}
-
-func sortedResultKeys(results map[string]Result) []string {
-	keys := make([]string, 0, len(results))
-	for key := range results {
-		keys = append(keys, key)
-	}
-	sort.Strings(keys)
-	return keys
 }

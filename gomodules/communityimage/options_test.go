@@ -192,3 +192,19 @@ func TestNumericPropertiesKeepTheirDigits(t *testing.T) {
 	require.Nil(t, result["failed"], result["msg"])
 	assert.Equal(t, map[string]string{"build": "20240901", "os_version": "22.04", "cores": "2", "ratio": "0.000015"}, got)
 }
+
+func TestBatchKeysNamingOneImageMustAgree(t *testing.T) {
+	batch := BatchOptions{Images: map[string]map[string]any{
+		"a":     {"name": "Same", "source_url": "http://h/a", "properties": []any{"os_distro=debian"}},
+		"alias": {"name": "Same", "source_url": "http://h/a", "properties": map[string]any{"os_distro": "debian"}},
+		"other": {"name": "Other", "source_url": "http://h/o"},
+	}, Jobs: 4}
+	_, err := batch.Specs()
+	require.NoError(t, err, "two keys with the same spec are one image")
+
+	batch.Images["copy"] = map[string]any{"name": "Same", "source_url": "http://h/b", "properties": []any{"os_distro=ubuntu"}}
+	_, err = batch.Specs()
+	require.Error(t, err)
+	assert.Equal(t, `images.a and images.copy both name the image "Same" but differ in properties, source_url; `+
+		`give each image its own name`, err.Error())
+}
