@@ -133,6 +133,9 @@ timers_render() { # units written, verified by systemd, idempotent
     grep -qx 'Persistent=true' "$units/imageops-image-deployer.timer" &&
     grep -qx 'Type=oneshot' "$units/imageops-image-deployer.service" &&
     [ "$(stat -c %a "$timers_root/etc/imageops/image_deployer.json")" = 600 ] &&
+    [ "$(stat -c %a "$timers_root/etc/imageops/image_cleaner.env")" = 600 ] &&
+    grep -qx "OS_CLOUD=\"$OS_CLOUD\"" "$timers_root/etc/imageops/image_cleaner.env" &&
+    ! grep -q "$OS_CLOUD" "$units"/imageops-image-*.service && # units are world-readable: no environment values
     systemd-analyze verify "$units"/imageops-image-*.service "$units"/imageops-image-*.timer &&
     ran_with "$unchanged" "$here/timers.yml" -e "timers_root=$timers_root" -e "suite_run=$run" \
       -e "catalog_url=$catalog_url/manifest.json" -e image_deployer_enabled=true -e image_cleaner_enabled=true
@@ -146,7 +149,8 @@ timers_binary_by_hand() { # what the service runs, run by hand: a dry run of the
   grep -q '"dry_run":true' <<<"$out" && grep -q '"suite-used"' <<<"$out"
 }
 timers_disable() {
-  timers && [ ! -e "$units/imageops-image-cleaner.timer" ] && [ ! -e "$timers_root/etc/imageops/image_cleaner.json" ]
+  timers && [ ! -e "$units/imageops-image-cleaner.timer" ] && [ ! -e "$timers_root/etc/imageops/image_cleaner.json" ] &&
+    [ ! -e "$timers_root/etc/imageops/image_cleaner.env" ]
 }
 
 step cleaner_check_mode cleaner_check_mode
