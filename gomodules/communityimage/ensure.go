@@ -165,6 +165,9 @@ func (e *Ensurer) ensureUpToDate(ctx context.Context, d desired, found []images.
 	if err := verifyExisting(d, image, d.checksums); err != nil {
 		return Result{}, err
 	}
+	if warning := formatWarning(d, image); warning != "" {
+		warnings = append(warnings, warning)
+	}
 	updates := plannedUpdates(d, image)
 	result := Result{ID: image.ID, Image: Flatten(image), Warnings: warnings}
 	if len(updates) == 0 {
@@ -241,4 +244,16 @@ func isNilPointer(value any) bool {
 // an administrator (its data kept, its download refused).
 func holdsData(image *images.Image) bool {
 	return image.Status == images.ImageStatusActive || image.Status == images.ImageStatusDeactivated
+}
+
+// formatWarning tells when an existing image is in another disk format than
+// disk_format asks (after community_images_disk_format changed, say): its
+// data is never replaced, so the run would otherwise pass silently. Kernels,
+// ramdisks and ISOs keep their own format (uploadedAsItComes).
+func formatWarning(d desired, image *images.Image) string {
+	if image.DiskFormat == d.DiskFormat || uploadedAsItComes(image.DiskFormat) || uploadedAsItComes(d.SourceDiskFormat) {
+		return ""
+	}
+	return fmt.Sprintf("image %q (%s) is %s in Glance, not %s as disk_format asks; an image's data is never replaced: "+
+		"upload it under a new name to have it in %s", d.Name, image.ID, image.DiskFormat, d.DiskFormat, d.DiskFormat)
 }

@@ -208,3 +208,16 @@ func TestBatchKeysNamingOneImageMustAgree(t *testing.T) {
 	assert.Equal(t, `images.a and images.copy both name the image "Same" but differ in properties, source_url; `+
 		`give each image its own name`, err.Error())
 }
+
+func TestAnExistingImageInAnotherDiskFormatIsReported(t *testing.T) {
+	existing := &images.Image{ID: "id-1", DiskFormat: "qcow2"}
+	d := desired{Options: Options{Name: "debian", DiskFormat: "raw"}}
+	assert.Equal(t, `image "debian" (id-1) is qcow2 in Glance, not raw as disk_format asks; `+
+		`an image's data is never replaced: upload it under a new name to have it in raw`, formatWarning(d, existing))
+	d.DiskFormat = "qcow2"
+	assert.Empty(t, formatWarning(d, existing))
+	// Kernels, ramdisks and ISOs are kept in their own format whatever disk_format says.
+	for _, format := range []string{"aki", "ari", "iso"} {
+		assert.Empty(t, formatWarning(d, &images.Image{ID: "id-2", DiskFormat: format}))
+	}
+}
