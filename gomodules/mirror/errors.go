@@ -32,7 +32,7 @@ const (
 	ReasonTLS         Reason = "tls"             // untrusted or invalid certificate
 	ReasonDigest      Reason = "digest mismatch" // ErrDigestMismatch
 	ReasonPlatform    Reason = "platform"        // ErrNoPlatform
-	ReasonCancelled   Reason = "cancelled"       // the context ended
+	ReasonCancelled   Reason = "cancelled"       // the run's context ended
 	ReasonOther       Reason = "error"           // anything else
 )
 
@@ -45,7 +45,7 @@ func ReasonOf(err error) Reason {
 		return ReasonDigest
 	case errors.Is(err, ErrNoPlatform):
 		return ReasonPlatform
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.Canceled):
 		return ReasonCancelled
 	}
 	// A TLS failure comes first: go-containerregistry then retries loopback
@@ -83,10 +83,18 @@ func ReasonOf(err error) Reason {
 		}
 		return ReasonOther
 	}
-	var netErr net.Error
+	// A dial timeout matches context.DeadlineExceeded too, but it is the
+	// network's failure, not the run's: connection errors come first.
 	var opErr *net.OpError
 	var dnsErr *net.DNSError
-	if errors.As(err, &opErr) || errors.As(err, &dnsErr) || errors.As(err, &netErr) {
+	if errors.As(err, &opErr) || errors.As(err, &dnsErr) {
+		return ReasonNetwork
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return ReasonCancelled
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
 		return ReasonNetwork
 	}
 	return ReasonOther
