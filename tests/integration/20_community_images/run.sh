@@ -27,6 +27,13 @@ unsupported_platform() { # a target that says it is ppc64le gets a clear failure
   echo "$out"
   grep -q 'imageops.cloud.community_image has no build for the target.s platform Linux ppc64le; builds exist for linux/amd64, linux/arm64' <<<"$out"
 }
+no_url_password_in_output() { # a source_url's user:password@ shows nowhere, not even with -vvv
+  local out
+  out=$(playbook "$scenario/converge.yml" --check -vvv \
+    -e '{"community_images_extra": {"authed": {"name": "bad-authed", "source_url": "http://alice:s3cretPW@127.0.0.1:9/d.qcow2"}}}' 2>&1)
+  echo "$out"
+  ! grep -q 's3cretPW' <<<"$out" && grep -q 'alice:\*\*\*\*\*\*\*\*@' <<<"$out"
+}
 cleanup() { playbook "$scenario/cleanup.yml" >"$log/cleanup.log" 2>&1 || echo "cleanup failed: see $log/cleanup.log"; }
 
 trap cleanup EXIT
@@ -37,5 +44,6 @@ step verify playbook "$scenario/verify.yml"
 step check_mode changed_in_check_mode
 step bad_input playbook "$here/bad_input.yml"
 step unsupported_platform unsupported_platform
+step no_url_password_in_output no_url_password_in_output
 step docs bash -c "ansible-doc imageops.cloud.community_image | grep -q 'checksum_sha512' && ansible-doc imageops.cloud.community_image_batch | grep -q 'jobs'"
 suite_finish community_images
