@@ -28,6 +28,7 @@
 // Credentials come from WithAuth (per registry) first, then the keychain
 // (WithKeychain; by default the user's Docker config and its credential
 // helpers). Requests that fail with 408, 429 or 5xx are retried with
-// exponential back-off (WithRetry). Errors carry a Reason (auth, not found,
-// network, tls, ...) for the report.
+// exponential back-off (WithRetry). A registry that could not be connected
+// to is not tried again in the same run: its other images fail at once.
+// Errors carry a Reason (auth, not found, network, tls, ...) for the report.
 package mirror

@@ -2,7 +2,11 @@ package mirror
 
 import (
 	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
 	"net/http"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -30,8 +34,13 @@ func (o *options) nameOptions(host string) []name.Option {
 }
 
 // httpTransport is the transport with the trusted roots, routing insecure
-// registries to a transport that does not verify certificates.
+// registries to a transport that does not verify certificates, and failing
+// at once the requests to a host that could not be connected to before.
 func (o *options) httpTransport() http.RoundTripper {
+	return &unreachable{next: o.tlsTransport(), down: map[string]error{}}
+}
+
+func (o *options) tlsTransport() http.RoundTripper {
 	base := o.transport
 	if base == nil {
 		base = remote.DefaultTransport
@@ -80,4 +89,41 @@ func (k staticKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
 		return authn.Anonymous, nil
 	}
 	return k.next.Resolve(r)
+}
+
+// unreachable remembers, for one run, the hosts that could not be connected
+// to (DNS failure, refused or timed-out connection) and fails later requests
+// to them at once with the first error. Without it every image from a
+// registry behind a firewall that drops packets would wait for its own
+// connection timeout, and then again for the plain-HTTP fallback.
+type unreachable struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	down map[string]error // host[:port] -> why it could not be reached
+}
+
+func (u *unreachable) RoundTrip(req *http.Request) (*http.Response, error) {
+	host := req.URL.Host
+	u.mu.Lock()
+	err, down := u.down[host]
+	u.mu.Unlock()
+	if down {
+		return nil, err
+	}
+	resp, err := u.next.RoundTrip(req)
+	if err != nil && req.Context().Err() == nil && isConnectFailure(err) {
+		u.mu.Lock()
+		if _, known := u.down[host]; !known {
+			u.down[host] = fmt.Errorf("%s could not be reached earlier in this run: %w", host, err)
+		}
+		u.mu.Unlock()
+	}
+	return resp, err
+}
+
+// isConnectFailure tells whether err means no connection could be made.
+func isConnectFailure(err error) bool {
+	var opErr *net.OpError
+	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr) || (errors.As(err, &opErr) && opErr.Op == "dial")
 }
