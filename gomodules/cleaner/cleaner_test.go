@@ -3,9 +3,6 @@ package cleaner
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imageops/cloud/gomodules/cleaner/novastub"
+	"github.com/imageops/cloud/gomodules/internal/testenv"
 )
 
 // These tests run against the real local Glance (scripts/glance.sh). Ages are
@@ -291,25 +289,6 @@ func TestFiltersThatSelectNothingChangeNothing(t *testing.T) {
 	assert.Equal(t, []string{image.ID}, ids(report.Kept), "the same filters, matching, select it")
 }
 
-// failingProxy forwards to Glance but answers 500 to any change of one image:
-// a fault injected in front of the real Glance.
-func failingProxy(t *testing.T, glance *gophercloud.ServiceClient, failID string) *gophercloud.ServiceClient {
-	t.Helper()
-	target, err := url.Parse(glance.Endpoint)
-	require.NoError(t, err)
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && strings.HasSuffix(r.URL.Path, "/images/"+failID) {
-			http.Error(w, "injected failure", http.StatusInternalServerError)
-			return
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(server.Close)
-	base := server.URL + "/"
-	return &gophercloud.ServiceClient{ProviderClient: glance.ProviderClient, Endpoint: base, ResourceBase: base + "v2/", Type: "image"}
-}
-
 func TestOneFailedImageDoesNotStopTheOthers(t *testing.T) {
 	f := newFixture(t)
 	made := []images.Image{f.image("fails", nil, false), f.image("works", nil, false), f.image("hides", nil, false)}
@@ -317,7 +296,9 @@ func TestOneFailedImageDoesNotStopTheOthers(t *testing.T) {
 	opts.SkipImages = nil
 	opts.Now = aged(made[2].CreatedAt, 19)
 	opts.KeepLatest = 0
-	proxied := failingProxy(t, f.glance, made[0].ID)
+	proxied := testenv.FailingGlance(t, f.glance, func(r *http.Request, _ []byte) bool {
+		return r.Method != http.MethodGet && strings.HasSuffix(r.URL.Path, "/images/"+made[0].ID)
+	})
 
 	report, err := New(proxied, nil).Clean(context.Background(), opts, false)
 	var failed *FailedError

@@ -3,11 +3,8 @@ package deployer
 import (
 	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,6 +86,25 @@ func (s *site) writeJSON(rel string, value any) string {
 func (s *site) deploy(catalog string, checkMode bool) (Result, error) {
 	s.t.Helper()
 	return New(s.glance, nil).Deploy(context.Background(), Options{CatalogURL: catalog}, checkMode)
+}
+
+// waiting uploads what a run that stopped after its upload leaves: the
+// release under the incoming name, private and active.
+func (s *site) waiting(version, source string) (communityimage.Result, error) {
+	return communityimage.New(s.glance).Ensure(context.Background(), communityimage.Options{
+		Name: s.name + incomingSuffix, State: "present", SourceURL: source, DiskFormat: "qcow2", ContainerFormat: "bare",
+		Visibility: "private", Properties: map[string]any{ReleaseProperty: version, ReleaseNameProperty: s.name},
+	}, false)
+}
+
+// deployed deploys release version from source with an azimuth catalog and
+// returns the catalog's URL and the production image.
+func (s *site) deployed(version, source string) (string, images.Image) {
+	s.t.Helper()
+	catalog := s.writeJSON("manifest.json", map[string]any{s.name: map[string]any{"name": version, "url": source}})
+	_, err := s.deploy(catalog, false)
+	require.NoError(s.t, err)
+	return catalog, s.images()[s.name]
 }
 
 // images returns the images of the release name, by name.
@@ -232,10 +248,7 @@ func TestAnInterruptedDeployIsFinishedWithoutUploadingAgain(t *testing.T) {
 	v1 := s.file("a.qcow2", im.QCOW2)
 	catalog := s.writeJSON("manifest.json", map[string]any{s.name: map[string]any{"name": "r1", "url": v1}})
 	// A run that stopped after its upload: the incoming image is there, active.
-	waiting, err := communityimage.New(s.glance).Ensure(context.Background(), communityimage.Options{
-		Name: s.name + incomingSuffix, State: "present", SourceURL: v1, DiskFormat: "qcow2", ContainerFormat: "bare",
-		Visibility: "private", Properties: map[string]any{ReleaseProperty: "r1", ReleaseNameProperty: s.name},
-	}, false)
+	waiting, err := s.waiting("r1", v1)
 	require.NoError(t, err)
 
 	result, err := s.deploy(catalog, false)
@@ -253,43 +266,18 @@ func TestUnreadableCatalogFailsBeforeAnyChange(t *testing.T) {
 	assert.ErrorContains(t, err, "its format is not recognised")
 }
 
-// promoteFailingProxy forwards to Glance but answers 500 to a PATCH that
-// gives an image other than keep the production name: a fault injected in
-// front of the real Glance, between the rename of the previous image and the
-// promotion of the new one.
-func promoteFailingProxy(t *testing.T, glance *gophercloud.ServiceClient, name, keep string) *gophercloud.ServiceClient {
-	t.Helper()
-	target, err := url.Parse(glance.Endpoint)
-	require.NoError(t, err)
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPatch && !strings.HasSuffix(r.URL.Path, "/images/"+keep) {
-			body, _ := io.ReadAll(r.Body)
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			if bytes.Contains(body, []byte(`"value":"`+name+`"`)) {
-				http.Error(w, "injected failure", http.StatusInternalServerError)
-				return
-			}
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(server.Close)
-	base := server.URL + "/"
-	return &gophercloud.ServiceClient{ProviderClient: glance.ProviderClient, Endpoint: base, ResourceBase: base + "v2/", Type: "image"}
-}
-
 func TestAFailedPromotionGivesTheProductionNameBack(t *testing.T) {
 	s := newSite(t)
 	im := testenv.RealImages(t)
-	v1 := s.file("v1.qcow2", im.QCOW2)
-	catalog := s.writeJSON("manifest.json", map[string]any{s.name: map[string]any{"name": "r1", "url": v1}})
-	_, err := s.deploy(catalog, false)
-	require.NoError(t, err)
-	production := s.images()[s.name]
+	catalog, production := s.deployed("r1", s.file("v1.qcow2", im.QCOW2))
 
 	s.writeJSON("manifest.json", map[string]any{s.name: map[string]any{"name": "r2", "url": s.file("v2.qcow2", im.QCOW2)}})
-	proxied := promoteFailingProxy(t, s.glance, s.name, production.ID)
-	_, err = New(proxied, nil).Deploy(context.Background(), Options{CatalogURL: catalog}, false)
+	// Glance fails the PATCH that gives the new image the production name.
+	proxied := testenv.FailingGlance(t, s.glance, func(r *http.Request, body []byte) bool {
+		return r.Method == http.MethodPatch && !strings.HasSuffix(r.URL.Path, "/images/"+production.ID) &&
+			bytes.Contains(body, []byte(`"value":"`+s.name+`"`))
+	})
+	_, err := New(proxied, nil).Deploy(context.Background(), Options{CatalogURL: catalog}, false)
 	var failed *FailedError
 	require.ErrorAs(t, err, &failed)
 	assert.Contains(t, failed.Result.Failed[s.name], "500")
@@ -308,19 +296,12 @@ func TestAFailedPromotionGivesTheProductionNameBack(t *testing.T) {
 func TestARunStoppedBetweenTheRenamesIsFinished(t *testing.T) {
 	s := newSite(t)
 	im := testenv.RealImages(t)
-	v1 := s.file("v1.qcow2", im.QCOW2)
-	catalog := s.writeJSON("manifest.json", map[string]any{s.name: map[string]any{"name": "r1", "url": v1}})
-	_, err := s.deploy(catalog, false)
-	require.NoError(t, err)
-	production := s.images()[s.name]
+	catalog, production := s.deployed("r1", s.file("v1.qcow2", im.QCOW2))
 	// A run that stopped after renaming the previous image: r2 waits, active,
 	// under the incoming name, and no image has the production name.
 	v2 := s.file("v2.qcow2", im.QCOW2)
 	s.writeJSON("manifest.json", map[string]any{s.name: map[string]any{"name": "r2", "url": v2}})
-	waiting, err := communityimage.New(s.glance).Ensure(context.Background(), communityimage.Options{
-		Name: s.name + incomingSuffix, State: "present", SourceURL: v2, DiskFormat: "qcow2", ContainerFormat: "bare",
-		Visibility: "private", Properties: map[string]any{ReleaseProperty: "r2", ReleaseNameProperty: s.name},
-	}, false)
+	waiting, err := s.waiting("r2", v2)
 	require.NoError(t, err)
 	_, err = images.Update(context.Background(), s.glance, production.ID, images.UpdateOpts{
 		images.ReplaceImageName{NewName: archiveName(&production)}}).Extract()
