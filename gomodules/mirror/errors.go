@@ -83,14 +83,11 @@ func ReasonOf(err error) Reason {
 		}
 		return ReasonOther
 	}
-	// A dial timeout matches context.DeadlineExceeded too, but it is the
-	// network's failure, not the run's: connection errors come first.
-	var opErr *net.OpError
-	var dnsErr *net.DNSError
-	if errors.As(err, &opErr) || errors.As(err, &dnsErr) {
-		return ReasonNetwork
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	// Dial, TLS handshake and response timeouts match
+	// context.DeadlineExceeded too, but they are the network's failures: only
+	// the context's own error means cancelled. (Mirror and Resolve also
+	// report a failure as cancelled when their context has ended.)
+	if holds(err, context.DeadlineExceeded) {
 		return ReasonCancelled
 	}
 	var netErr net.Error
@@ -98,6 +95,34 @@ func ReasonOf(err error) Reason {
 		return ReasonNetwork
 	}
 	return ReasonOther
+}
+
+// holds tells whether target itself (not an error that merely matches it
+// with an Is method) is in err's tree.
+func holds(err, target error) bool {
+	if err == target {
+		return true
+	}
+	switch e := err.(type) {
+	case interface{ Unwrap() error }:
+		return holds(e.Unwrap(), target)
+	case interface{ Unwrap() []error }:
+		for _, inner := range e.Unwrap() {
+			if holds(inner, target) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// reasonIn is ReasonOf(err) for a request made with ctx: cancelled when ctx
+// has ended, whatever error the request gave.
+func reasonIn(ctx context.Context, err error) Reason {
+	if err != nil && ctx.Err() != nil {
+		return ReasonCancelled
+	}
+	return ReasonOf(err)
 }
 
 // isNotFound tells whether err means the manifest is absent.

@@ -186,7 +186,7 @@ func newCopier(o *options) (*copier, error) {
 func (c *copier) copy(ctx context.Context, job Job) (Result, outcome) {
 	res := Result{Source: job.Source.String(), Target: job.Target.String(), Names: job.Names}
 	fail := func(doing string, err error) (Result, outcome) {
-		res.Reason = ReasonOf(err)
+		res.Reason = reasonIn(ctx, err)
 		res.Msg = fmt.Sprintf("%s: %v", doing, err)
 		return res, failed
 	}
@@ -357,7 +357,7 @@ func Resolve(ctx context.Context, refs []imageref.Reference, opts ...Option) (ma
 				return
 			}
 		}
-		errs[i] = fmt.Errorf("resolving the digest of %s (%s): %w", r, ReasonOf(err), err)
+		errs[i] = fmt.Errorf("resolving the digest of %s (%s): %w", r, reasonIn(ctx, err), err)
 	})
 	var failures []error
 	for i, r := range refs {

@@ -16,6 +16,12 @@ import (
 // DefaultJobs is how many images are copied at the same time by default.
 const DefaultJobs = 4
 
+// DefaultResponseTimeout is how long a request waits for the registry's
+// response headers by default, once the request is sent. It bounds the wait
+// on a registry that accepts connections but never answers, and leaves time
+// for a registry to commit a large layer after its upload.
+const DefaultResponseTimeout = 2 * time.Minute
+
 // DefaultRetry is the default back-off for requests that fail with 408, 429,
 // 5xx or a temporary network error: 4 tries, waiting 0.5 s, 1.5 s, 4.5 s.
 var DefaultRetry = remote.Backoff{Duration: 500 * time.Millisecond, Factor: 3, Jitter: 0.1, Steps: 4}
@@ -29,6 +35,7 @@ type options struct {
 	insecure  map[string]bool             // normalized registry host -> plain HTTP or unverified TLS allowed
 	roots     *x509.CertPool              // nil: the system's roots
 	retry     remote.Backoff
+	timeout   time.Duration     // response header timeout
 	transport http.RoundTripper // nil: a clone of remote.DefaultTransport
 	dryRun    bool
 	userAgent string
@@ -45,6 +52,7 @@ func makeOptions(opts []Option) (*options, error) {
 		auth:      map[string]authn.AuthConfig{},
 		insecure:  map[string]bool{},
 		retry:     DefaultRetry,
+		timeout:   DefaultResponseTimeout,
 		userAgent: "imageops.cloud",
 	}
 	for _, apply := range opts {
@@ -165,6 +173,21 @@ func WithRetry(backoff remote.Backoff) Option {
 			return fmt.Errorf("retry steps must be at least 1, got %d", backoff.Steps)
 		}
 		o.retry = backoff
+		return nil
+	}
+}
+
+// WithResponseTimeout sets how long a request waits for the registry's
+// response headers once it is sent (d > 0); a request that times out is
+// retried as WithRetry says, then the image fails with reason network. It
+// applies when the transport is an *http.Transport without its own
+// ResponseHeaderTimeout. Default DefaultResponseTimeout (2 minutes).
+func WithResponseTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		if d <= 0 {
+			return fmt.Errorf("response timeout must be positive, got %s", d)
+		}
+		o.timeout = d
 		return nil
 	}
 }

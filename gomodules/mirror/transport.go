@@ -49,6 +49,10 @@ func (o *options) tlsTransport() http.RoundTripper {
 	if !ok {
 		return base
 	}
+	if t.ResponseHeaderTimeout == 0 {
+		t = t.Clone()
+		t.ResponseHeaderTimeout = o.timeout
+	}
 	secure := t.Clone()
 	if o.roots != nil {
 		secure.TLSClientConfig = &tls.Config{RootCAs: o.roots, MinVersion: tls.VersionTLS12}

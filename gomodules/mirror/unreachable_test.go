@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -46,4 +47,49 @@ func TestUnreachableRegistryIsTriedOnce(t *testing.T) {
 		assert.Contains(t, f.Msg, closed)
 	}
 	assert.Equal(t, int32(1), dials.Load(), "the unreachable registry is dialled once, not once per image and scheme")
+}
+
+// TestSilentRegistryTimesOut: a registry that accepts connections but never
+// answers fails the image after WithResponseTimeout instead of hanging.
+func TestSilentRegistryTimesOut(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var held []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	silent := l.Addr().String()
+
+	// The TLS handshake has its own timeout (10 s by default): shortened here.
+	base := remote.DefaultTransport.(*http.Transport).Clone()
+	base.TLSHandshakeTimeout = 200 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	start := time.Now()
+	report, err := mirror.Mirror(ctx, jobs(t, "127.0.0.1:1/mirror", imageref.Flatten, map[string]string{"a": silent + "/x/y:1"}),
+		mirror.WithTransport(base), mirror.WithResponseTimeout(200*time.Millisecond), mirror.WithInsecure(silent), fast)
+	require.NoError(t, err, "the run hung until the test's deadline")
+	require.Len(t, report.Failed, 1)
+	assert.Equal(t, mirror.ReasonNetwork, report.Failed[0].Reason, report.Failed[0].Msg)
+	assert.Less(t, time.Since(start), 10*time.Second)
+
+	_, err = mirror.Mirror(ctx, nil, mirror.WithResponseTimeout(0))
+	assert.ErrorContains(t, err, "response timeout must be positive")
 }
