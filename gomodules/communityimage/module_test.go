@@ -29,9 +29,9 @@ func TestRoleImageSpecIsCommunityImageWithoutConnection(t *testing.T) {
 func TestModuleRejectsBadOptionsBeforeConnecting(t *testing.T) {
 	for args, want := range map[string]string{
 		`{"name": "x", "source_url": "http://127.0.0.1:9/x", "visibility": "everyone"}`: "value of visibility must be one of: public, community, shared, private, got: everyone",
-		`{"source_url": "http://127.0.0.1:9/x"}`:                                         "missing required arguments: name",
-		`{"name": "x", "size": 3}`:                                                         "Unsupported parameters for (imageops.cloud.community_image) module: size.",
-		`{"name": "x", "state": "present"}`:                                                "source_url is required when state is present",
+		`{"source_url": "http://127.0.0.1:9/x"}`:                                        "missing required arguments: name",
+		`{"name": "x", "size": 3}`:                                                      "Unsupported parameters for (imageops.cloud.community_image) module: size.",
+		`{"name": "x", "state": "present"}`:                                             "source_url is required when state is present",
 	} {
 		parsed, err := ansible.ParseArgs([]byte(args))
 		assert.NoError(t, err)
