@@ -18,6 +18,11 @@ var ErrDigestMismatch = errors.New("the target's digest differs from the source'
 // ErrNoPlatform is returned when WithPlatforms leaves nothing of an index.
 var ErrNoPlatform = errors.New("the image has none of the requested platforms")
 
+// ErrPinnedIndex is returned when WithPlatforms would drop platforms of an
+// index that the source reference pins by digest: the filtered index has
+// another digest, so the pinned reference could not point at the copy.
+var ErrPinnedIndex = errors.New("a pinned index cannot be filtered by platform")
+
 // Reason classifies a failure for the report, so that users can tell a
 // password problem from a typo in a reference or an unreachable registry.
 type Reason string
@@ -31,7 +36,7 @@ const (
 	ReasonNetwork     Reason = "network"         // connection refused, DNS, timeouts
 	ReasonTLS         Reason = "tls"             // untrusted or invalid certificate
 	ReasonDigest      Reason = "digest mismatch" // ErrDigestMismatch
-	ReasonPlatform    Reason = "platform"        // ErrNoPlatform
+	ReasonPlatform    Reason = "platform"        // ErrNoPlatform, ErrPinnedIndex
 	ReasonCancelled   Reason = "cancelled"       // the run's context ended
 	ReasonOther       Reason = "error"           // anything else
 )
@@ -43,7 +48,7 @@ func ReasonOf(err error) Reason {
 		return ""
 	case errors.Is(err, ErrDigestMismatch):
 		return ReasonDigest
-	case errors.Is(err, ErrNoPlatform):
+	case errors.Is(err, ErrNoPlatform), errors.Is(err, ErrPinnedIndex):
 		return ReasonPlatform
 	case errors.Is(err, context.Canceled):
 		return ReasonCancelled

@@ -278,7 +278,23 @@ func (c *copier) desired(ctx context.Context, job Job, src name.Reference) (v1.H
 		return v1.Hash{}, nil, err
 	}
 	digest, err := filtered.Digest()
-	return digest, filtered, err
+	if err != nil {
+		return v1.Hash{}, nil, err
+	}
+	if job.Source.Digest != "" && digest != desc.Digest {
+		return v1.Hash{}, nil, fmt.Errorf("%w: %s is pinned to the index %s; keeping only the platforms %s gives the index %s, which the pinned reference cannot name; mirror every platform, or drop the digest from the reference",
+			ErrPinnedIndex, job.Source, desc.Digest, c.platformList(), digest)
+	}
+	return digest, filtered, nil
+}
+
+// platformList is the requested platforms, as "[linux/amd64 linux/arm64]".
+func (c *copier) platformList() string {
+	names := make([]string, len(c.o.platforms))
+	for i, p := range c.o.platforms {
+		names[i] = p.String()
+	}
+	return fmt.Sprint(names)
 }
 
 // filter removes from idx the manifests of platforms not asked for.

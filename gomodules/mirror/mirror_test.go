@@ -357,3 +357,39 @@ func closedPort(t *testing.T) string {
 	require.NoError(t, l.Close())
 	return addr
 }
+
+// TestMirrorSelectedPlatformsOfPinnedIndex: keeping only some platforms of an
+// index gives a new index digest, which a reference pinned to the source's
+// digest cannot point at; such an image fails with reason platform, naming
+// the digest, rather than leaving a manifest that points at nothing.
+func TestMirrorSelectedPlatformsOfPinnedIndex(t *testing.T) {
+	src := startSource(t)
+	dst := mirrortest.Start(t)
+	pinnedMulti := src.multi + "@" + src.multiD
+	byDigest := src.reg.Host + "/ceph/ceph@" + src.multiD
+	todo := jobs(t, dst.Host, imageref.Path, map[string]string{"tagged": pinnedMulti, "untagged": byDigest, "single": src.pin})
+	report, err := mirror.Mirror(context.Background(), todo, mirror.WithPlatforms("linux/amd64"))
+	require.NoError(t, err)
+	require.Len(t, report.Copied, 1, "%+v", report.Failed)
+	assert.Equal(t, src.pinD, report.Copied[0].Digest, "a pinned single-platform image is copied as it is")
+	require.Len(t, report.Failed, 2)
+	for _, f := range report.Failed {
+		assert.Equal(t, mirror.ReasonPlatform, f.Reason, f.Msg)
+		assert.Contains(t, f.Msg, src.multiD)
+	}
+	_, err = remote.Head(mustRef(t, dst.Host+"/ceph/ceph:v18"))
+	assert.Error(t, err, "nothing was written under the tag")
+
+	// Keeping every platform the index has keeps its digest: no failure.
+	all, err := mirror.Mirror(context.Background(), todo, mirror.WithPlatforms("linux/amd64", "linux/arm64", "linux/arm"))
+	require.NoError(t, err)
+	require.Empty(t, all.Failed)
+	assert.Equal(t, src.multiD, headDigest(t, dst.Host+"/ceph/ceph:v18"))
+}
+
+func mustRef(t *testing.T, ref string) name.Reference {
+	t.Helper()
+	r, err := name.ParseReference(ref)
+	require.NoError(t, err)
+	return r
+}

@@ -77,8 +77,9 @@ func WithJobs(n int) Option {
 // WithPlatforms restricts multi-platform images to the given platforms,
 // each "os/arch[/variant]" such as "linux/amd64" or "linux/arm64/v8"; the
 // target gets an index holding only those (so its digest differs from the
-// source's). Single-platform images are copied as they are. Default: every
-// platform, and every digest preserved.
+// source's). Single-platform images are copied as they are; an index pinned
+// by digest that has other platforms too fails (ErrPinnedIndex). Default:
+// every platform, and every digest preserved.
 func WithPlatforms(platforms ...string) Option {
 	return func(o *options) error {
 		for _, text := range platforms {

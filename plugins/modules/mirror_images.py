@@ -69,6 +69,8 @@ options:
       - Otherwise a list of C(os/arch[/variant]), such as C(linux/amd64); the target gets an index
         with only those platforms, whose digest differs from the source's. Single-platform images
         are copied as they are.
+      - An index pinned by digest (C(repo:tag@sha256:...)) that has other platforms too fails with
+        reason C(platform), because the filtered copy could not have the pinned digest.
     type: list
     elements: str
     default: []
