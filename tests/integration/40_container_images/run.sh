@@ -89,6 +89,15 @@ pinned_src=$(pyq "$STATE/images.yml" 'd["container_images"]["image00"]')
 got=$(pyq "$STATE/manifest-flatten.yml" 'd["container_images"]["image00"]')
 check "tag and digest are both kept ($got)" [ "$got" = "registry.example.com/openstack/image00:v1@${pinned_src#*@}" ]
 
+# A relative image_manifest_path is where the user runs ansible-playbook, as
+# -e @images.yml is, not in the collection's playbooks/ directory.
+rm -f playbooks/relative-manifest.yml
+(cd "$STATE" && playbook imageops.cloud.image_manifest -e @images.yml -e image_manifest_path=relative-manifest.yml \
+  -e image_manifest_registry=registry.example.com)
+check "a relative image_manifest_path is written in the working directory" \
+  bash -c "[ -f '$STATE/relative-manifest.yml' ] && [ ! -e playbooks/relative-manifest.yml ]"
+rm -f playbooks/relative-manifest.yml
+
 cat > "$STATE/collide.yml" <<YAML
 container_images:
   ceph_a: quay.io/ceph/ceph:v18
