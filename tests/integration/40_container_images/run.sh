@@ -121,6 +121,10 @@ playbook imageops.cloud.image_manifest "${mirror_args[@]}" --check
 check "check mode writes neither images nor manifest" \
   bash -c "[ ! -e '$out' ] && ! skopeo inspect --raw --tls-verify=false docker://$PLAIN/openstack/image01:v2 >/dev/null 2>&1"
 
+playbook imageops.cloud.image_manifest "${mirror_args[@]}" -e image_manifest_pin_digests=true -e '{"image_manifest_platforms": ["linux/amd64"]}'
+check "pinning digests while mirroring only some platforms fails before copying" \
+  bash -c "grep -q 'image_manifest_platforms' '$STATE/play.log' && [ ! -e '$out' ] && ! skopeo inspect --raw --tls-verify=false docker://$PLAIN/openstack/image01:v2 >/dev/null 2>&1"
+
 playbook imageops.cloud.image_manifest "${mirror_args[@]}"
 check "image_manifest with mirroring succeeds" grep -qE 'failed=0' "$STATE/play.log"
 all_equal=true
