@@ -18,6 +18,9 @@ const DefaultTag = "latest"
 // ErrInvalid is wrapped by every error Parse returns.
 var ErrInvalid = errors.New("invalid image reference")
 
+// expected is the form Parse errors ask for.
+const expected = "expected [registry/]repository[:tag][@sha256:<64 hex digits>]"
+
 // Reference is a parsed image reference. Its zero value is not valid.
 type Reference struct {
 	// Registry is the host[:port], e.g. "quay.io", "127.0.0.1:5000";
@@ -40,20 +43,20 @@ type Reference struct {
 func Parse(text string) (Reference, error) {
 	trimmed := strings.TrimSpace(text)
 	if trimmed == "" {
-		return Reference{}, fmt.Errorf("%w: empty string, expected [registry/]repository[:tag][@digest]", ErrInvalid)
+		return Reference{}, fmt.Errorf("%w: empty string, %s", ErrInvalid, expected)
 	}
 	base, digest, pinned := strings.Cut(trimmed, "@")
 	var repo name.Repository
 	if pinned {
 		d, err := name.NewDigest(trimmed)
 		if err != nil {
-			return Reference{}, fmt.Errorf("%w %q: %v", ErrInvalid, text, err)
+			return Reference{}, fmt.Errorf("%w %q: %v; %s", ErrInvalid, text, err, expected)
 		}
 		repo = d.Context()
 	}
 	tag, err := name.NewTag(base)
 	if err != nil {
-		return Reference{}, fmt.Errorf("%w %q: %v", ErrInvalid, text, err)
+		return Reference{}, fmt.Errorf("%w %q: %v; %s", ErrInvalid, text, err, expected)
 	}
 	if !pinned {
 		repo = tag.Context()

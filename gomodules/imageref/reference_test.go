@@ -50,6 +50,7 @@ func TestParseErrorsQuoteInput(t *testing.T) {
 		if in != "" {
 			assert.Contains(t, err.Error(), `"`+in+`"`)
 		}
+		assert.Contains(t, err.Error(), "expected [registry/]repository[:tag][@sha256:<64 hex digits>]", in)
 	}
 }
 
