@@ -1,0 +1,466 @@
+#!/usr/bin/env bash
+# Benchmark: community images into Glance, azimuth-ops' way against ours, side by side
+# in one run, on one local Glance (scripts/glance.sh, in build/bench-glance) and the
+# same images served over HTTP on loopback (scripts/serve.sh):
+#
+#   convert  a fresh upload that needs a conversion (raw source -> qcow2):
+#            baseline  azimuth-ops' role, step by step: `curl -o` (for get_url),
+#                      `qemu-img convert -f raw -O qcow2 IN OUT` (no -m, no -W),
+#                      `openstack image create -f json --container-format bare
+#                      --disk-format qcow2 --file OUT NAME`, then removing the files;
+#            playbook  imageops.cloud.community_image through ansible-playbook;
+#            binary    plugins/modules/community_image_linux_<arch> ARGS.json by hand:
+#                      the module's own cost, without Ansible's.
+#            On fixtures' disk.raw (64 MiB) and on a bigger real raw image (an ext4
+#            filesystem of /usr/share files, BENCH_BIG_MIB, default 512).
+#   stream   a fresh upload that needs no conversion (qcow2 -> qcow2): `curl -o` then
+#            `openstack image create --file`, against the module (it streams, no temp file).
+#   rerun    BENCH_IMAGES images (default 20) already in Glance: azimuth's existence
+#            check, one `openstack image list -f json --name NAME` per image in sequence,
+#            against the role (ansible-playbook imageops.cloud.community_images), which
+#            must report changed=0. (azimuth-ops runs more per image: a second list with
+#            --community, and `image show` twice; one list is the baseline's lower bound.)
+#
+# Every uploaded image is checked (active, disk_format, virtual size, for streams the
+# SHA-512 of the source) and deleted before the next repetition, so that every upload is
+# fresh. Each measurement runs BENCH_REPEAT times (default 3), the ways in rotating
+# order; the table shows medians of the wall time, ratio baseline/ours, the line count
+# of what was timed (the baseline's shell script; our playbook, vars or args file), and
+# the client-side CPU seconds (user+sys of the timed processes; Glance's own work is not
+# in it). Speed is measured here, never asserted: the script fails only when a step fails.
+set -Eeuo pipefail
+export LC_ALL=C.UTF-8 # a dot in EPOCHREALTIME; Ansible wants UTF-8
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+REPEAT=${BENCH_REPEAT:-3}
+NIMAGES=${BENCH_IMAGES:-20}
+BIG_MIB=${BENCH_BIG_MIB:-512}
+GLANCE_DIR=$ROOT/build/bench-glance
+FIXTURES=$ROOT/build/fixtures
+export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$ROOT/build/collections}
+export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=0
+# Everything talks to 127.0.0.1: no proxy, whatever the environment says.
+export no_proxy=127.0.0.1,localhost NO_PROXY=127.0.0.1,localhost
+
+die() {
+  echo "bench community_images: $*" >&2
+  exit 1
+}
+# -E: also for failures inside functions; reported once, by the main shell.
+trap '[ "$BASHPID" != $$ ] || echo "bench community_images: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
+
+[[ $REPEAT =~ ^[1-9][0-9]*$ ]] || die "BENCH_REPEAT must be a positive number, not $REPEAT"
+[[ $NIMAGES =~ ^[1-9][0-9]*$ ]] || die "BENCH_IMAGES must be a positive number, not $NIMAGES"
+[[ $BIG_MIB =~ ^[0-9]+$ ]] || die "BENCH_BIG_MIB must be a number of MiB (0: no big image), not $BIG_MIB"
+[ "$BIG_MIB" = 0 ] || [ "$BIG_MIB" -ge 64 ] || die "BENCH_BIG_MIB must be 0 or at least 64"
+
+# Debian's python3 for the checks: a version manager's shim in PATH can cost a second a call.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+for tool in curl qemu-img openstack ansible-playbook glance-api mkfs.ext4 python3 sha512sum flock; do
+  command -v "$tool" >/dev/null || die "$tool is missing; run \`make deps\` (scripts/install-deps.sh)"
+done
+case $(uname -m) in
+x86_64 | amd64) arch=amd64 ;;
+aarch64 | arm64) arch=arm64 ;;
+*) die "no module build for $(uname -m)" ;;
+esac
+BINARY=$ROOT/plugins/modules/community_image_linux_$arch
+[ -x "$BINARY" ] || die "$BINARY is missing; run \`make build\`"
+[ -e "$ANSIBLE_COLLECTIONS_PATH/ansible_collections/imageops/cloud/galaxy.yml" ] ||
+  die "imageops.cloud is not in $ANSIBLE_COLLECTIONS_PATH; run \`make build\`"
+
+# One run of this benchmark at a time: it owns build/bench-glance. The lock is this
+# script's own file (no lock file to leave behind); fd 7 is closed for the servers.
+exec 7<"${BASH_SOURCE[0]}"
+flock -w 900 7 || die "another run of ${BASH_SOURCE[0]} is still running"
+mkdir -p "$ROOT/build"
+
+STATE=$(mktemp -d "$ROOT/build/bench-community-images.XXXXXX")
+WWW=$STATE/www     # what the file server serves: ours alone, so that stopping it stops no one else's
+WORK=$STATE/work   # downloads and conversions, of the baseline and of the module alike
+RUNS=$STATE/runs   # what each timed run printed
+mkdir -p "$WWW" "$WORK" "$RUNS" "$STATE/timed"
+GLANCE_STARTED=0
+
+cleanup() {
+  local rc=$?
+  set +e
+  trap - ERR
+  if [ "$GLANCE_STARTED" = 1 ]; then
+    "$PY" "$STATE/check.py" delete-all "$GLANCE_URL" ||
+      echo "bench community_images: could not delete every image; $GLANCE_DIR is removed below anyway" >&2
+    if [ "$rc" != 0 ] && [ -f "$GLANCE_DIR/glance-api.log" ]; then
+      echo "bench community_images: last lines of glance-api.log:" >&2
+      tail -n 15 "$GLANCE_DIR/glance-api.log" >&2
+    fi
+  fi
+  scripts/serve.sh stop "$WWW" >/dev/null 2>&1 &&
+    rm -f "$ROOT/build/serve/www-$(realpath -m "$WWW" | tr -d '\n' | sha256sum | cut -c1-12).log" # serve.sh's log of it
+  scripts/glance.sh stop "$GLANCE_DIR" >/dev/null 2>&1 && rm -rf "$GLANCE_DIR"
+  rm -rf "$STATE"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# check.py: the verifications, never timed. Each subcommand exits non-zero, saying why,
+# when what it checks is not so.
+cat >"$STATE/check.py" <<'PY'
+import json, re, sys, urllib.request
+
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+def fail(msg):
+    sys.exit("check: " + msg)
+
+def http(method, url):
+    req = urllib.request.Request(url, method=method, headers={"Accept": "application/json"})
+    with opener.open(req, timeout=60) as resp:
+        body = resp.read()
+        return resp.status, json.loads(body) if body else None
+
+def last_json(text, marker):
+    """The JSON object after the last occurrence of marker in text."""
+    at = text.rfind(marker)
+    if at < 0:
+        fail("no %r in the output" % marker)
+    return json.JSONDecoder().raw_decode(text[text.index("{", at):])[0]
+
+def module_result(path, changed, converted):
+    """The binary's JSON, or ansible-playbook's minimal callback ("localhost | CHANGED => {...}")."""
+    text = open(path).read()
+    result = last_json(text, "=> {") if "=> {" in text else json.loads(text)
+    if result.get("failed"):
+        fail("the module failed: %s" % result.get("msg"))
+    if result.get("changed") is not (changed == "true"):
+        fail("changed is %s, expected %s" % (result.get("changed"), changed))
+    if result.get("converted") is not (converted == "true"):
+        fail("converted is %s, expected %s" % (result.get("converted"), converted))
+    if (result.get("image") or {}).get("status") != "active":
+        fail("the image is %s, not active" % (result.get("image") or {}).get("status"))
+    print(result["id"])
+
+def create_result(path):
+    """openstack image create -f json's output: the image as created, before the upload
+    (status queued); `image` below checks that it is active now."""
+    result = json.load(open(path))
+    if not re.fullmatch(r"[0-9a-f-]{36}", result.get("id") or ""):
+        fail("openstack image create printed no image ID: %r" % result)
+    print(result["id"])
+
+def image(url, image_id, disk_format, virtual_size, sha512):
+    """The image in Glance: active, in disk_format, of virtual_size bytes, holding sha512 ('-': any)."""
+    _, img = http("GET", "%s/v2/images/%s" % (url, image_id))
+    want = {"status": "active", "disk_format": disk_format, "virtual_size": int(virtual_size)}
+    if sha512 != "-":
+        want["os_hash_value"] = sha512
+    for key, value in want.items():
+        if img.get(key) != value:
+            fail("image %s (%s): %s is %r, expected %r" % (img.get("name"), image_id, key, img.get(key), value))
+    print(img["size"])
+
+def delete(url, image_id):
+    status, _ = http("DELETE", "%s/v2/images/%s" % (url, image_id))
+    if status != 204:
+        fail("DELETE image %s answered %d" % (image_id, status))
+
+def delete_all(url):
+    _, listing = http("GET", "%s/v2/images?visibility=all&limit=1000" % url)
+    for img in listing["images"]:
+        delete(url, img["id"])
+
+def names_listed(directory, count):
+    """The baseline's re-run: each of the count `image list` outputs shows one active image."""
+    for i in range(1, int(count) + 1):
+        listed = json.load(open("%s/%02d.json" % (directory, i)))
+        if len(listed) != 1 or listed[0].get("Status") != "active":
+            fail("openstack image list for image %d found %r, expected one active image" % (i, listed))
+
+def role_run(path, changed, count):
+    """ansible-playbook imageops.cloud.community_images: the recap, and count image IDs."""
+    text = open(path).read()
+    recap = re.search(r"localhost\s+: ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=0", text)
+    if not recap:
+        fail("no successful PLAY RECAP for localhost")
+    if changed == "0" and recap.group(1) != "0":
+        fail("the re-run reported changed=%s, expected changed=0" % recap.group(1))
+    if changed != "0" and recap.group(1) == "0":
+        fail("the first run reported changed=0, expected uploads")
+    ids = last_json(text, '"community_images_image_ids": {')
+    ids = ids.get("community_images_image_ids", ids)
+    if len(ids) != int(count) or not all(re.fullmatch(r"[0-9a-f-]{36}", v) for v in ids.values()):
+        fail("community_images_image_ids holds %r, expected %s image IDs" % (ids, count))
+
+commands = {"module-result": module_result, "create-result": create_result, "image": image,
+            "delete": delete, "delete-all": delete_all, "names-listed": names_listed, "role-run": role_run}
+commands[sys.argv[1]](*sys.argv[2:])
+PY
+
+# --- Glance and the images ---------------------------------------------------------
+t_setup=$SECONDS
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
+scripts/glance.sh stop "$GLANCE_DIR" >/dev/null # start from an empty Glance
+scripts/glance.sh start "$GLANCE_DIR" 7>&-
+GLANCE_STARTED=1
+# shellcheck disable=SC1091 # written by glance.sh start
+source "$GLANCE_DIR/env" # OS_CLIENT_CONFIG_FILE, OS_CLOUD (the baseline's), IMAGEOPS_GLANCE_URL
+GLANCE_URL=$IMAGEOPS_GLANCE_URL
+scripts/fixtures.sh "$FIXTURES" 7>&-
+# Hard links where possible: the fixtures may be rebuilt (renamed over) meanwhile.
+for f in disk.raw disk.qcow2; do ln -f "$FIXTURES/$f" "$WWW/$f" 2>/dev/null || cp "$FIXTURES/$f" "$WWW/$f"; done
+
+# big.raw: an ext4 filesystem of BIG_MIB MiB, three quarters of it real files from
+# /usr/share in name order; big.qcow2: the same converted (not timed).
+build_big() {
+  local root=$STATE/big-root budget=$((BIG_MIB * 1024 * 1024 * 3 / 4))
+  mkdir -p "$root"
+  "$PY" - "$budget" >"$STATE/big-files" <<'PY'
+import os, sys
+budget, total = int(sys.argv[1]), 0
+for top, dirs, files in os.walk("/usr/share"):
+    dirs.sort()
+    for name in sorted(files):
+        path = os.path.join(top, name)
+        if not os.path.isfile(path) or os.path.islink(path):
+            continue
+        total += os.path.getsize(path)
+        if total > budget:
+            sys.exit(0)
+        sys.stdout.write(os.path.relpath(path, "/usr/share") + "\0")
+PY
+  (cd /usr/share && xargs -0 -r cp -p --parents -t "$root" -- <"$STATE/big-files")
+  mkfs.ext4 -q -F -L imageops-bench -d "$root" "$WWW/big.raw" "${BIG_MIB}M" >/dev/null
+  rm -rf "$root" "$STATE/big-files"
+  qemu-img convert -f raw -O qcow2 "$WWW/big.raw" "$WWW/big.qcow2"
+}
+if [ "$BIG_MIB" != 0 ]; then
+  t0=$SECONDS
+  build_big
+  echo "built big.raw ($BIG_MIB MiB ext4 of /usr/share files) and big.qcow2 ($(($(stat -c %s "$WWW/big.qcow2") / 1048576)) MiB) in $((SECONDS - t0)) s"
+fi
+SRC_URL=$(scripts/serve.sh start "$WWW" 7>&- | tail -n 1)
+echo "serving $WWW at $SRC_URL"
+
+# --- timing ------------------------------------------------------------------------
+# children_cpu: CHILD_MS = user+sys ms of the children this shell has waited for so far.
+# It must run in this shell, not in $(...): a subshell starts with no children's times.
+children_cpu() {
+  local user sys
+  times >"$STATE/times"
+  { read -r _ _ && read -r user sys; } <"$STATE/times" # second line: children, "1m2.345s 0m0.123s"
+  CHILD_MS=$(($(ms_of "$user") + $(ms_of "$sys")))
+}
+ms_of() { # 1m2.345s -> 62345 (bash's times prints three decimals)
+  local s=${1#*m}
+  s=${s%s}
+  echo $((${1%%m*} * 60000 + 10#${s/./}))
+}
+# run_timed NAME CMD...: runs CMD (an external command, so that set -e holds inside it),
+# its output in RUNS/NAME.{out,err}; sets WALL_MS and CPU_MS (user+sys of CMD and of all
+# it waited for). A failing CMD fails the benchmark.
+run_timed() {
+  local name=$1 t0 t1 c0
+  shift
+  children_cpu
+  c0=$CHILD_MS
+  t0=${EPOCHREALTIME/./}
+  if ! "$@" >"$RUNS/$name.out" 2>"$RUNS/$name.err"; then
+    echo "bench community_images: $name failed: $*" >&2
+    tail -n 20 "$RUNS/$name.out" "$RUNS/$name.err" >&2
+    exit 1
+  fi
+  t1=${EPOCHREALTIME/./}
+  children_cpu
+  WALL_MS=$(((t1 - t0) / 1000))
+  CPU_MS=$((CHILD_MS - c0))
+}
+secs() { printf '%d.%02d' $(($1 / 1000)) $((($1 % 1000) / 10)); }
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+lines() { grep -cvE '^[[:space:]]*(#|$)' "$@" | awk -F: '{ n += $NF } END { print n }'; }
+workdir_empty() { [ -z "$(ls -A "$WORK")" ] || die "$1 left files in the working directory: $(ls -A "$WORK")"; }
+
+declare -A WALL CPU LINES # key: CASE.WAY; values: space-separated milliseconds per repetition
+declare -A LABEL          # key: CASE; the table's name for it
+CASES=()
+
+# --- fresh uploads: convert and stream ---------------------------------------------
+# measured_files CASE SOURCE SRC_FORMAT: writes the files timed for CASE.
+measured_files() {
+  local case=$1 source=$2 format=$3 name=bench-$1 in out
+  in="$WORK/$name.download" out="$WORK/$name.convert"
+  {
+    echo "# azimuth-ops' community_images role, one task a line"
+    echo "curl -fsS -o '$in' '$SRC_URL/$source'"
+    if [ "$format" = raw ]; then
+      echo "qemu-img convert -f raw -O qcow2 '$in' '$out'"
+      echo "openstack image create -f json --container-format bare --disk-format qcow2 --file '$out' '$name-baseline'"
+    else
+      echo "openstack image create -f json --container-format bare --disk-format qcow2 --file '$in' '$name-baseline'"
+    fi
+    echo "rm -f '$in' '$out'"
+  } >"$STATE/timed/$case.baseline.sh"
+  cat >"$STATE/timed/$case.playbook.yml" <<YAML
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - imageops.cloud.community_image:
+        name: $name-playbook
+        source_url: $SRC_URL/$source
+        source_disk_format: $format
+        disk_format: qcow2
+        container_format: bare
+        workdir: $WORK
+        cloud: $OS_CLOUD
+YAML
+  cat >"$STATE/timed/$case.binary.json" <<JSON
+{
+  "name": "$name-binary",
+  "source_url": "$SRC_URL/$source",
+  "source_disk_format": "$format",
+  "disk_format": "qcow2",
+  "container_format": "bare",
+  "workdir": "$WORK",
+  "cloud": "$OS_CLOUD"
+}
+JSON
+  LINES[$case.baseline]=$(lines "$STATE/timed/$case.baseline.sh")
+  LINES[$case.playbook]=$(lines "$STATE/timed/$case.playbook.yml")
+  LINES[$case.binary]=$(lines "$STATE/timed/$case.binary.json")
+}
+
+# upload_case CASE SOURCE SRC_FORMAT: REPEAT fresh uploads of SOURCE each way, each
+# checked in Glance and deleted.
+upload_case() {
+  local case=$1 source=$2 format=$3 r i way run id size converted=false virtual sha=- ways=(baseline playbook binary)
+  [ "$format" = raw ] && converted=true
+  CASES+=("$case")
+  LABEL[$case]="$source -> qcow2 ($(($(stat -c %s "$WWW/$source") / 1048576)) MiB)"
+  [ "$format" = qcow2 ] && LABEL[$case]="$source stream ($(($(stat -c %s "$WWW/$source") / 1048576)) MiB)"
+  virtual=$(qemu-img info --output=json "$WWW/$source" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["virtual-size"])')
+  [ "$format" = qcow2 ] && sha=$(sha512sum "$WWW/$source" | cut -d' ' -f1) # a stream stores the source's bytes
+  measured_files "$case" "$source" "$format"
+  for ((r = 0; r < REPEAT; r++)); do
+    for ((i = 0; i < ${#ways[@]}; i++)); do
+      way=${ways[(i + r) % ${#ways[@]}]} # rotate the order: no way always goes first
+      run=$case.$way.$r
+      case $way in
+      baseline)
+        run_timed "$run" bash -euo pipefail "$STATE/timed/$case.baseline.sh"
+        id=$("$PY" "$STATE/check.py" create-result "$RUNS/$run.out")
+        ;;
+      playbook)
+        run_timed "$run" env ANSIBLE_STDOUT_CALLBACK=minimal \
+          ansible-playbook -i localhost, -c local "$STATE/timed/$case.playbook.yml"
+        id=$("$PY" "$STATE/check.py" module-result "$RUNS/$run.out" true "$converted")
+        ;;
+      binary)
+        run_timed "$run" "$BINARY" "$STATE/timed/$case.binary.json"
+        id=$("$PY" "$STATE/check.py" module-result "$RUNS/$run.out" true "$converted")
+        ;;
+      esac
+      workdir_empty "$run"
+      size=$("$PY" "$STATE/check.py" image "$GLANCE_URL" "$id" qcow2 "$virtual" "$sha")
+      "$PY" "$STATE/check.py" delete "$GLANCE_URL" "$id"
+      WALL[$case.$way]+="$WALL_MS " CPU[$case.$way]+="$CPU_MS "
+      printf '  %-14s %-9s run %d: %6ss  (cpu %ss, stored %d MiB)\n' "$case" "$way" $((r + 1)) \
+        "$(secs "$WALL_MS")" "$(secs "$CPU_MS")" $((size / 1048576))
+    done
+  done
+}
+
+echo "== fresh uploads, $REPEAT runs each (every image checked in Glance, then deleted)"
+upload_case convert disk.raw raw
+if [ "$BIG_MIB" != 0 ]; then
+  upload_case convert-big big.raw raw
+  upload_case stream-big big.qcow2 qcow2
+else
+  upload_case stream disk.qcow2 qcow2
+fi
+
+# --- the idempotent re-run --------------------------------------------------------
+RERUN=rerun-$NIMAGES
+sha=$(sha512sum "$WWW/disk.qcow2" | cut -d' ' -f1)
+{
+  echo "community_images_clouds_file: $OS_CLIENT_CONFIG_FILE"
+  echo "community_images_cloud: $OS_CLOUD"
+  echo "community_images_workdir: $WORK"
+  echo "# public: \`openstack image list\` lists public images, not community ones"
+  echo "community_images_default_visibility: public"
+  echo "community_images_extra:"
+  for ((i = 1; i <= NIMAGES; i++)); do
+    printf '  bench_%02d:\n    name: bench-rerun-%02d\n' "$i" "$i"
+    echo "    source_url: $SRC_URL/disk.qcow2"
+    echo "    checksum_sha512: sha512:$sha"
+    echo "    source_disk_format: qcow2"
+    echo "    container_format: bare"
+  done
+} >"$STATE/timed/$RERUN.vars.yml"
+{
+  echo "# azimuth-ops' existence check, one image after the other"
+  for ((i = 1; i <= NIMAGES; i++)); do
+    printf "openstack image list -f json --name bench-rerun-%02d >'%s/%02d.json'\n" "$i" "$RUNS/$RERUN-listed" "$i"
+  done
+} >"$STATE/timed/$RERUN.baseline.sh"
+LINES[$RERUN.baseline]=$(lines "$STATE/timed/$RERUN.baseline.sh")
+LINES[$RERUN.role]=1+$(lines "$STATE/timed/$RERUN.vars.yml") # the ansible-playbook line + the specs
+
+echo "== re-run of $NIMAGES images already in Glance, $REPEAT runs each"
+t0=$SECONDS
+run_timed "$RERUN.first" ansible-playbook -i localhost, -c local imageops.cloud.community_images \
+  -e "@$STATE/timed/$RERUN.vars.yml"
+"$PY" "$STATE/check.py" role-run "$RUNS/$RERUN.first.out" uploads "$NIMAGES"
+workdir_empty "$RERUN.first"
+echo "  first run (not timed): $NIMAGES images uploaded in $((SECONDS - t0)) s"
+for ((r = 0; r < REPEAT; r++)); do
+  ways=(baseline role)
+  for ((i = 0; i < 2; i++)); do
+    way=${ways[(i + r) % 2]}
+    run=$RERUN.$way.$r
+    if [ "$way" = baseline ]; then
+      rm -rf "$RUNS/$RERUN-listed" && mkdir "$RUNS/$RERUN-listed"
+      run_timed "$run" bash -euo pipefail "$STATE/timed/$RERUN.baseline.sh"
+      "$PY" "$STATE/check.py" names-listed "$RUNS/$RERUN-listed" "$NIMAGES"
+    else
+      run_timed "$run" ansible-playbook -i localhost, -c local imageops.cloud.community_images \
+        -e "@$STATE/timed/$RERUN.vars.yml"
+      "$PY" "$STATE/check.py" role-run "$RUNS/$run.out" 0 "$NIMAGES"
+    fi
+    WALL[$RERUN.$way]+="$WALL_MS " CPU[$RERUN.$way]+="$CPU_MS "
+    printf '  %-14s %-9s run %d: %6ss  (cpu %ss)\n' "$RERUN" "$way" $((r + 1)) "$(secs "$WALL_MS")" "$(secs "$CPU_MS")"
+  done
+done
+"$PY" "$STATE/check.py" delete-all "$GLANCE_URL"
+
+# --- the table ---------------------------------------------------------------------
+ratio() { # baseline_ms ours_ms
+  awk -v b="$1" -v o="$2" 'BEGIN {
+    if (o <= 0 || b <= 0) print "-"
+    else if (b / o < 1.05 && o / b < 1.05) print "about equal"
+    else if (b > o) printf "%.1fx faster\n", b / o
+    else printf "%.1fx slower\n", o / b }'
+}
+row() { # label case way
+  local b o bc oc
+  # shellcheck disable=SC2086 # space-separated lists
+  b=$(median ${WALL[$2.baseline]}) o=$(median ${WALL[$2.$3]}) bc=$(median ${CPU[$2.baseline]}) oc=$(median ${CPU[$2.$3]})
+  printf '%-38s %9s %7s  %-13s %8s  %9s\n' "$1" "$(secs "$b")" "$(secs "$o")" "$(ratio "$b" "$o")" \
+    "${LINES[$2.baseline]}/${LINES[$2.$3]}" "$(secs "$bc")/$(secs "$oc")"
+}
+echo
+echo "community_images bench: medians of $REPEAT runs, seconds; ratio = baseline/ours"
+printf '%-38s %9s %7s  %-13s %8s  %9s\n' case baseline ours ratio lines "cpu s"
+for c in "${CASES[@]}"; do
+  row "${LABEL[$c]}, playbook" "$c" playbook
+  row "${LABEL[$c]}, binary" "$c" binary
+done
+row "re-run $NIMAGES images, role" "$RERUN" role
+echo "baseline: azimuth-ops' commands (curl, qemu-img convert, openstack image create; for the"
+echo "re-run, one openstack image list per image); ours: the module through ansible-playbook,"
+echo "the bare binary with an args file, the role. lines: of the timed script/playbook/args file"
+echo "(the role: its command line + the vars file of specs), without comments; cpu s: user+sys"
+echo "of the timed processes (the client side; Glance's work is not in it). Other load on the"
+echo "machine moves these numbers: compare the rows of one run, not runs of different days."
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg); setup and bench took $((SECONDS - t_setup)) s"
