@@ -66,7 +66,10 @@ func (e *Ensurer) upload(ctx context.Context, d desired) (*images.Image, bool, e
 		data = &sectorChecked{r: src, url: fetch.RedactURL(d.SourceURL)}
 	}
 	if sourceFormat == target {
-		image, err := e.createAndUpload(ctx, d, target, data, src)
+		// The bytes uploaded are the bytes the source streams, whose SHA-512
+		// fetch computes anyway: no second pass over them.
+		streamed := func() string { digests, _ := src.Digests(); return digests.SHA512 }
+		image, err := e.createAndUpload(ctx, d, target, data, streamed, src)
 		return image, false, err
 	}
 	image, err := e.convertAndUpload(ctx, d, sourceFormat, target, data, src)
@@ -144,9 +147,11 @@ func snippet(header []byte) string {
 }
 
 // createAndUpload uploads data as a new image and records its provenance.
-func (e *Ensurer) createAndUpload(ctx context.Context, d desired, diskFormat string, data io.Reader, src *fetch.Source) (*images.Image, error) {
-	uploaded := newHashingReader(data)
-	image, err := createAndUpload(ctx, e.glance, d.createOpts(diskFormat), uploaded, uploaded.hex,
+// uploadedSHA512 gives the SHA-512 of the bytes data returned, once read to
+// its end, to check against what Glance stored.
+func (e *Ensurer) createAndUpload(ctx context.Context, d desired, diskFormat string, data io.Reader,
+	uploadedSHA512 func() string, src *fetch.Source) (*images.Image, error) {
+	image, err := createAndUpload(ctx, e.glance, d.createOpts(diskFormat), data, uploadedSHA512,
 		func(ctx context.Context, image *images.Image) (*images.Image, error) {
 			return images.Update(ctx, e.glance, image.ID, d.finalPatches(src)).Extract()
 		})
@@ -171,7 +176,8 @@ func (e *Ensurer) convertAndUpload(ctx context.Context, d desired, sourceFormat,
 	}
 	converted := filepath.Join(dir, "converted."+target)
 	request := convert.Request{Src: downloaded, Dest: converted, SrcFormat: sourceFormat, DestFormat: target}
-	if _, err := convert.Convert(ctx, request, e.convert...); err != nil {
+	// The converted file is read once and deleted: it need not reach the disk.
+	if _, err := convert.Convert(ctx, request, append([]convert.Option{convert.WithoutSync()}, e.convert...)...); err != nil {
 		return nil, fmt.Errorf("converting %q from %s to %s: %w", d.Name, sourceFormat, target, err)
 	}
 	_ = os.Remove(downloaded) // free the space before the upload
@@ -180,7 +186,8 @@ func (e *Ensurer) convertAndUpload(ctx context.Context, d desired, sourceFormat,
 		return nil, fmt.Errorf("opening the converted image of %q: %w", d.Name, err)
 	}
 	defer file.Close()
-	return e.createAndUpload(ctx, d, target, file, src)
+	uploaded := newHashingReader(file)
+	return e.createAndUpload(ctx, d, target, uploaded, uploaded.hex, src)
 }
 
 func writeFile(path string, data io.Reader) error {

@@ -512,3 +512,16 @@ func TestConvertReadsIsoAsRaw(t *testing.T) {
 	assert.Equal(t, "raw", res.SrcFormat)
 	requireSameContent(t, src, "raw", dest, "qcow2")
 }
+
+// WithoutSync only skips the flush: the destination is complete and checked
+// all the same.
+func TestConvertWithoutSyncWritesTheSameImage(t *testing.T) {
+	src := rawImage(t)
+	dest := filepath.Join(filepath.Dir(src), "unsynced.qcow2")
+	res, err := convert.Convert(context.Background(), convert.Request{Src: src, Dest: dest, DestFormat: "qcow2"},
+		convert.WithoutSync())
+	require.NoError(t, err)
+	assert.True(t, res.Changed)
+	assert.Equal(t, "qcow2", res.Format)
+	requireSameContent(t, src, "raw", dest, "qcow2")
+}

@@ -38,8 +38,10 @@ func (j *job) write(ctx context.Context) (err error) {
 	if err := j.checkSourceUnchanged(); err != nil {
 		return err
 	}
-	if err := syncFile(tmp); err != nil {
-		return fmt.Errorf("flushing %q to disk: %w", tmp, err)
+	if !j.o.noSync {
+		if err := syncFile(tmp); err != nil {
+			return fmt.Errorf("flushing %q to disk: %w", tmp, err)
+		}
 	}
 	written, err := inspect(ctx, j.qemuImg, tmp, j.result.Format)
 	if err != nil {
@@ -64,7 +66,9 @@ func (j *job) write(ctx context.Context) (err error) {
 	}
 	// The rename itself reaches the disk when the directory is flushed; the
 	// data is complete either way, so a failure here is not worth an error.
-	_ = syncFile(filepath.Dir(dest))
+	if !j.o.noSync {
+		_ = syncFile(filepath.Dir(dest))
+	}
 	j.result.ActualSize = written.ActualSize
 	return nil
 }
