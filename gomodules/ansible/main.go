@@ -97,25 +97,25 @@ func ParseArgs(content []byte) (map[string]any, error) {
 		// An empty file (or a bare null) gives no options.
 		return map[string]any{}, nil
 	}
-	args, ok := fromYAML(doc).(map[string]any)
+	args, ok := PlainYAML(doc).(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("parsing the args file: expected a mapping of option names to values, got %s", typeName(fromYAML(doc)))
+		return nil, fmt.Errorf("parsing the args file: expected a mapping of option names to values, got %s", typeName(PlainYAML(doc)))
 	}
 	return args, nil
 }
 
 // fromYAML turns yaml.v2's map[interface{}]interface{} into map[string]any.
-func fromYAML(value any) any {
+func PlainYAML(value any) any {
 	switch v := value.(type) {
 	case map[any]any:
 		out := make(map[string]any, len(v))
 		for key, item := range v {
-			out[fmt.Sprint(key)] = fromYAML(item)
+			out[fmt.Sprint(key)] = PlainYAML(item)
 		}
 		return out
 	case []any:
 		for i := range v {
-			v[i] = fromYAML(v[i])
+			v[i] = PlainYAML(v[i])
 		}
 		return v
 	case int:

@@ -12,6 +12,7 @@ import (
 	json "github.com/goccy/go-json"
 	"gopkg.in/yaml.v2"
 
+	"github.com/imageops/cloud/gomodules/ansible"
 	"github.com/imageops/cloud/gomodules/communityimage"
 	"github.com/imageops/cloud/gomodules/fetch"
 )
@@ -97,7 +98,7 @@ func ParseCatalog(content []byte, format, base, diskFormat string) ([]Release, e
 	if err := yaml.Unmarshal(content, &doc); err != nil {
 		return nil, fmt.Errorf("parsing it as JSON or YAML: %w", err)
 	}
-	doc = plain(doc)
+	doc = ansible.PlainYAML(doc)
 	if format == FormatAuto || format == "" {
 		format = detectFormat(doc)
 	}
@@ -273,24 +274,6 @@ func chameleonMetadata(ctx context.Context, location string, opts ...fetch.Optio
 	spec["properties"] = properties
 	sort.Strings(ignored)
 	return spec, ignored, nil
-}
-
-// plain turns yaml.v2's maps into map[string]any.
-func plain(value any) any {
-	switch v := value.(type) {
-	case map[any]any:
-		out := make(map[string]any, len(v))
-		for key, item := range v {
-			out[fmt.Sprint(key)] = plain(item)
-		}
-		return out
-	case []any:
-		for i := range v {
-			v[i] = plain(v[i])
-		}
-		return v
-	}
-	return value
 }
 
 func shape(value any) string {
