@@ -2,6 +2,7 @@ package cleaner
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/imageops/cloud/gomodules/ansible"
@@ -46,6 +47,13 @@ func RunModule(ctx context.Context, m *ansible.Module) (any, error) {
 	var opts Options
 	if err := m.Decode(&opts); err != nil {
 		return nil, err
+	}
+	// Options' zero months mean "the default" for Go callers; a task that says
+	// 0 means it, and 0 months is no age at all.
+	for _, name := range []string{"hide_after_months", "delete_after_months"} {
+		if months, _ := m.Params[name].(int64); months < 1 {
+			return nil, fmt.Errorf("%s is %d; expected a whole number of months, 1 or more", name, months)
+		}
 	}
 	if err := opts.Validate(); err != nil {
 		return nil, err

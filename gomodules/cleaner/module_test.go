@@ -32,4 +32,10 @@ func TestBadOptionsFailBeforeAnyServiceIsContacted(t *testing.T) {
 	}, cleaner.RunModule)
 	require.Equal(t, true, result["failed"])
 	assert.Contains(t, result["msg"], "value of hide_method must be one of: private, os_hidden, got: archive")
+
+	result = ansible.Execute(context.Background(), cleaner.ModuleSpec, map[string]any{
+		"filters": map[string]any{"build-distro": "ubuntu"}, "hide_after_months": 0,
+	}, cleaner.RunModule)
+	require.Equal(t, true, result["failed"], "0 months is not taken for the default 12")
+	assert.Equal(t, "hide_after_months is 0; expected a whole number of months, 1 or more", result["msg"])
 }
