@@ -34,6 +34,18 @@ no_url_password_in_output() { # a source_url's user:password@ shows nowhere, not
   echo "$out"
   ! grep -q 's3cretPW' <<<"$out" && grep -q 'alice:\*\*\*\*\*\*\*\*@' <<<"$out"
 }
+galaxy_install() { # the collection as ansible-galaxy builds and installs it: binaries included, modules run
+  local tmp out
+  tmp=$(mktemp -d)
+  ansible-galaxy collection build "$repo" --output-path "$tmp" &&
+    ansible-galaxy collection install -p "$tmp/installed" "$tmp"/imageops-cloud-*.tar.gz &&
+    out=$(ANSIBLE_COLLECTIONS_PATH="$tmp/installed" ansible localhost -c local -m imageops.cloud.community_image \
+      -a 'name=x state=absent auth_type=none image_endpoint_override=http://127.0.0.1:9' 2>&1)
+  local rc=$?
+  echo "$out"
+  rm -rf "$tmp"
+  [ "$rc" -ne 0 ] && grep -q 'listing images named \\"x\\" in Glance at http://127.0.0.1:9' <<<"$out"
+}
 cleanup() { playbook "$scenario/cleanup.yml" >"$log/cleanup.log" 2>&1 || echo "cleanup failed: see $log/cleanup.log"; }
 
 trap cleanup EXIT
@@ -44,6 +56,7 @@ step verify playbook "$scenario/verify.yml"
 step check_mode changed_in_check_mode
 step bad_input playbook "$here/bad_input.yml"
 step unsupported_platform unsupported_platform
+step galaxy_install galaxy_install
 step no_url_password_in_output no_url_password_in_output
 step docs bash -c "ansible-doc imageops.cloud.community_image | grep -q 'checksum_sha512' && ansible-doc imageops.cloud.community_image_batch | grep -q 'jobs'"
 suite_finish community_images
