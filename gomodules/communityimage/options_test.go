@@ -44,7 +44,7 @@ func TestNormalizeRejectsWhatTheSpecCannot(t *testing.T) {
 	assert.ErrorContains(t, err, "source_url is required when state is present")
 
 	badSum := base
-	badSum.Checksum = "md5:d41d8cd98f00b204e9800998ecf8427e"
+	badSum.Checksum = "md5:d41d8"
 	_, err = badSum.normalize()
 	assert.ErrorContains(t, err, "checksum")
 
@@ -220,4 +220,16 @@ func TestAnExistingImageInAnotherDiskFormatIsReported(t *testing.T) {
 	for _, format := range []string{"aki", "ari", "iso"} {
 		assert.Empty(t, formatWarning(d, &images.Image{ID: "id-2", DiskFormat: format}))
 	}
+}
+
+func TestVerifyExistingSkipsWhatGlanceDoesNotRecord(t *testing.T) {
+	d := desired{Options: Options{Name: "x"}}
+	image := existingImage()
+	image.Properties[SourceSHA512Property] = strings.Repeat("1", 128)
+	unrecorded := []fetch.Checksum{
+		{Algorithm: fetch.MD5, Hex: strings.Repeat("9", 32)},
+		{Algorithm: fetch.SHA384, Hex: strings.Repeat("9", 96)},
+		{Algorithm: fetch.SHA512, FileURL: "http://127.0.0.1/SHA512SUMS"},
+	}
+	assert.NoError(t, verifyExisting(d, image, unrecorded), "an md5 is never compared with a sha512, a checksum file is read only to download")
 }

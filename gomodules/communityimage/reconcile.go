@@ -135,6 +135,11 @@ func imageIDs(found []images.Image) string {
 // source hashes are used when the image has them.
 func verifyExisting(d desired, image *images.Image, sums []fetch.Checksum) error {
 	for _, sum := range sums {
+		if sum.Hex == "" || sourceHashProperty(sum.Algorithm) == "" {
+			// A checksum file is read only for a download; MD5, SHA-1,
+			// SHA-224 and SHA-384 digests of the source are not recorded.
+			continue
+		}
 		recorded, ok := stringProperty(image, sourceHashProperty(sum.Algorithm))
 		held, where := recorded, "property "+sourceHashProperty(sum.Algorithm)
 		if !ok {

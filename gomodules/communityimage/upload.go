@@ -30,11 +30,16 @@ const (
 // sectorSize is the unit of a virtual disk: a raw image's size is a multiple of it.
 const sectorSize = 512
 
+// sourceHashProperty names the property that records the source's digest
+// of an algorithm, or "" for the algorithms not recorded.
 func sourceHashProperty(algorithm fetch.Algorithm) string {
-	if algorithm == fetch.SHA256 {
+	switch algorithm {
+	case fetch.SHA256:
 		return SourceSHA256Property
+	case fetch.SHA512:
+		return SourceSHA512Property
 	}
-	return SourceSHA512Property
+	return ""
 }
 
 // upload downloads the source and uploads it to Glance: straight from the

@@ -52,7 +52,7 @@ func BenchmarkOpen(b *testing.B) {
 				path = fixture(b, "bench.cpio."+string(c), func(tb testing.TB, p string) { compressFile(tb, c, plain, p) })
 			}
 			served := readFile(b, path)
-			sums := WithChecksums(Checksum{SHA256, sha256Hex(served)}, Checksum{SHA512, sha512Hex(served)})
+			sums := WithChecksums(Checksum{Algorithm: SHA256, Hex: sha256Hex(served)}, Checksum{Algorithm: SHA512, Hex: sha512Hex(served)})
 			b.SetBytes(benchSize)
 			b.ReportMetric(float64(len(served))/benchSize, "ratio")
 			b.ResetTimer()

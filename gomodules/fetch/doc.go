@@ -21,9 +21,13 @@
 // Checksums are verified over the bytes as downloaded, before any
 // decompression, because that is what publishers checksum: the SHA256SUMS and
 // SHA512SUMS files next to cloud images name the .xz or .qcow2 file as it is
-// served. Only SHA-256 and SHA-512 (FIPS 180-4) are accepted; MD5 and SHA-1
-// are refused because a matching MD5 or SHA-1 proves nothing against a
-// deliberate change. A mismatch is reported by Read in place of io.EOF, as a
+// served. ParseChecksum takes every form Ansible's get_url module takes:
+// "<algorithm>:<hex>" for md5, sha1, sha224, sha256, sha384 and sha512, and
+// "<algorithm>:<URL of a checksum file>", which Open reads first, taking the
+// digest listed under the source's file name. MD5 and SHA-1 are accepted
+// because publishers still print them, but Checksum.Weak reports them: a
+// matching MD5 or SHA-1 catches a broken download, not a deliberate change,
+// so callers warn. A mismatch is reported by Read in place of io.EOF, as a
 // *ChecksumMismatchError that matches ErrChecksumMismatch with errors.Is, so a
 // consumer that copies the stream to its end can never take a corrupt stream
 // for a complete one.

@@ -25,7 +25,7 @@ func TestDownloadWritesVerifiedFile(t *testing.T) {
 	require.NoError(t, os.WriteFile(dest, []byte("an older download"), 0o644))
 
 	res, err := Download(context.Background(), srv.URL+"/disk.xz", dest,
-		opts(WithChecksums(Checksum{SHA256, sha256Hex(served)}, Checksum{SHA512, sha512Hex(served)}))...)
+		opts(WithChecksums(Checksum{Algorithm: SHA256, Hex: sha256Hex(served)}, Checksum{Algorithm: SHA512, Hex: sha512Hex(served)}))...)
 	require.NoError(t, err)
 	assert.Equal(t, Result{
 		Path: dest, URL: srv.URL + "/disk.xz", Size: int64(len(want)),
@@ -47,14 +47,14 @@ func TestDownloadFailuresLeaveNothing(t *testing.T) {
 		dir := t.TempDir()
 		dest := filepath.Join(dir, "disk.raw")
 		require.NoError(t, os.WriteFile(dest, []byte("the previous, good download"), 0o644))
-		_, err := Download(context.Background(), srv.URL+"/disk.gz", dest, opts(WithChecksums(Checksum{SHA256, strings.Repeat("1", 64)}))...)
+		_, err := Download(context.Background(), srv.URL+"/disk.gz", dest, opts(WithChecksums(Checksum{Algorithm: SHA256, Hex: strings.Repeat("1", 64)}))...)
 		require.ErrorIs(t, err, ErrChecksumMismatch)
 		assert.Equal(t, []string{"disk.raw"}, listDir(t, dir))
 		assert.Equal(t, "the previous, good download", string(readFile(t, dest)))
 	})
 	t.Run("checksum mismatch, no previous file", func(t *testing.T) {
 		dir := t.TempDir()
-		_, err := Download(context.Background(), srv.URL+"/disk.gz", filepath.Join(dir, "disk.raw"), opts(WithChecksums(Checksum{SHA512, strings.Repeat("2", 128)}))...)
+		_, err := Download(context.Background(), srv.URL+"/disk.gz", filepath.Join(dir, "disk.raw"), opts(WithChecksums(Checksum{Algorithm: SHA512, Hex: strings.Repeat("2", 128)}))...)
 		require.ErrorIs(t, err, ErrChecksumMismatch)
 		assert.Empty(t, listDir(t, dir))
 	})

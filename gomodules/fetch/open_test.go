@@ -45,7 +45,7 @@ func TestOpenDecompressesEveryCompressionByMagic(t *testing.T) {
 			served := readFile(t, compressedImage(t, c))
 			// The name says nothing: only the magic bytes may decide.
 			srv := serveFiles(t, map[string]string{"/image": compressedImage(t, c)})
-			sums := []Checksum{{SHA256, sha256Hex(served)}, {SHA512, sha512Hex(served)}}
+			sums := []Checksum{{Algorithm: SHA256, Hex: sha256Hex(served)}, {Algorithm: SHA512, Hex: sha512Hex(served)}}
 
 			src, err := Open(context.Background(), srv.URL+"/image", opts(WithChecksums(sums...))...)
 			require.NoError(t, err)
@@ -81,11 +81,11 @@ func TestChecksumMismatchIsReadErrorNotEOF(t *testing.T) {
 		want    string
 		wantErr bool
 	}{
-		"sha256 right":               {sums: []Checksum{{SHA256, sha256Hex(served)}}},
-		"sha512 right":               {sums: []Checksum{{SHA512, sha512Hex(served)}}},
-		"sha256 wrong":               {sums: []Checksum{{SHA256, wrong256}}, algo: SHA256, want: wrong256, wantErr: true},
-		"sha512 wrong":               {sums: []Checksum{{SHA512, wrong512}}, algo: SHA512, want: wrong512, wantErr: true},
-		"sha256 right, sha512 wrong": {sums: []Checksum{{SHA256, sha256Hex(served)}, {SHA512, wrong512}}, algo: SHA512, want: wrong512, wantErr: true},
+		"sha256 right":               {sums: []Checksum{{Algorithm: SHA256, Hex: sha256Hex(served)}}},
+		"sha512 right":               {sums: []Checksum{{Algorithm: SHA512, Hex: sha512Hex(served)}}},
+		"sha256 wrong":               {sums: []Checksum{{Algorithm: SHA256, Hex: wrong256}}, algo: SHA256, want: wrong256, wantErr: true},
+		"sha512 wrong":               {sums: []Checksum{{Algorithm: SHA512, Hex: wrong512}}, algo: SHA512, want: wrong512, wantErr: true},
+		"sha256 right, sha512 wrong": {sums: []Checksum{{Algorithm: SHA256, Hex: sha256Hex(served)}, {Algorithm: SHA512, Hex: wrong512}}, algo: SHA512, want: wrong512, wantErr: true},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -125,7 +125,7 @@ func TestRamdiskAndKernelStayCompressedInAuto(t *testing.T) {
 
 	for _, format := range []string{"ari", "aki"} {
 		t.Run(format, func(t *testing.T) {
-			src, err := Open(context.Background(), url, opts(WithDiskFormat(format), WithChecksums(Checksum{SHA256, sha256Hex(served)}))...)
+			src, err := Open(context.Background(), url, opts(WithDiskFormat(format), WithChecksums(Checksum{Algorithm: SHA256, Hex: sha256Hex(served)}))...)
 			require.NoError(t, err)
 			defer src.Close()
 			assert.Equal(t, CompressionGzip, src.Compression())
@@ -191,7 +191,7 @@ func TestServerContentEncodingIsNotUndone(t *testing.T) {
 
 	for name, extra := range map[string][]Option{"own client": nil, "caller's client": {WithHTTPClient(&http.Client{})}} {
 		t.Run(name, func(t *testing.T) {
-			src, err := Open(context.Background(), srv.URL+"/x", opts(append(extra, WithDecompress(DecompressNever), WithChecksums(Checksum{SHA256, sha256Hex(served)}))...)...)
+			src, err := Open(context.Background(), srv.URL+"/x", opts(append(extra, WithDecompress(DecompressNever), WithChecksums(Checksum{Algorithm: SHA256, Hex: sha256Hex(served)}))...)...)
 			require.NoError(t, err)
 			defer src.Close()
 			got, err := io.ReadAll(src)
@@ -257,7 +257,7 @@ func TestRetry500Then200(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	start := time.Now()
-	src, err := Open(context.Background(), srv.URL+"/img.zst", WithRetryBackoff(20*time.Millisecond), WithChecksums(Checksum{SHA256, sha256Hex(served)}))
+	src, err := Open(context.Background(), srv.URL+"/img.zst", WithRetryBackoff(20*time.Millisecond), WithChecksums(Checksum{Algorithm: SHA256, Hex: sha256Hex(served)}))
 	require.NoError(t, err)
 	defer src.Close()
 	_, err = io.Copy(io.Discard, src)
@@ -429,7 +429,7 @@ func TestCredentialsNeverShow(t *testing.T) {
 	}
 	t.Run("checksum mismatch and Download result", func(t *testing.T) {
 		dir := t.TempDir()
-		_, err := Download(context.Background(), base+"/img.gz", filepath.Join(dir, "img"), opts(WithChecksums(Checksum{SHA256, strings.Repeat("0", 64)}))...)
+		_, err := Download(context.Background(), base+"/img.gz", filepath.Join(dir, "img"), opts(WithChecksums(Checksum{Algorithm: SHA256, Hex: strings.Repeat("0", 64)}))...)
 		require.ErrorIs(t, err, ErrChecksumMismatch)
 		secretless(t, err.Error())
 		res, err := Download(context.Background(), base+"/img.gz", filepath.Join(dir, "img"), fast...)
@@ -443,7 +443,7 @@ func TestFileSources(t *testing.T) {
 	path := compressedImage(t, CompressionBzip2)
 	served := readFile(t, path)
 	want := readFile(t, ext4Image(t))
-	sum := WithChecksums(Checksum{SHA512, sha512Hex(served)})
+	sum := WithChecksums(Checksum{Algorithm: SHA512, Hex: sha512Hex(served)})
 
 	for _, url := range []string{"file://" + path, "file://localhost" + path, path} {
 		t.Run(url, func(t *testing.T) {
@@ -562,7 +562,7 @@ func TestOptionsRejectBadValues(t *testing.T) {
 		`CA file "` + notPEM + `": no PEM certificate found`:              {WithCAFile(notPEM)},
 		"idle timeout 0s: expected a positive duration":                   {WithIdleTimeout(0)},
 		"retries -1: expected 0 or more":                                  {WithRetries(-1)},
-		`checksum "md5:abc": algorithm "md5" is not accepted`:             {WithChecksums(Checksum{"md5", "abc"})},
+		`checksum "crc32:abc": algorithm "crc32" is not accepted`:         {WithChecksums(Checksum{Algorithm: "crc32", Hex: "abc"})},
 		"WithHTTPClient cannot be combined with [WithInsecureSkipVerify]": {WithHTTPClient(http.DefaultClient), WithInsecureSkipVerify(true)},
 	} {
 		_, err := Open(context.Background(), "http://127.0.0.1:9/x", o...)

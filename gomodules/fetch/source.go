@@ -51,6 +51,10 @@ type Source struct {
 	compression  Compression
 	decompressed bool
 	checksums    []Checksum
+	// extraAlgorithms are the checksums' algorithms other than SHA-256 and
+	// SHA-512, hashed after those two; rawByAlgorithm holds every raw digest once complete.
+	extraAlgorithms []Algorithm
+	rawByAlgorithm  map[Algorithm]string
 
 	err      error // sticky: what every further Read returns
 	digests  Digests
@@ -68,11 +72,22 @@ type Source struct {
 // answer other than 200, ErrNotFound (errors.Is) for a missing file or a
 // 404, ErrIdleTimeout for a stall, the context's error when ctx ends. The
 // caller must Close the Source.
+//
+// Checksums given as a checksum file's URL are resolved first: the file is
+// read and the digest it lists under the source's file name is verified.
 func Open(ctx context.Context, url string, opts ...Option) (*Source, error) {
 	o, err := makeOptions(opts)
 	if err != nil {
 		return nil, err
 	}
+	if o.checksums, err = resolveChecksums(ctx, url, o.checksums, o); err != nil {
+		return nil, err
+	}
+	return open(ctx, url, o)
+}
+
+// open is Open with options made and checksums resolved.
+func open(ctx context.Context, url string, o *options) (*Source, error) {
 	loc, err := parseLocation(url)
 	if err != nil {
 		return nil, err
@@ -127,7 +142,12 @@ func Open(ctx context.Context, url string, opts ...Option) (*Source, error) {
 // digests.
 func newSource(raw *rawStream, o *options) (_ *Source, err error) {
 	s := &Source{raw: raw, checksums: o.checksums, release: func() {}}
-	s.rawDigest = newDigester(raw, sha256.New(), sha512.New())
+	s.extraAlgorithms = extraAlgorithms(o.checksums)
+	hashes := []hash.Hash{sha256.New(), sha512.New()}
+	for _, a := range s.extraAlgorithms {
+		hashes = append(hashes, a.newHash())
+	}
+	s.rawDigest = newDigester(raw, hashes...)
 	defer func() {
 		if err != nil {
 			s.rawDigest.close()
@@ -316,17 +336,31 @@ func (s *Source) finish() error {
 		s.digests.Size = s.outDigest.n
 		s.digests.SHA512 = s.outDigest.sums()[0]
 	}
+	s.rawByAlgorithm = map[Algorithm]string{SHA256: rawSums[0], SHA512: rawSums[1]}
+	for i, a := range s.extraAlgorithms {
+		s.rawByAlgorithm[a] = rawSums[2+i]
+	}
 	s.complete = true
 	for _, c := range s.checksums {
-		actual := s.digests.RawSHA256
-		if c.Algorithm == SHA512 {
-			actual = s.digests.RawSHA512
-		}
-		if actual != c.Hex {
+		if actual := s.rawByAlgorithm[c.Algorithm]; actual != c.Hex {
 			return &ChecksumMismatchError{URL: s.raw.display, Algorithm: c.Algorithm, Expected: c.Hex, Actual: actual}
 		}
 	}
 	return nil
+}
+
+// extraAlgorithms lists, once each, the algorithms of sums that Digests
+// does not carry.
+func extraAlgorithms(sums []Checksum) []Algorithm {
+	var out []Algorithm
+	seen := map[Algorithm]bool{SHA256: true, SHA512: true}
+	for _, c := range sums {
+		if !seen[c.Algorithm] {
+			seen[c.Algorithm] = true
+			out = append(out, c.Algorithm)
+		}
+	}
+	return out
 }
 
 // hashChunk is how many bytes digester gathers before handing them to the

@@ -77,12 +77,18 @@ options:
     choices: [ami, ari, aki, bare, ovf, ova, docker, compressed]
   checksum:
     description:
-      - Expected checksum of the source as downloaded, C(sha256:<hex>) or C(sha512:<hex>)
-        (bare hex is read by its length). The download fails on a mismatch and nothing is uploaded.
+      - Expected checksum of the source as downloaded, in any form C(ansible.builtin.get_url) takes
+        C(<algorithm>:<hex>) with algorithm C(md5), C(sha1), C(sha224), C(sha256), C(sha384) or C(sha512),
+        or C(<algorithm>:<URL of a checksum file>) (http, https or file; a C(SHA256SUMS)-style file, or
+        BSD-style C(SHA256 (name) = hex) lines, read before the download; the entry is found by the source
+        URL's file name).
+      - Bare hex is read by its length for the SHA-2 algorithms; C(md5) and C(sha1) must be named.
+      - The download fails on a mismatch and nothing is uploaded.
     type: str
   checksum_sha512:
     description:
-      - Expected SHA-512 of the source as downloaded, C(sha512:<hex>) or bare hex.
+      - Expected SHA-512 of the source as downloaded, C(sha512:<hex>), bare hex, or
+        C(sha512:<URL of a checksum file>).
       - Verified during the download and, for an existing image, compared with the recorded source
         hash (or Glance's C(os_hash_value)); the task fails, saying what to do, when they differ.
     type: str
