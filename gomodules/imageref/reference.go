@@ -139,6 +139,24 @@ func (r Reference) GGCR(opts ...name.Option) (name.Reference, error) {
 	return name.NewTag(r.Name()+":"+r.Tag, opts...)
 }
 
+// maxTagLength is the longest tag the OCI distribution spec allows.
+const maxTagLength = 128
+
+// DigestTag is the tag a reference known only by its digest is pushed under,
+// so that a registry's garbage collection of untagged manifests
+// (distribution's "garbage-collect --delete-untagged") cannot remove it: the
+// digest with ":" replaced by "-", "sha256-<64 hex digits>" (cut to the 128
+// characters a tag may have, which only a sha512 digest exceeds). Tags of
+// this form are not what a release is tagged with, so they do not collide
+// with one.
+func DigestTag(digest string) string {
+	tag := strings.Replace(digest, ":", "-", 1)
+	if len(tag) > maxTagLength {
+		tag = tag[:maxTagLength]
+	}
+	return tag
+}
+
 // TagRef converts r to a go-containerregistry tag reference (for pushing
 // the tag of a reference that also has a digest). It fails when r has no tag.
 func (r Reference) TagRef(opts ...name.Option) (name.Tag, error) {

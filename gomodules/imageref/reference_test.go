@@ -2,6 +2,7 @@ package imageref
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -64,4 +65,12 @@ func TestGGCRKeepsDigestOverTag(t *testing.T) {
 	assert.Equal(t, "v18", tag.TagStr())
 	_, err = MustParse("a@" + digest).TagRef()
 	assert.Error(t, err)
+}
+
+func TestDigestTag(t *testing.T) {
+	assert.Equal(t, "sha256-"+digest[len("sha256:"):], DigestTag(digest))
+	long := "sha512:" + strings.Repeat("ab", 64)
+	assert.Len(t, DigestTag(long), 128)
+	_, err := MustParse("r.example.com/x@" + digest).Pinned(digest).TagRef()
+	assert.Error(t, err, "a digest-only reference has no tag of its own")
 }

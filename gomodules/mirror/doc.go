@@ -17,7 +17,8 @@
 //  1. The source digest is read with a HEAD (or from the reference when it is
 //     pinned). With platforms selected, the source index is fetched and the
 //     manifests of other platforms are removed, which gives a new index digest.
-//  2. A HEAD of the target (its tag, or its digest when it has no tag): the
+//  2. A HEAD of the target's tag (for a reference with only a digest, the
+//     tag imageref.DigestTag, "sha256-<hex>", which the copy sets): the
 //     same digest means the job is skipped, with nothing fetched or written.
 //  3. Otherwise the manifest or index and every blob it needs are pushed
 //     (blobs the target already has are not uploaded again, and a layer that

@@ -16,12 +16,14 @@ import (
 )
 
 // Job is one image to copy: from Source to Target. Target's tag is set at
-// the target; a Target without tag is written by digest only.
+// the target; a Target without tag is tagged "sha256-<hex>".
 type Job struct {
 	// Source is where the image is read; when it has a digest, that digest is
 	// what is copied (and verified), whatever its tag points at.
 	Source imageref.Reference
-	// Target is where the image is written.
+	// Target is where the image is written. A Target with a digest and no
+	// tag is written under the tag imageref.DigestTag, so that garbage
+	// collection of untagged manifests keeps it.
 	Target imageref.Reference
 	// Names are the user's names for this image (dict keys), for the report.
 	Names []string
@@ -335,12 +337,14 @@ func (c *copier) filter(idx v1.ImageIndex) (v1.ImageIndex, error) {
 	return mutate.RemoveManifests(idx, func(d v1.Descriptor) bool { return !keep(d) }), nil
 }
 
-// targetRef is the reference written: the tag when there is one, else the digest.
+// targetRef is the reference written: the tag when there is one, else the
+// digest's own tag (imageref.DigestTag), because a manifest that no tag
+// names is deleted by a registry's garbage collection of untagged manifests.
 func targetRef(r imageref.Reference, opts []name.Option) (name.Reference, error) {
-	if r.Tag != "" {
-		return r.TagRef(opts...)
+	if r.Tag == "" && r.Digest != "" {
+		r.Tag = imageref.DigestTag(r.Digest)
 	}
-	return r.GGCR(opts...)
+	return r.TagRef(opts...)
 }
 
 // Resolve returns the digest ("sha256:...") each reference points at now,

@@ -26,6 +26,10 @@ description:
   - A reference with both a tag and a digest (C(repo:tag@sha256:...)) copies the image of that
     digest, sets the tag at the target, and checks after the copy that the target's tag has that
     digest. Every copy is checked that way against the source's digest.
+  - A reference with only a digest (C(repo@sha256:...)) is tagged C(sha256-<hex>) at the target
+    (the digest with C(:) replaced by C(-)), so that a registry's garbage collection of untagged
+    manifests (C(registry garbage-collect --delete-untagged)) cannot remove it; crane would tag it
+    C(latest), overwriting another image's C(latest). The manifest still pins the digest.
   - Requests answered with 408, 429 or 5xx, and temporary network errors, are retried with
     exponential back-off. An image that fails does not stop the others; the module fails at the
     end, listing every failure with its reason (auth, not found, network, tls, ...).

@@ -110,28 +110,58 @@ func StartIn(dir string, opts ...Option) (*Registry, error) {
 		}
 		fmt.Fprintf(&conf, "auth:\n  htpasswd:\n    realm: imageops-test\n    path: %s\n", filepath.Join(dir, "htpasswd"))
 	}
-	confPath := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(confPath, []byte(conf.String()), 0o600); err != nil {
+	if err := os.WriteFile(r.configPath(), []byte(conf.String()), 0o600); err != nil {
 		return nil, fmt.Errorf("writing the registry configuration: %w", err)
 	}
-	logFile, err := os.Create(filepath.Join(dir, "registry.log"))
-	if err != nil {
+	if err := r.serve(); err != nil {
 		return nil, err
 	}
-	r.cmd = exec.Command(Binary, "serve", confPath)
+	return r, nil
+}
+
+// serve starts "docker-registry serve" on the configuration in r.dir and
+// waits until it answers /v2/ (up to 15 s).
+func (r *Registry) serve() error {
+	logFile, err := os.OpenFile(filepath.Join(r.dir, "registry.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	r.cmd = exec.Command(Binary, "serve", r.configPath())
 	r.cmd.Stdout, r.cmd.Stderr = logFile, logFile
 	if err := r.cmd.Start(); err != nil {
 		logFile.Close()
-		return nil, fmt.Errorf("starting %s: %w", Binary, err)
+		return fmt.Errorf("starting %s: %w", Binary, err)
 	}
 	r.done = make(chan error, 1)
 	go func() { r.done <- r.cmd.Wait(); logFile.Close() }()
 	if err := r.wait(15 * time.Second); err != nil {
 		_ = r.Stop()
-		log, _ := os.ReadFile(filepath.Join(dir, "registry.log"))
-		return nil, fmt.Errorf("%w; registry log:\n%s", err, log)
+		log, _ := os.ReadFile(filepath.Join(r.dir, "registry.log"))
+		return fmt.Errorf("%w; registry log:\n%s", err, log)
 	}
-	return r, nil
+	return nil
+}
+
+func (r *Registry) configPath() string { return filepath.Join(r.dir, "config.yml") }
+
+// GarbageCollect stops the registry, runs "docker-registry garbage-collect"
+// on its storage (with --delete-untagged when deleteUntagged: manifests no
+// tag names are deleted too) while nothing serves it, as distribution
+// requires, and starts it again on the same address. It returns the
+// command's output, which lists what was marked and deleted.
+func (r *Registry) GarbageCollect(deleteUntagged bool) (string, error) {
+	if err := r.Stop(); err != nil {
+		return "", err
+	}
+	args := []string{"garbage-collect", r.configPath()}
+	if deleteUntagged {
+		args = append(args, "--delete-untagged")
+	}
+	out, err := exec.Command(Binary, args...).CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("%s %s: %w\n%s", Binary, strings.Join(args, " "), err, out)
+	}
+	return string(out), r.serve()
 }
 
 // Stop ends the registry process and waits for it.
