@@ -69,4 +69,23 @@
 // flushes the finished file once with fsync before renaming it.
 //
 // The qemu-img documentation (qemu-img(1), "convert") describes the options.
+//
+// # Streaming
+//
+// An image converted only to be uploaded need not be written to disk and
+// read back: a Stream is a converted image read once, in order, with its
+// size known before its first byte, so that an upload can start at once and
+// announce its length.
+//
+//   - To raw, StreamRaw serves the image read-only with qemu-nbd on a Unix
+//     socket and reads its virtual disk over NBD, a few reads ahead: no
+//     converted copy, no temporary file.
+//   - To qcow2, a Qcow2Writer takes the raw disk as it is downloaded, keeps
+//     the clusters that are not all zeros in a file, and Stream returns the
+//     image's metadata, computed in memory, followed by those clusters: qcow2
+//     whose metadata comes first can be written in one pass once the
+//     allocated clusters are known, which a download in order tells.
+//
+// Neither checks the source: check an image from elsewhere with Verify
+// before StreamRaw serves it.
 package convert

@@ -1,0 +1,197 @@
+package convert
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ErrQemuNBDNotFound is matched (errors.Is) by StreamRaw's error when the
+// qemu-nbd program cannot be found.
+var ErrQemuNBDNotFound = errors.New("qemu-nbd not found")
+
+const (
+	// nbdStartTimeout bounds how long qemu-nbd may take to listen.
+	nbdStartTimeout = 30 * time.Second
+	// nbdPollInterval is how often StreamRaw tries qemu-nbd's socket while
+	// it starts.
+	nbdPollInterval = 5 * time.Millisecond
+	// nbdExitTimeout bounds how long qemu-nbd may take to exit once its
+	// client left, before it is killed.
+	nbdExitTimeout = 5 * time.Second
+)
+
+// Stream is a converted image, read once from its start to its end. Its
+// size is known before the first byte is read, so that an upload can
+// announce it (Content-Length). It is not safe for concurrent use.
+type Stream struct {
+	r     io.Reader
+	size  int64
+	read  int64
+	close func() error
+}
+
+// Read reads the converted image's next bytes; io.EOF comes only after
+// exactly Size bytes.
+func (s *Stream) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.read += int64(n)
+	if err == io.EOF && s.read != s.size {
+		return n, fmt.Errorf("the converted image ended after %d bytes, expected %d", s.read, s.size)
+	}
+	return n, err
+}
+
+// Size returns the number of bytes Read returns in all.
+func (s *Stream) Size() int64 { return s.size }
+
+// Close releases what the stream holds (a qemu-nbd process, files); it is
+// safe to call more than once.
+func (s *Stream) Close() error {
+	if s.close == nil {
+		return nil
+	}
+	close := s.close
+	s.close = nil
+	return close()
+}
+
+// StreamRaw returns the virtual disk of the image at path, in format
+// (qemu-img's name: qcow2, vmdk, vhdx, vpc, vdi, ...), as raw bytes read in
+// order, with no converted copy on disk: qemu-nbd serves the image
+// read-only on a Unix socket in a private directory under os.TempDir, and
+// the Stream reads it over NBD, a few reads ahead. Size is the virtual size.
+//
+// path is handed to qemu-nbd as it is: check an image from elsewhere with
+// Verify first (no backing file, no external data file, a bounded virtual
+// size, consistent metadata). When ctx ends, qemu-nbd is killed and Read
+// fails. Close stops qemu-nbd and removes the socket's directory. Errors
+// match ErrQemuNBDNotFound when qemu-nbd is missing.
+func StreamRaw(ctx context.Context, path, format string, opts ...Option) (*Stream, error) {
+	o, err := makeOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	qemuNBD, err := exec.LookPath(o.qemuNBD)
+	if err != nil {
+		return nil, fmt.Errorf("%w (%q): install qemu-utils (Debian, Ubuntu) or qemu-img (Fedora, RHEL)", ErrQemuNBDNotFound, o.qemuNBD)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("serving %q: %w", path, err)
+	}
+	server, err := startNBD(ctx, qemuNBD, abs, CanonicalFormat(format))
+	if err != nil {
+		return nil, err
+	}
+	reader, err := dialNBD(server.conn)
+	if err != nil {
+		// qemu-nbd may listen before it opens the image: its own message
+		// says why it hung up.
+		stopErr := server.stop()
+		if said := server.said(); said != "" {
+			err = fmt.Errorf("%w; qemu-nbd said: %s", err, said)
+		}
+		return nil, errors.Join(fmt.Errorf("serving %q (%s) with qemu-nbd: %w", abs, format, err), stopErr)
+	}
+	return &Stream{r: reader, size: reader.Size(), close: func() error {
+		return errors.Join(reader.Close(), server.stop())
+	}}, nil
+}
+
+// nbdServer is a running qemu-nbd and the connection to it.
+type nbdServer struct {
+	cmd    *exec.Cmd
+	dir    string
+	conn   net.Conn
+	stderr *bytes.Buffer
+	exited chan struct{}
+	once   sync.Once
+	err    error
+}
+
+// startNBD starts qemu-nbd on abs and connects to it.
+func startNBD(ctx context.Context, qemuNBD, abs, format string) (*nbdServer, error) {
+	// A short directory: a Unix socket's path is limited to 107 bytes.
+	dir, err := os.MkdirTemp("", "imageops-nbd-")
+	if err != nil {
+		return nil, fmt.Errorf("creating a directory for qemu-nbd's socket: %w", err)
+	}
+	socket := filepath.Join(dir, "sock")
+	s := &nbdServer{dir: dir, stderr: &bytes.Buffer{}, exited: make(chan struct{})}
+	// --read-only: the image is never written; without --persistent,
+	// qemu-nbd exits when its one client leaves.
+	s.cmd = exec.CommandContext(ctx, qemuNBD, "--read-only", "--format="+format, "--socket="+socket, "--", abs)
+	s.cmd.Stderr = s.stderr
+	s.cmd.WaitDelay = waitDelay
+	if err := s.cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("starting qemu-nbd on %q: %w", abs, err)
+	}
+	go func() {
+		_ = s.cmd.Wait()
+		close(s.exited)
+	}()
+	if s.conn, err = s.connect(ctx, socket); err != nil {
+		return nil, errors.Join(fmt.Errorf("serving %q (%s) with qemu-nbd: %w", abs, format, err), s.stop())
+	}
+	return s, nil
+}
+
+// connect dials the socket until qemu-nbd listens on it.
+func (s *nbdServer) connect(ctx context.Context, socket string) (net.Conn, error) {
+	deadline := time.Now().Add(nbdStartTimeout)
+	for {
+		conn, err := net.Dial("unix", socket)
+		if err == nil {
+			return conn, nil
+		}
+		select {
+		case <-s.exited:
+			return nil, fmt.Errorf("qemu-nbd exited (%v): %s", s.cmd.ProcessState, s.said())
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(nbdPollInterval):
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("qemu-nbd did not listen on %q within %s", socket, nbdStartTimeout)
+		}
+	}
+}
+
+// said returns what qemu-nbd printed on stderr, once it exited.
+func (s *nbdServer) said() string {
+	select {
+	case <-s.exited:
+		return strings.TrimSpace(s.stderr.String())
+	default:
+		return ""
+	}
+}
+
+// stop waits for qemu-nbd to exit (it does once its client left), kills it
+// when it does not, and removes the socket's directory.
+func (s *nbdServer) stop() error {
+	s.once.Do(func() {
+		if s.conn != nil {
+			s.conn.Close()
+		}
+		select {
+		case <-s.exited:
+		case <-time.After(nbdExitTimeout):
+			_ = s.cmd.Process.Kill()
+			<-s.exited
+		}
+		s.err = os.RemoveAll(s.dir)
+	})
+	return s.err
+}
