@@ -3,14 +3,18 @@
 
 SHELL := /bin/bash
 GO ?= go
-# Every directory under gomodules/cmd is one module binary.
-MODULES := $(notdir $(wildcard gomodules/cmd/*))
+# One multi-call binary per platform carries every module (gomodules/cmd/imageops, one
+# <module>.go per module); the action plugins run it with the module's name in the args.
+MODULES := $(basename $(notdir $(filter-out %_test.go %/main.go,$(wildcard gomodules/cmd/imageops/*.go))))
 PLATFORMS := linux_amd64 linux_arm64
-# The binaries live in bin/; plugins/modules/ holds a link to each. Ansible finds a module
+BINARIES := $(foreach p,$(PLATFORMS),bin/imageops_$(p))
+# The binaries live in bin/; plugins/modules/ holds a link to each. Ansible finds the binary
 # through the link, and ansible-doc's listing skips links (it takes them for aliases), so
 # `ansible-doc -l imageops.cloud` lists the documented modules without a warning per binary.
-BINARIES := $(foreach m,$(MODULES),$(foreach p,$(PLATFORMS),bin/$(m)_$(p)))
 MODULE_LINKS := $(patsubst bin/%,plugins/modules/%,$(BINARIES))
+# bin/<module>_<os>_<arch>: links to the binary under each module's name, to run a module by
+# hand (`bin/image_convert_linux_amd64 args.yml`); not part of the collection.
+HAND_LINKS := $(foreach m,$(MODULES),$(foreach p,$(PLATFORMS),bin/$(m)_$(p)))
 GO_SOURCES := $(shell find gomodules -name '*.go' -not -name '*_test.go') go.mod go.sum
 # The collection seen through ANSIBLE_COLLECTIONS_PATH: a link to this checkout.
 COLLECTIONS_DIR := $(CURDIR)/build/collections
@@ -18,17 +22,19 @@ COLLECTIONS_DIR := $(CURDIR)/build/collections
 .PHONY: build deps test unit integration demo bench clean collection
 .DEFAULT_GOAL := build
 
-build: $(MODULE_LINKS) collection
+build: $(MODULE_LINKS) $(HAND_LINKS) collection
 
-# bin/<module>_<os>_<arch>: static, reproducible module binaries.
-bin/%: $(GO_SOURCES)
-	@name='$*'; platform=$${name##*_linux_}; module=$${name%_linux_*}; \
-	echo "go build $$module (linux/$$platform)"; \
-	CGO_ENABLED=0 GOOS=linux GOARCH=$$platform $(GO) build -trimpath -ldflags='-s -w' \
-		-o $@ ./gomodules/cmd/$$module
+# bin/imageops_<os>_<arch>: static, reproducible, stripped.
+bin/imageops_%: $(GO_SOURCES)
+	@platform='$*'; echo "go build imageops ($${platform/_//})"; \
+	CGO_ENABLED=0 GOOS=$${platform%%_*} GOARCH=$${platform#*_} $(GO) build -trimpath -ldflags='-s -w' \
+		-o $@ ./gomodules/cmd/imageops
 
-plugins/modules/%: bin/%
-	@ln -sfn ../../bin/$* $@
+plugins/modules/imageops_%: bin/imageops_%
+	@ln -sfn ../../bin/imageops_$* $@
+
+$(HAND_LINKS): bin/%: | $(BINARIES)
+	@ln -sfn imageops_$(lastword $(subst _linux_, linux_,$*)) $@
 
 # The binaries are what the links point at: never delete them as intermediate files.
 .SECONDARY: $(BINARIES)

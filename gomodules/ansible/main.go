@@ -2,12 +2,12 @@ package ansible
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -34,7 +34,12 @@ func Main(spec Spec, run RunFunc) {
 // executes the module and writes the JSON result to stdout. It returns the
 // process exit code.
 func Run(ctx context.Context, argv []string, stdout io.Writer, spec Spec, run RunFunc) int {
-	result := runArgv(ctx, argv, spec, run)
+	return writeResult(stdout, runArgv(ctx, argv, spec, run))
+}
+
+// writeResult prints result as one line of JSON and returns the exit code:
+// 1 when the module failed, 0 otherwise.
+func writeResult(stdout io.Writer, result map[string]any) int {
 	encoded, err := json.Marshal(result)
 	if err != nil {
 		encoded = []byte(fmt.Sprintf(`{"failed": true, "msg": %q}`, "encoding the module result: "+err.Error()))
@@ -47,17 +52,30 @@ func Run(ctx context.Context, argv []string, stdout io.Writer, spec Spec, run Ru
 }
 
 func runArgv(ctx context.Context, argv []string, spec Spec, run RunFunc) map[string]any {
-	flags := flag.NewFlagSet(filepath.Base(spec.Name), flag.ContinueOnError)
+	args, err := parseArgv(argv)
+	if err != nil {
+		return map[string]any{"failed": true, "changed": false, "msg": usage(spec.Name, err)}
+	}
+	return Execute(ctx, spec, args, run)
+}
+
+// errUsage is returned by parseArgv when the command line is not
+// [--check] [--diff] ARGS_FILE.
+var errUsage = errors.New("expected [--check] [--diff] ARGS_FILE")
+
+// parseArgv parses [--check] [--diff] ARGS_FILE and returns the args file's
+// contents with the flags folded in as _ansible_check_mode and _ansible_diff.
+func parseArgv(argv []string) (map[string]any, error) {
+	flags := flag.NewFlagSet("module", flag.ContinueOnError)
 	flags.SetOutput(io.Discard)
 	check := flags.Bool("check", false, "run in check mode")
 	diff := flags.Bool("diff", false, "report a diff")
 	if err := flags.Parse(argv); err != nil || flags.NArg() != 1 {
-		return map[string]any{"failed": true, "changed": false,
-			"msg": fmt.Sprintf("usage: %s [--check] [--diff] ARGS_FILE (a JSON or YAML file of module options)", spec.Name)}
+		return nil, errUsage
 	}
 	args, err := ReadArgsFile(flags.Arg(0))
 	if err != nil {
-		return map[string]any{"failed": true, "changed": false, "msg": err.Error()}
+		return nil, err
 	}
 	if *check {
 		args["_ansible_check_mode"] = true
@@ -65,7 +83,15 @@ func runArgv(ctx context.Context, argv []string, spec Spec, run RunFunc) map[str
 	if *diff {
 		args["_ansible_diff"] = true
 	}
-	return Execute(ctx, spec, args, run)
+	return args, nil
+}
+
+// usage turns a parseArgv error into the module's msg.
+func usage(name string, err error) string {
+	if errors.Is(err, errUsage) {
+		return fmt.Sprintf("usage: %s [--check] [--diff] ARGS_FILE (a JSON or YAML file of module options)", name)
+	}
+	return err.Error()
 }
 
 // ReadArgsFile reads a module args file: a JSON object, or a YAML mapping.
@@ -104,7 +130,7 @@ func ParseArgs(content []byte) (map[string]any, error) {
 	return args, nil
 }
 
-// fromYAML turns yaml.v2's map[interface{}]interface{} into map[string]any.
+// PlainYAML turns yaml.v2's map[interface{}]interface{} into map[string]any.
 func PlainYAML(value any) any {
 	switch v := value.(type) {
 	case map[any]any:

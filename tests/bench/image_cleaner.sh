@@ -36,7 +36,7 @@ cleanup() {
 trap cleanup EXIT
 
 arch=$(go env GOARCH)
-CLEANER="$ROOT/plugins/modules/image_cleaner_linux_$arch"
+CLEANER="$ROOT/bin/image_cleaner_linux_$arch"
 [ -x "$CLEANER" ] || CGO_ENABLED=0 go build -trimpath -o "$CLEANER" ./gomodules/cmd/image_cleaner
 go build -o "$STATE/nova-stub" ./gomodules/cleaner/novastub/serve
 

@@ -2,5 +2,6 @@
 // go-containerregistry's cmd/crane/depcheck_test.go does: the building blocks
 // (image conversion, downloads, image references, the binary-module protocol)
 // know nothing of Ansible modules or of each other's callers, and each
-// module's main only wires the protocol to one package.
+// module's file in the multi-call binary (gomodules/cmd/imageops) only wires
+// the protocol to one package.
 package depcheck

@@ -4,7 +4,7 @@
 # action plugin finds the platform with `uname -sm`), on a real ext4 disk image
 # made with mkfs.ext4 -d from real files. Also checks that ansible-doc renders
 # the module and that `ansible-doc -l imageops.cloud` still works with the
-# <module>_linux_<arch> binaries lying in plugins/modules.
+# imageops_linux_<arch> binaries lying in plugins/modules.
 # Prints "image_convert: N passed, N failed" last; exits non-zero on failure;
 # removes every file it made.
 set -uo pipefail
@@ -20,10 +20,9 @@ fail() { failed=$((failed + 1)); echo "FAIL  $*"; }
 check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
 finish() { echo "image_convert: $passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
 
-# The module binary for this machine, through the Makefile's own rule (only
-# this module, so that another module's unfinished code cannot fail this suite).
+# The multi-call binary for this machine, through the Makefile's own rule.
 arch=$(uname -m); case $arch in x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; esac
-make -s -C "$ROOT" "plugins/modules/image_convert_linux_$arch" collection >"$STATE/make.log" 2>&1 \
+make -s -C "$ROOT" "plugins/modules/imageops_linux_$arch" collection >"$STATE/make.log" 2>&1 \
   || { cat "$STATE/make.log"; fail "make the image_convert binary"; finish; }
 export ANSIBLE_COLLECTIONS_PATH="$ROOT/build/collections"
 export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false ANSIBLE_NOCOLOR=1
@@ -121,7 +120,7 @@ check "ansible-doc shows every option" \
 ansible-doc -l imageops.cloud >"$STATE/list.txt" 2>"$STATE/list.err"
 check "ansible-doc -l imageops.cloud exits 0" [ $? -eq 0 ]
 check "ansible-doc -l lists image_convert" grep -q '^imageops.cloud.image_convert ' "$STATE/list.txt"
-check "ansible-doc -l lists no <module>_linux_<arch> binary as a module" bash -c "! grep -q '_linux_' '$STATE/list.txt'"
+check "ansible-doc -l lists no imageops_linux_<arch> binary as a module" bash -c "! grep -q '_linux_' '$STATE/list.txt'"
 # The binaries are links into bin/, which ansible-doc's listing skips: no warning per binary.
 check "ansible-doc -l warns about no binary" bash -c "! grep -q '_linux_' '$STATE/list.err'"
 

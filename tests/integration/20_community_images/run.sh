@@ -25,7 +25,7 @@ unsupported_platform() { # a target that says it is ppc64le gets a clear failure
   out=$(PATH="$fake:$PATH" ansible localhost -c local -m imageops.cloud.community_image -a 'name=x state=absent' 2>&1)
   rm -rf "$fake"
   echo "$out"
-  grep -q 'imageops.cloud.community_image has no build for the target.s platform Linux ppc64le; builds exist for linux/amd64, linux/arm64' <<<"$out"
+  grep -q 'imageops.cloud.community_image has no build for the platform of host localhost: Linux ppc64le (from uname -sm); builds exist for linux/amd64, linux/arm64' <<<"$out"
 }
 no_url_password_in_output() { # a source_url's user:password@ shows nowhere, not even with -vvv
   local out
