@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 )
 
@@ -56,6 +57,7 @@ type options struct {
 	idleTimeout    time.Duration
 	retries        int
 	retryBackoff   time.Duration
+	hashes         []Algorithm // nil: defaultHashes
 
 	// transportSet records options that configure our own transport, which
 	// cannot be combined with WithHTTPClient.
@@ -96,6 +98,52 @@ func WithChecksums(sums ...Checksum) Option {
 		o.checksums = append(o.checksums, sums...)
 		return nil
 	}
+}
+
+// defaultHashes are the digests computed unless WithHashes says otherwise.
+var defaultHashes = []Algorithm{SHA256, SHA512}
+
+// WithHashes sets the digests Open computes, so that a caller pays only for
+// those it uses: with SHA256, Digests.RawSHA256; with SHA512,
+// Digests.RawSHA512 and, for a decompressed stream, Digests.SHA512 of the
+// bytes Read returns. The digests of WithChecksums' algorithms are computed
+// whatever this says. A digest not computed is "" in Digests. The default is
+// SHA256 and SHA512.
+func WithHashes(algorithms ...Algorithm) Option {
+	return func(o *options) error {
+		for _, algorithm := range algorithms {
+			if algorithm != SHA256 && algorithm != SHA512 {
+				return fmt.Errorf("hash %q: expected %q or %q", algorithm, SHA256, SHA512)
+			}
+		}
+		o.hashes = append([]Algorithm{}, algorithms...)
+		return nil
+	}
+}
+
+// rawHashes are the digests of the bytes as downloaded: those asked for and
+// those the checksums need, each once.
+func (o *options) rawHashes() []Algorithm {
+	out := defaultHashes
+	if o.hashes != nil {
+		out = o.hashes
+	}
+	out = slices.Clone(out)
+	for _, c := range o.checksums {
+		if !slices.Contains(out, c.Algorithm) {
+			out = append(out, c.Algorithm)
+		}
+	}
+	return out
+}
+
+// outputHashes are the digests of decompressed bytes: SHA-512 unless
+// WithHashes left it out.
+func (o *options) outputHashes() []Algorithm {
+	if o.hashes == nil || slices.Contains(o.hashes, SHA512) {
+		return []Algorithm{SHA512}
+	}
+	return nil
 }
 
 // WithDecompress sets when streams are decompressed: DecompressAuto,

@@ -3,8 +3,6 @@ package fetch
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -22,7 +20,8 @@ const MaxPeek = 64 << 10
 const copyBufferSize = 1 << 20
 
 // Digests are the digests of a source, complete once Read has returned io.EOF
-// or a *ChecksumMismatchError. Digests are lowercase hex.
+// or a *ChecksumMismatchError. Digests are lowercase hex; one that was not
+// computed (see WithHashes) is "".
 type Digests struct {
 	// RawSize is the number of bytes downloaded.
 	RawSize int64
@@ -51,10 +50,8 @@ type Source struct {
 	compression  Compression
 	decompressed bool
 	checksums    []Checksum
-	// extraAlgorithms are the checksums' algorithms other than SHA-256 and
-	// SHA-512, hashed after those two; rawByAlgorithm holds every raw digest once complete.
-	extraAlgorithms []Algorithm
-	rawByAlgorithm  map[Algorithm]string
+	// rawByAlgorithm holds every raw digest computed, once complete.
+	rawByAlgorithm map[Algorithm]string
 
 	err      error // sticky: what every further Read returns
 	digests  Digests
@@ -142,12 +139,7 @@ func open(ctx context.Context, url string, o *options) (*Source, error) {
 // digests.
 func newSource(raw *rawStream, o *options) (_ *Source, err error) {
 	s := &Source{raw: raw, checksums: o.checksums, release: func() {}}
-	s.extraAlgorithms = extraAlgorithms(o.checksums)
-	hashes := []hash.Hash{sha256.New(), sha512.New()}
-	for _, a := range s.extraAlgorithms {
-		hashes = append(hashes, a.newHash())
-	}
-	s.rawDigest = newDigester(raw, hashes...)
+	s.rawDigest = newDigester(raw, o.rawHashes()...)
 	defer func() {
 		if err != nil {
 			s.rawDigest.close()
@@ -186,7 +178,7 @@ func newSource(raw *rawStream, o *options) (_ *Source, err error) {
 		return nil, fmt.Errorf("decompressing %s data from %q: %w", s.compression, raw.display, err)
 	}
 	s.release = release
-	s.outDigest = newDigester(dec, sha512.New())
+	s.outDigest = newDigester(dec, o.outputHashes()...)
 	s.out = bufio.NewReaderSize(s.outDigest, MaxPeek)
 	return s, nil
 }
@@ -324,21 +316,17 @@ func (s *Source) finish() error {
 			return s.readErr(err)
 		}
 	}
-	rawSums := s.rawDigest.sums()
+	s.rawByAlgorithm = s.rawDigest.sums()
 	s.digests = Digests{
 		RawSize:   s.rawDigest.n,
-		RawSHA256: rawSums[0],
-		RawSHA512: rawSums[1],
+		RawSHA256: s.rawByAlgorithm[SHA256],
+		RawSHA512: s.rawByAlgorithm[SHA512],
 		Size:      s.rawDigest.n,
-		SHA512:    rawSums[1],
+		SHA512:    s.rawByAlgorithm[SHA512],
 	}
 	if s.outDigest != nil {
 		s.digests.Size = s.outDigest.n
-		s.digests.SHA512 = s.outDigest.sums()[0]
-	}
-	s.rawByAlgorithm = map[Algorithm]string{SHA256: rawSums[0], SHA512: rawSums[1]}
-	for i, a := range s.extraAlgorithms {
-		s.rawByAlgorithm[a] = rawSums[2+i]
+		s.digests.SHA512 = s.outDigest.sums()[SHA512]
 	}
 	s.complete = true
 	for _, c := range s.checksums {
@@ -347,20 +335,6 @@ func (s *Source) finish() error {
 		}
 	}
 	return nil
-}
-
-// extraAlgorithms lists, once each, the algorithms of sums that Digests
-// does not carry.
-func extraAlgorithms(sums []Checksum) []Algorithm {
-	var out []Algorithm
-	seen := map[Algorithm]bool{SHA256: true, SHA512: true}
-	for _, c := range sums {
-		if !seen[c.Algorithm] {
-			seen[c.Algorithm] = true
-			out = append(out, c.Algorithm)
-		}
-	}
-	return out
 }
 
 // hashChunk is how many bytes digester gathers before handing them to the
@@ -374,19 +348,24 @@ const hashChunk = 256 << 10
 // line would cap throughput at their combined speed. Two buffers of
 // hashChunk bytes take turns: one filled by Read, one being hashed.
 type digester struct {
-	r       io.Reader
-	hashes  []hash.Hash
-	n       int64
-	work    []chan []byte
-	pending sync.WaitGroup // the hashers working on spare
-	fill    []byte         // gathering bytes for the next hand-over
-	spare   []byte         // being hashed, or free once pending is done
-	closed  bool
+	r          io.Reader
+	algorithms []Algorithm
+	hashes     []hash.Hash
+	n          int64
+	work       []chan []byte
+	pending    sync.WaitGroup // the hashers working on spare
+	fill       []byte         // gathering bytes for the next hand-over
+	spare      []byte         // being hashed, or free once pending is done
+	closed     bool
 }
 
-func newDigester(r io.Reader, hashes ...hash.Hash) *digester {
+func newDigester(r io.Reader, algorithms ...Algorithm) *digester {
+	hashes := make([]hash.Hash, len(algorithms))
+	for i, algorithm := range algorithms {
+		hashes[i] = algorithm.newHash()
+	}
 	d := &digester{
-		r: r, hashes: hashes, work: make([]chan []byte, len(hashes)),
+		r: r, algorithms: algorithms, hashes: hashes, work: make([]chan []byte, len(hashes)),
 		fill: make([]byte, 0, hashChunk), spare: make([]byte, 0, hashChunk),
 	}
 	for i, h := range hashes {
@@ -405,6 +384,9 @@ func newDigester(r io.Reader, hashes ...hash.Hash) *digester {
 func (d *digester) Read(p []byte) (int, error) {
 	n, err := d.r.Read(p)
 	d.n += int64(n)
+	if len(d.hashes) == 0 {
+		return n, err
+	}
 	for data := p[:n]; len(data) > 0; {
 		k := copy(d.fill[len(d.fill):cap(d.fill)], data)
 		d.fill = d.fill[:len(d.fill)+k]
@@ -428,15 +410,15 @@ func (d *digester) flush() {
 }
 
 // sums waits for the hashing of what was read and returns the digests in
-// lowercase hex, in the order of the hashes given to newDigester.
-func (d *digester) sums() []string {
+// lowercase hex, by algorithm.
+func (d *digester) sums() map[Algorithm]string {
 	if len(d.fill) > 0 {
 		d.flush()
 	}
 	d.pending.Wait()
-	out := make([]string, len(d.hashes))
+	out := make(map[Algorithm]string, len(d.hashes))
 	for i, h := range d.hashes {
-		out[i] = hex.EncodeToString(h.Sum(nil))
+		out[d.algorithms[i]] = hex.EncodeToString(h.Sum(nil))
 	}
 	return out
 }
