@@ -55,11 +55,12 @@ type Qcow2Writer struct {
 	pending   []byte // the current cluster, not yet full
 	size      int64  // bytes written: the virtual size
 	err       error  // sticky
-	finished  bool
+	meta      []byte // the metadata, once finished
+	closed    bool
 }
 
 // NewQcow2Writer returns a writer that keeps the data clusters in a new
-// temporary file in dir, removed by Stream's Close or by Abort.
+// temporary file in dir, removed by Close.
 func NewQcow2Writer(dir string) (*Qcow2Writer, error) {
 	file, err := os.CreateTemp(dir, ".imageops-qcow2-*.data")
 	if err != nil {
@@ -73,7 +74,7 @@ func (w *Qcow2Writer) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
-	if w.finished {
+	if w.meta != nil || w.closed {
 		return 0, errors.New("writing a qcow2 image that is already finished")
 	}
 	n := len(p)
@@ -117,52 +118,67 @@ func (w *Qcow2Writer) cluster(c []byte) {
 // size once the raw disk is complete.
 func (w *Qcow2Writer) Size() int64 { return w.size }
 
-// Abort removes the data file; the writer is unusable after it.
-func (w *Qcow2Writer) Abort() error {
-	w.finished = true
+// Close removes the data file; every Stream must be closed before. It is
+// safe to call more than once.
+func (w *Qcow2Writer) Close() error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
 	w.file.Close()
 	if err := os.Remove(w.file.Name()); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
+		return fmt.Errorf("removing %q: %w", w.file.Name(), err)
 	}
 	return nil
 }
 
-// Stream finishes the image and returns it: metadata, then data clusters.
-// The virtual size must be a whole number of 512-byte sectors. Closing the
-// stream removes the data file; on error the file is removed already.
-func (w *Qcow2Writer) Stream() (_ *Stream, err error) {
-	defer func() {
-		if err != nil {
-			_ = w.Abort()
+// Stream returns the image from its start: metadata, then data clusters.
+// The first call finishes the image, whose virtual size must then be a whole
+// number of 512-byte sectors; each call returns a new Stream (to upload the
+// image again after a failed try). Closing a Stream leaves the data file for
+// the next; Close removes it.
+func (w *Qcow2Writer) Stream() (*Stream, error) {
+	if w.meta == nil {
+		if err := w.finish(); err != nil {
+			w.err = err
+			return nil, err
 		}
-	}()
+	}
+	if w.closed {
+		return nil, errors.New("reading a qcow2 image whose data file was removed")
+	}
+	data, err := os.Open(w.file.Name())
+	if err != nil {
+		return nil, fmt.Errorf("opening the data of the qcow2 image: %w", err)
+	}
+	return &Stream{
+		r:     io.MultiReader(bytes.NewReader(w.meta), data),
+		size:  int64(len(w.meta)) + w.nData*qcow2ClusterSize,
+		close: data.Close,
+	}, nil
+}
+
+// finish writes the last cluster, flushes the data file and computes the
+// metadata.
+func (w *Qcow2Writer) finish() error {
 	if w.err != nil {
-		return nil, w.err
+		return w.err
 	}
 	if w.size == 0 || w.size%sectorSize != 0 {
-		return nil, fmt.Errorf("a disk of %d bytes cannot be a qcow2 image: expected a positive whole number of %d-byte sectors", w.size, sectorSize)
+		return fmt.Errorf("a disk of %d bytes cannot be a qcow2 image: expected a positive whole number of %d-byte sectors", w.size, sectorSize)
 	}
 	if len(w.pending) > 0 {
-		last := append(w.pending, zeroCluster[len(w.pending):]...)
-		w.cluster(last)
+		w.cluster(append(w.pending, zeroCluster[len(w.pending):]...))
 		w.pending = w.pending[:0]
 	}
 	if w.err != nil {
-		return nil, w.err
+		return w.err
 	}
-	w.finished = true
 	if err := w.out.Flush(); err != nil {
-		return nil, fmt.Errorf("writing %q: %w", w.file.Name(), err)
+		return fmt.Errorf("writing %q: %w", w.file.Name(), err)
 	}
-	if _, err := w.file.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("rewinding %q: %w", w.file.Name(), err)
-	}
-	meta := qcow2Metadata(w.size, w.allocated, w.nData)
-	return &Stream{
-		r:     io.MultiReader(bytes.NewReader(meta), w.file),
-		size:  int64(len(meta)) + w.nData*qcow2ClusterSize,
-		close: w.Abort,
-	}, nil
+	w.meta = qcow2Metadata(w.size, w.allocated, w.nData)
+	return nil
 }
 
 // qcow2Layout places the metadata of an image: in clusters, where each part
