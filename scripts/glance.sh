@@ -52,6 +52,9 @@ readonly port_lock_dir=${TMPDIR:-/tmp}
 # than `glance-manage db_sync` on each fresh start.
 readonly cache_dir=$repo/build/cache
 
+# shellcheck source=lib/process.sh
+source "$repo/scripts/lib/process.sh"
+
 die() {
   echo "glance: $*" >&2
   exit 1
@@ -62,15 +65,6 @@ usage() {
   exit 2
 }
 
-# alive PID: the process exists, is not a zombie, and is a glance-api.
-alive() {
-  local pid=$1 state
-  [ -r "/proc/$pid/stat" ] || return 1
-  state=$(sed 's/^.*) \(.\).*$/\1/' "/proc/$pid/stat" 2>/dev/null) || return 1
-  [ "$state" != Z ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q glance-api
-}
-
 # answering PORT: GET /v2/images returns 200.
 answering() {
   local code
@@ -78,16 +72,11 @@ answering() {
   [ "$code" = 200 ]
 }
 
-# listening PORT: something accepts TCP connections on 127.0.0.1:PORT.
-listening() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
 pid_of() {
   local pid
   [ -f "$state_dir/glance-api.pid" ] || return 1
   pid=$(<"$state_dir/glance-api.pid")
-  [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" && echo "$pid"
+  [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" glance-api && echo "$pid"
 }
 
 port_of() {
@@ -226,26 +215,6 @@ EOF
   mv -f "$state_dir/env.tmp" "$state_dir/env"
 }
 
-# kill_and_wait PID...: TERM, then KILL after 15 s; returns once all are gone.
-kill_and_wait() {
-  local pid left i
-  kill -TERM "$@" 2>/dev/null || true
-  for ((i = 0; i < 150; i++)); do
-    left=0
-    for pid in "$@"; do alive "$pid" && left=1; done
-    [ "$left" = 0 ] && return 0
-    sleep 0.1
-  done
-  kill -KILL "$@" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
-    left=0
-    for pid in "$@"; do alive "$pid" && left=1; done
-    [ "$left" = 0 ] && return 0
-    sleep 0.1
-  done
-  die "process(es) $* did not exit"
-}
-
 do_stop() {
   local pid children port
   if pid=$(pid_of); then
@@ -253,7 +222,7 @@ do_stop() {
     # workers are orphaned, so remember them and make sure they are gone too.
     children=$(pgrep -P "$pid" || true)
     # shellcheck disable=SC2086 # children is a list of pids
-    kill_and_wait "$pid" $children
+    kill_and_wait glance-api "$pid" $children || exit 1
     echo "glance: stopped (pid $pid)"
   fi
   rm -f "$state_dir/glance-api.pid"
@@ -292,8 +261,8 @@ do_start() {
   url=http://127.0.0.1:$port
   deadline=$((SECONDS + timeout))
   until answering "$port"; do
-    if ! alive "$pid" || ((SECONDS >= deadline)); then
-      if alive "$pid"; then
+    if ! alive "$pid" glance-api || ((SECONDS >= deadline)); then
+      if alive "$pid" glance-api; then
         echo "glance: glance-api did not answer on $url/v2/images within ${timeout}s" >&2
       else
         echo "glance: glance-api exited before answering on $url/v2/images" >&2
