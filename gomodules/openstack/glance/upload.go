@@ -1,0 +1,209 @@
+package glance
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+)
+
+// Payload is one reading of an image's data, from its start.
+type Payload struct {
+	// Reader returns the data.
+	Reader io.Reader
+	// SHA512 returns the hex SHA-512 of the bytes Reader returned once read
+	// to its end, to check against Glance's os_hash_value; nil or "" skips
+	// the check.
+	SHA512 func() string
+	// Close releases the reading; nil when there is nothing to release.
+	Close func() error
+}
+
+// Upload is one image to create and fill.
+type Upload struct {
+	// Create is the image record. Its Properties get RunProperty added; put
+	// SourceURLProperty in them so that the image is known as this
+	// collection's from its create on.
+	Create images.CreateOpts
+	// Open returns the data from its start; it is called again for each
+	// retry of the upload, so it must be able to read the data again (a
+	// file, or the source URL downloaded again).
+	Open func(ctx context.Context) (*Payload, error)
+	// Finish returns the patches that record what is known once the data
+	// was sent and verified: SourceSHA512Property at least, which marks the
+	// image Complete, and protected when asked.
+	Finish func(image *images.Image) images.UpdateOpts
+}
+
+// errUploadFailed marks an upload attempt that failed after its image was
+// created, so that a retry starts from a new image.
+var errNotActive = errors.New("image not active after its upload")
+
+// CreateAndUpload creates the image, sends its data, reads it back, checks
+// that Glance stored the bytes sent (os_hash_value, when Glance hashes with
+// sha512) and applies Finish. A failed attempt's image is deleted and, when
+// the failure is Retryable, the whole upload is tried again into a new
+// image with the data read again, up to WithRetries times. No image of a
+// failed upload is left behind unless deleting it failed too (the error
+// says so; the next run deletes it once stale).
+func (c *Client) CreateAndUpload(ctx context.Context, u Upload) (*images.Image, error) {
+	run, err := runMarker()
+	if err != nil {
+		return nil, err
+	}
+	attempt := 0
+	var image *images.Image
+	err = c.retry(ctx, func() (err error) {
+		attempt++
+		image, err = c.uploadOnce(ctx, u, fmt.Sprintf("%s-%d", run, attempt))
+		return err
+	})
+	return image, err
+}
+
+func runMarker() (string, error) {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("making a run marker: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+func (c *Client) uploadOnce(ctx context.Context, u Upload, marker string) (*images.Image, error) {
+	created, err := c.create(ctx, u.Create, marker)
+	if err != nil {
+		return nil, err
+	}
+	image, err := c.fill(ctx, created, u)
+	if err == nil {
+		return image, nil
+	}
+	if cleanupErr := c.deleteDetached(created.ID); cleanupErr != nil {
+		return nil, fmt.Errorf("%w; and deleting the incomplete image %s failed too (a later run deletes it once it is stale): %v", err, created.ID, cleanupErr)
+	}
+	return nil, err
+}
+
+// create creates the image record with RunProperty set to marker. When a
+// create fails without an answer, or with a 5xx, Glance may have made the
+// image all the same: it is looked for by its marker before the create is
+// sent again.
+func (c *Client) create(ctx context.Context, opts images.CreateOpts, marker string) (*images.Image, error) {
+	opts.Properties = maps.Clone(opts.Properties)
+	if opts.Properties == nil {
+		opts.Properties = map[string]string{}
+	}
+	opts.Properties[RunProperty] = marker
+	var image *images.Image
+	err := c.retry(ctx, func() error {
+		created, err := images.Create(ctx, c.sc, opts).Extract()
+		if err == nil || !Retryable(err) {
+			image = created
+			return err
+		}
+		if made, findErr := c.findMarked(ctx, opts.Name, marker); findErr == nil && made != nil {
+			image = made
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating image %q in Glance at %s: %w", opts.Name, c.where(), err)
+	}
+	return image, nil
+}
+
+// findMarked returns the image of that name with RunProperty marker, or nil.
+func (c *Client) findMarked(ctx context.Context, name, marker string) (*images.Image, error) {
+	found, err := c.List(ctx, Query{Name: name, Visibility: "all", Filters: map[string]string{RunProperty: marker}})
+	if err != nil {
+		return nil, err
+	}
+	for i := range found {
+		if value, _ := Property(&found[i], RunProperty); value == marker {
+			return &found[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// fill sends the data into a created image, checks what Glance stored and
+// applies u.Finish.
+func (c *Client) fill(ctx context.Context, created *images.Image, u Upload) (*images.Image, error) {
+	payload, err := u.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if payload.Close != nil {
+		defer payload.Close()
+	}
+	stop := c.heartbeat(ctx, created.ID)
+	err = imagedata.Upload(ctx, c.sc, created.ID, payload.Reader).ExtractErr()
+	stop()
+	if err != nil {
+		return nil, fmt.Errorf("uploading image %q (%s) to Glance at %s: %w", created.Name, created.ID, c.where(), err)
+	}
+	image, err := c.Get(ctx, created.ID)
+	if err != nil {
+		return nil, fmt.Errorf("reading back image %q: %w", created.Name, err)
+	}
+	if err := verify(image, payload); err != nil {
+		return nil, err
+	}
+	patches := u.Finish(image)
+	if _, beating := image.Properties[HeartbeatProperty]; beating {
+		patches = append(patches, images.UpdateImageProperty{Op: images.RemoveOp, Name: HeartbeatProperty})
+	}
+	image, err = c.Update(ctx, created.ID, patches)
+	if err != nil {
+		return nil, fmt.Errorf("recording the provenance of image %q: %w", created.Name, err)
+	}
+	return image, nil
+}
+
+// verify checks that an image read back after its upload is active and
+// holds the bytes sent.
+func verify(image *images.Image, payload *Payload) error {
+	if image.Status != images.ImageStatusActive {
+		return fmt.Errorf("image %q (%s) is %s after its upload: %w", image.Name, image.ID, image.Status, errNotActive)
+	}
+	if payload.SHA512 == nil {
+		return nil
+	}
+	algo, stored := Hash(image)
+	if want := payload.SHA512(); algo == "sha512" && want != "" && stored != want {
+		return fmt.Errorf("image %q (%s): Glance stored bytes with sha512 %s but %s were sent", image.Name, image.ID, stored, want)
+	}
+	return nil
+}
+
+// heartbeat patches HeartbeatProperty every StaleAfter/4 until stop is
+// called, so that other runs see the upload alive (see the package doc).
+// Failures are ignored: a missed beat only brings the upload nearer to
+// looking stale.
+func (c *Client) heartbeat(ctx context.Context, id string) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ticker := time.NewTicker(c.staleAfter / 4)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ticker.C:
+				beat := images.UpdateImageProperty{Op: images.AddOp, Name: HeartbeatProperty, Value: c.now().UTC().Format(time.RFC3339)}
+				_, _ = images.Update(ctx, c.sc, id, images.UpdateOpts{beat}).Extract()
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}

@@ -1,0 +1,47 @@
+package glance
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+)
+
+// Update applies patches (Image API v2 PATCH, JSON patch) to an image,
+// retrying as the Client does: the patches set values, so repeating them
+// after a lost answer changes nothing more.
+func (c *Client) Update(ctx context.Context, id string, patches images.UpdateOpts) (*images.Image, error) {
+	var image *images.Image
+	err := c.retry(ctx, func() (err error) {
+		image, err = images.Update(ctx, c.sc, id, patches).Extract()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("updating image %s in Glance at %s: %w", id, c.where(), err)
+	}
+	return image, nil
+}
+
+// Delete deletes an image, retrying as the Client does. An image already
+// gone (404, as after a retried delete whose answer was lost) is not an error.
+func (c *Client) Delete(ctx context.Context, id string) error {
+	err := c.retry(ctx, func() error {
+		err := images.Delete(ctx, c.sc, id).ExtractErr()
+		if IsNotFound(err) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("deleting image %s from Glance at %s: %w", id, c.where(), err)
+	}
+	return nil
+}
+
+// deleteDetached deletes an image even after ctx was cancelled: the
+// clean-up of a failed upload.
+func (c *Client) deleteDetached(id string) error {
+	ctx, cancel := detached()
+	defer cancel()
+	return c.Delete(ctx, id)
+}
