@@ -9,6 +9,8 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+
+	"github.com/imageops/cloud/gomodules/openstack/glance"
 )
 
 // defaultJobs is how many hide or delete requests run at once.
@@ -79,16 +81,16 @@ type ComputeFunc func() (*gophercloud.ServiceClient, error)
 
 // Cleaner applies the retirement policy to one Glance.
 type Cleaner struct {
-	glance  *gophercloud.ServiceClient
+	glance  *glance.Client
 	compute ComputeFunc
 	clock   func() time.Time
 	jobs    int
 }
 
-// New returns a Cleaner for the Glance that glance (an image v2 client)
-// reaches, asking compute for Nova when images in use must be found.
-func New(glance *gophercloud.ServiceClient, compute ComputeFunc) *Cleaner {
-	return &Cleaner{glance: glance, compute: compute, clock: time.Now, jobs: defaultJobs}
+// New returns a Cleaner for the Glance that client reaches, asking compute
+// for Nova when images in use must be found.
+func New(client *glance.Client, compute ComputeFunc) *Cleaner {
+	return &Cleaner{glance: client, compute: compute, clock: time.Now, jobs: defaultJobs}
 }
 
 // Clean lists the managed images, decides each one's fate and, unless
@@ -191,19 +193,15 @@ func (c *Cleaner) apply(ctx context.Context, p policy, changes []decision, repor
 // change hides or deletes one image. An image already gone counts as deleted.
 func (c *Cleaner) change(ctx context.Context, p policy, d decision) error {
 	if d.action == remove {
-		err := images.Delete(ctx, c.glance, d.image.ID).ExtractErr()
-		if err != nil && !gophercloud.ResponseCodeIs(err, 404) {
-			return fmt.Errorf("deleting it from Glance: %w", err)
-		}
-		return nil
+		return c.glance.Delete(ctx, d.image.ID)
 	}
 	var patch images.Patch = images.UpdateVisibility{Visibility: images.ImageVisibilityPrivate}
 	if p.hideMethod == HideOSHidden {
 		patch = images.ReplaceImageHidden{NewHidden: true}
 	}
 	mark := images.UpdateImageProperty{Op: images.AddOp, Name: HiddenProperty, Value: d.image.ID}
-	if _, err := images.Update(ctx, c.glance, d.image.ID, images.UpdateOpts{mark, patch}).Extract(); err != nil {
-		return fmt.Errorf("hiding it (%s) in Glance: %w", p.hiddenLabel(), err)
+	if _, err := c.glance.Update(ctx, d.image.ID, images.UpdateOpts{mark, patch}); err != nil {
+		return fmt.Errorf("hiding it (%s): %w", p.hiddenLabel(), err)
 	}
 	return nil
 }

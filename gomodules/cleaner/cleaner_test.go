@@ -300,7 +300,7 @@ func TestOneFailedImageDoesNotStopTheOthers(t *testing.T) {
 		return r.Method != http.MethodGet && strings.HasSuffix(r.URL.Path, "/images/"+made[0].ID)
 	})
 
-	report, err := New(proxied, nil).Clean(context.Background(), opts, false)
+	report, err := New(testenv.GlanceClient(t, proxied), nil).Clean(context.Background(), opts, false)
 	var failed *FailedError
 	require.ErrorAs(t, err, &failed)
 	assert.Contains(t, err.Error(), made[0].ID)

@@ -115,7 +115,7 @@ func (f *fixture) options() Options {
 // clean runs the cleaner against the local Glance (compute: nil unless given).
 func (f *fixture) clean(opts Options, checkMode bool, compute ComputeFunc) (Report, error) {
 	f.t.Helper()
-	return New(f.glance, compute).Clean(context.Background(), opts, checkMode)
+	return New(testenv.GlanceClient(f.t, f.glance), compute).Clean(context.Background(), opts, checkMode)
 }
 
 // aged returns a reference time at which an image created at created is

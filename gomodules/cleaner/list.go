@@ -3,75 +3,30 @@ package cleaner
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"sort"
-	"strconv"
 
-	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
-	"github.com/gophercloud/gophercloud/v2/pagination"
 
-	"github.com/imageops/cloud/gomodules/communityimage"
+	"github.com/imageops/cloud/gomodules/openstack/glance"
 )
-
-// listPageSize is how many images one list request asks for: Glance's
-// default api_limit_max. A Glance configured lower returns fewer per page
-// and the next link pages on.
-const listPageSize = 1000
-
-// listQuery is one image-list request: Glance's filters with the property
-// filters images.ListOpts cannot express.
-type listQuery struct {
-	hidden  bool
-	owner   string
-	tags    []string
-	filters map[string]string
-}
-
-// ToImageListQuery renders the query string (Image API v2, "List images":
-// visibility=all, os_hidden, owner, tag per tag, and any other key as a
-// property or field filter).
-func (q listQuery) ToImageListQuery() (string, error) {
-	values := url.Values{}
-	values.Set("visibility", "all")
-	values.Set("os_hidden", strconv.FormatBool(q.hidden))
-	values.Set("limit", strconv.Itoa(listPageSize))
-	if q.owner != "" {
-		values.Set("owner", q.owner)
-	}
-	for _, tag := range q.tags {
-		values.Add("tag", tag)
-	}
-	for key, value := range q.filters {
-		values.Set(key, value)
-	}
-	return "?" + values.Encode(), nil
-}
 
 // listManaged returns every image the policy manages, in every visibility,
 // hidden or not, newest first. Glance filters what it can; the client checks
 // every filter again (a Glance that ignored one must not widen the set) and
 // applies name_pattern.
-func listManaged(ctx context.Context, glance *gophercloud.ServiceClient, p policy) ([]images.Image, error) {
+func listManaged(ctx context.Context, client *glance.Client, p policy) ([]images.Image, error) {
 	var out []images.Image
 	seen := map[string]bool{}
 	for _, hidden := range []bool{false, true} {
-		q := listQuery{hidden: hidden, owner: p.owner, tags: p.tags, filters: p.filters}
-		err := images.List(glance, q).EachPage(ctx, func(_ context.Context, page pagination.Page) (bool, error) {
-			found, err := images.ExtractImages(page)
-			if err != nil {
-				return false, err
-			}
-			for _, image := range found {
-				if !seen[image.ID] && p.manages(&image) {
-					seen[image.ID] = true
-					out = append(out, image)
-				}
-			}
-			return true, nil
-		})
+		found, err := client.List(ctx, glance.Query{Visibility: "all", Hidden: hidden, Owner: p.owner, Tags: p.tags, Filters: p.filters})
 		if err != nil {
-			return nil, fmt.Errorf("listing images (os_hidden=%t) in Glance at %s: %w", hidden, glance.ResourceBase, err)
+			return nil, err
+		}
+		for _, image := range found {
+			if !seen[image.ID] && p.manages(&image) {
+				seen[image.ID] = true
+				out = append(out, image)
+			}
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return newer(&out[i], &out[j]) })
@@ -110,7 +65,7 @@ func (p policy) manages(image *images.Image) bool {
 	if len(p.filters) == 0 {
 		return true
 	}
-	flat := communityimage.Flatten(image)
+	flat := glance.Flatten(image)
 	for key, want := range p.filters {
 		if value, ok := flat[key]; !ok || textOf(value) != want {
 			return false

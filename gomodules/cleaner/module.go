@@ -62,9 +62,9 @@ func RunModule(ctx context.Context, m *ansible.Module) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	glance, err := clients.Image()
+	client, err := clients.Glance(opts.Config.GlanceOptions()...)
 	if err != nil {
 		return nil, err
 	}
-	return New(glance, clients.Compute).Clean(ctx, opts, m.CheckMode)
+	return New(client, clients.Compute).Clean(ctx, opts, m.CheckMode)
 }

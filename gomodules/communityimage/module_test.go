@@ -8,6 +8,7 @@ import (
 
 	"github.com/imageops/cloud/gomodules/ansible"
 	"github.com/imageops/cloud/gomodules/ansible/ansibletest"
+	"github.com/imageops/cloud/gomodules/ingest"
 )
 
 func TestDocumentationMatchesTheSpecs(t *testing.T) {
@@ -16,12 +17,12 @@ func TestDocumentationMatchesTheSpecs(t *testing.T) {
 }
 
 func TestRoleImageSpecIsCommunityImageWithoutConnection(t *testing.T) {
-	for name := range imageSpec.Options {
+	for name := range ingest.ImageSpec.Options {
 		_, inModule := ModuleSpec.Options[name]
 		assert.True(t, inModule, "batch spec option %s is a community_image option", name)
 	}
-	assert.NotContains(t, imageSpec.Options, "cloud")
-	assert.NotContains(t, imageSpec.Options, "auth")
+	assert.NotContains(t, ingest.ImageSpec.Options, "cloud")
+	assert.NotContains(t, ingest.ImageSpec.Options, "auth")
 }
 
 // The module fails before any connection when options are wrong, with

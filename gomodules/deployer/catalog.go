@@ -13,8 +13,8 @@ import (
 	"gopkg.in/yaml.v2"
 
 	"github.com/imageops/cloud/gomodules/ansible"
-	"github.com/imageops/cloud/gomodules/communityimage"
 	"github.com/imageops/cloud/gomodules/fetch"
+	"github.com/imageops/cloud/gomodules/openstack/glance"
 )
 
 // Catalog formats.
@@ -262,7 +262,7 @@ func chameleonMetadata(ctx context.Context, location string, opts ...fetch.Optio
 		case string, float64, bool:
 			if key == "checksum" || key == "checksum_sha512" {
 				spec[key] = fmt.Sprint(v)
-			} else if communityimage.IsImageField(key) {
+			} else if glance.IsImageField(key) {
 				ignored = append(ignored, key)
 			} else {
 				properties[key] = v

@@ -7,12 +7,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 
-	"github.com/imageops/cloud/gomodules/communityimage"
 	"github.com/imageops/cloud/gomodules/fetch"
+	"github.com/imageops/cloud/gomodules/ingest"
 	"github.com/imageops/cloud/gomodules/openstack/conn"
+	"github.com/imageops/cloud/gomodules/openstack/glance"
 )
 
 // Properties the deployer sets. ReleaseProperty and ReleaseNameProperty are
@@ -124,17 +124,17 @@ func (e *FailedError) Fields() map[string]any {
 
 // Deployer deploys catalog releases into one Glance.
 type Deployer struct {
-	glance  *gophercloud.ServiceClient
-	ensurer *communityimage.Ensurer
+	glance  *glance.Client
+	ensurer *ingest.Ensurer
 	fetch   []fetch.Option
 	clock   func() time.Time
 }
 
-// New returns a Deployer for the Glance that glance reaches; fetchOpts apply
+// New returns a Deployer for the Glance that client reaches; fetchOpts apply
 // to the catalog and metadata downloads (image downloads take the
-// Ensurer's options, see communityimage.WithFetchOptions).
-func New(glance *gophercloud.ServiceClient, fetchOpts []fetch.Option, opts ...communityimage.Option) *Deployer {
-	return &Deployer{glance: glance, ensurer: communityimage.New(glance, opts...), fetch: fetchOpts, clock: time.Now}
+// Ensurer's options, see ingest.WithFetchOptions).
+func New(client *glance.Client, fetchOpts []fetch.Option, opts ...ingest.Option) *Deployer {
+	return &Deployer{glance: client, ensurer: ingest.New(client, opts...), fetch: fetchOpts, clock: time.Now}
 }
 
 func (o Options) normalize() (Options, error) {
@@ -152,14 +152,14 @@ func (o Options) normalize() (Options, error) {
 	if o.Visibility == "" {
 		o.Visibility = "public"
 	}
-	if !contains(communityimage.Visibilities, o.Visibility) {
-		return o, fmt.Errorf("visibility is %q; expected one of %s", o.Visibility, strings.Join(communityimage.Visibilities, ", "))
+	if !glance.IsVisibility(o.Visibility) {
+		return o, fmt.Errorf("visibility is %q; expected one of %s", o.Visibility, strings.Join(glance.Visibilities, ", "))
 	}
 	if o.DiskFormat == "" {
 		o.DiskFormat = "qcow2"
 	}
-	if !contains(communityimage.DiskFormats, o.DiskFormat) {
-		return o, fmt.Errorf("disk_format is %q; expected one of %s", o.DiskFormat, strings.Join(communityimage.DiskFormats, ", "))
+	if !glance.IsDiskFormat(o.DiskFormat) {
+		return o, fmt.Errorf("disk_format is %q; expected one of %s", o.DiskFormat, strings.Join(glance.DiskFormats, ", "))
 	}
 	return o, nil
 }
@@ -235,25 +235,30 @@ func releaseNames(releases []Release) string {
 
 // deployOne brings one release to the site. current is true when the site
 // already had it.
+//
+// Runs of the deployer at the same time share one incoming image (the
+// Glance layer converges their uploads), and each looks at the production
+// name again before and after it promotes: a run that finds the release
+// already promoted by another deletes what it uploaded itself, and when two
+// promoted at once, the oldest image (glance.Older) stays and the other run
+// deletes its own. Every run hands back the ID that stays.
 func (d *Deployer) deployOne(ctx context.Context, o Options, r Release, checkMode bool, result *Result) (Deployment, bool, error) {
 	done := Deployment{Name: r.Name, Version: r.Version}
 	existing, err := d.named(ctx, r.Name)
 	if err != nil {
 		return done, false, err
 	}
-	if len(existing) > 1 {
-		return done, false, fmt.Errorf("%d images are named %q (IDs %s); expected at most one: rename or delete the others",
-			len(existing), r.Name, imageIDs(existing))
+	if released := releasedAs(existing, r.Version); released != nil {
+		done.ID = released.ID
+		return done, true, nil
 	}
-	var previous *images.Image
-	if len(existing) == 1 {
-		previous = &existing[0]
+	previous, err := onlyPrevious(existing, r.Name)
+	if err != nil {
+		return done, false, err
+	}
+	if previous != nil {
 		done.ID, done.PreviousID = previous.ID, previous.ID
 		done.PreviousVersion = textProperty(previous, ReleaseProperty)
-		if done.PreviousVersion == r.Version {
-			done.PreviousID, done.PreviousVersion = "", ""
-			return done, true, nil
-		}
 		done.PreviousName = archiveName(previous)
 	}
 	if checkMode {
@@ -274,33 +279,101 @@ func (d *Deployer) deployOne(ctx context.Context, o Options, r Release, checkMod
 	if status, _ := uploaded.Image["status"].(string); status != string(images.ImageStatusActive) {
 		return done, false, fmt.Errorf("the uploaded release %s (%s) is %s, not active; it was not promoted", r.Version, uploaded.ID, status)
 	}
+	// Another run may have promoted the release while this one uploaded.
+	if existing, err = d.named(ctx, r.Name); err != nil {
+		return done, false, err
+	}
+	if released := releasedAs(existing, r.Version); released != nil {
+		return d.settle(ctx, done, released, uploaded.ID)
+	}
+	if previous, err = onlyPrevious(existing, r.Name); err != nil {
+		return done, false, err
+	}
+	if previous != nil {
+		done.PreviousID, done.PreviousVersion = previous.ID, textProperty(previous, ReleaseProperty)
+		done.PreviousName = archiveName(previous)
+	}
+	if err := d.promote(ctx, o, r, previous, uploaded.ID, done.PreviousName); err != nil {
+		return done, false, err
+	}
+	if existing, err = d.named(ctx, r.Name); err != nil {
+		return done, false, err
+	}
+	winner := releasedAs(existing, r.Version)
+	if winner == nil {
+		return done, false, fmt.Errorf("image %s was given the name %q but no image of that name has release %s any more (another run? run again)",
+			uploaded.ID, r.Name, r.Version)
+	}
+	return d.settle(ctx, done, winner, uploaded.ID)
+}
+
+// settle ends a release another run may have promoted too: winner is the
+// oldest image with the production name and the release, mine the image
+// this run uploaded, deleted when it is not the winner.
+func (d *Deployer) settle(ctx context.Context, done Deployment, winner *images.Image, mine string) (Deployment, bool, error) {
+	done.ID = winner.ID
+	if winner.ID == mine {
+		return done, false, nil
+	}
+	if err := d.glance.Delete(ctx, mine); err != nil {
+		return done, false, fmt.Errorf("deleting image %s, uploaded while another run deployed the same release as %s: %w", mine, winner.ID, err)
+	}
+	return done, false, nil
+}
+
+// releasedAs returns the oldest complete image of existing that records
+// the release, or nil.
+func releasedAs(existing []images.Image, version string) *images.Image {
+	for i := range existing { // oldest first
+		if textProperty(&existing[i], ReleaseProperty) == version && glance.Complete(&existing[i]) {
+			return &existing[i]
+		}
+	}
+	return nil
+}
+
+// onlyPrevious returns the one image with the production name (of another
+// release), nil when there is none; several fail.
+func onlyPrevious(existing []images.Image, name string) (*images.Image, error) {
+	switch len(existing) {
+	case 0:
+		return nil, nil
+	case 1:
+		return &existing[0], nil
+	}
+	return nil, fmt.Errorf("%d images are named %q (IDs %s); expected at most one: rename or delete the others",
+		len(existing), name, glance.IDs(existing))
+}
+
+// promote renames the previous image (when there is one) to its archive
+// name, then gives the uploaded image the production name and visibility.
+func (d *Deployer) promote(ctx context.Context, o Options, r Release, previous *images.Image, uploaded, archive string) error {
 	if previous != nil {
 		patch := images.UpdateOpts{
-			images.ReplaceImageName{NewName: done.PreviousName},
+			images.ReplaceImageName{NewName: archive},
 			images.UpdateImageProperty{Op: images.AddOp, Name: SupersededProperty, Value: "true"},
-			images.UpdateImageProperty{Op: images.AddOp, Name: SupersededByProperty, Value: uploaded.ID},
+			images.UpdateImageProperty{Op: images.AddOp, Name: SupersededByProperty, Value: uploaded},
 			images.UpdateImageProperty{Op: images.AddOp, Name: SupersededAtProperty, Value: d.clock().UTC().Format(time.RFC3339)},
 		}
-		if _, err := images.Update(ctx, d.glance, previous.ID, patch).Extract(); err != nil {
-			return done, false, fmt.Errorf("renaming the previous image %s to %q: %w (release %s waits as %q; run again)",
-				previous.ID, done.PreviousName, err, r.Version, r.Name+incomingSuffix)
+		if _, err := d.glance.Update(ctx, previous.ID, patch); err != nil {
+			return fmt.Errorf("renaming the previous image %s to %q: %w (release %s waits as %q; run again)",
+				previous.ID, archive, err, r.Version, r.Name+incomingSuffix)
 		}
 	}
 	promote := images.UpdateOpts{images.ReplaceImageName{NewName: r.Name},
 		images.UpdateVisibility{Visibility: images.ImageVisibility(o.Visibility)}}
-	if _, err := images.Update(ctx, d.glance, uploaded.ID, promote).Extract(); err != nil {
-		err = fmt.Errorf("giving the uploaded image %s the name %q: %w", uploaded.ID, r.Name, err)
+	if _, err := d.glance.Update(ctx, uploaded, promote); err != nil {
+		err = fmt.Errorf("giving the uploaded image %s the name %q: %w", uploaded, r.Name, err)
 		if previous == nil {
-			return done, false, fmt.Errorf("%w (run again)", err)
+			return fmt.Errorf("%w (run again)", err)
 		}
 		if restoreErr := d.restore(ctx, previous); restoreErr != nil {
-			return done, false, fmt.Errorf("%w; giving the previous image %s its name back failed too, no image is named %q until a run succeeds: %v (run again)",
+			return fmt.Errorf("%w; giving the previous image %s its name back failed too, no image is named %q until a run succeeds: %v (run again)",
 				err, previous.ID, r.Name, restoreErr)
 		}
-		return done, false, fmt.Errorf("%w; the previous image %s has its name back (run again)", err, previous.ID)
+		return fmt.Errorf("%w; the previous image %s has its name back (run again)", err, previous.ID)
 	}
-	done.ID = uploaded.ID
-	return done, false, nil
+	return nil
 }
 
 // restore undoes the rename of the previous image when the new one could not
@@ -314,13 +387,14 @@ func (d *Deployer) restore(ctx context.Context, previous *images.Image) error {
 			patch = append(patch, images.UpdateImageProperty{Op: images.RemoveOp, Name: key})
 		}
 	}
-	_, err := images.Update(ctx, d.glance, previous.ID, patch).Extract()
+	_, err := d.glance.Update(ctx, previous.ID, patch)
 	return err
 }
 
 // dropStaleIncoming deletes what an earlier run left under the incoming name
-// that is not this release, complete: an image of an older release, or one
-// whose upload never finished. Such images never had the production name.
+// of another release (unless another run is still uploading it). Such
+// images never had the production name. Unfinished images of this release
+// are the Glance layer's to finish, wait for or delete once stale.
 func (d *Deployer) dropStaleIncoming(ctx context.Context, r Release) error {
 	incoming, err := d.named(ctx, r.Name+incomingSuffix)
 	if err != nil {
@@ -328,11 +402,10 @@ func (d *Deployer) dropStaleIncoming(ctx context.Context, r Release) error {
 	}
 	for i := range incoming {
 		image := &incoming[i]
-		if textProperty(image, ReleaseProperty) == r.Version && image.Status == images.ImageStatusActive {
+		if textProperty(image, ReleaseProperty) == r.Version || d.glance.InProgress(image) {
 			continue
 		}
-		err := images.Delete(ctx, d.glance, image.ID).ExtractErr()
-		if err != nil && !gophercloud.ResponseCodeIs(err, 404) {
+		if err := d.glance.Delete(ctx, image.ID); err != nil {
 			return fmt.Errorf("deleting the unfinished upload %s (%q, release %q): %w", image.ID, image.Name,
 				textProperty(image, ReleaseProperty), err)
 		}
@@ -343,7 +416,7 @@ func (d *Deployer) dropStaleIncoming(ctx context.Context, r Release) error {
 // uploadSpec is the community_image spec of the incoming image: the
 // release's spec with the run's defaults, its metadata (Chameleon) and the
 // release properties.
-func (d *Deployer) uploadSpec(ctx context.Context, o Options, r Release, result *Result) (communityimage.Options, error) {
+func (d *Deployer) uploadSpec(ctx context.Context, o Options, r Release, result *Result) (ingest.Options, error) {
 	spec := map[string]any{}
 	for key, value := range r.Spec {
 		spec[key] = value
@@ -351,7 +424,7 @@ func (d *Deployer) uploadSpec(ctx context.Context, o Options, r Release, result 
 	if r.MetadataURL != "" {
 		metadata, ignored, err := chameleonMetadata(ctx, r.MetadataURL, d.fetch...)
 		if err != nil {
-			return communityimage.Options{}, err
+			return ingest.Options{}, err
 		}
 		if len(ignored) > 0 {
 			result.Warnings = append(result.Warnings, fmt.Sprintf("%s: metadata keys not set as properties (Glance's own fields or not scalars): %s",
@@ -363,16 +436,16 @@ func (d *Deployer) uploadSpec(ctx context.Context, o Options, r Release, result 
 	}
 	properties, err := withRelease(spec["properties"], r)
 	if err != nil {
-		return communityimage.Options{}, err
+		return ingest.Options{}, err
 	}
 	spec["properties"] = properties
 	spec["name"], spec["state"] = r.Name+incomingSuffix, "present"
 	spec["visibility"], spec["update_existing_visibility"] = "private", false
-	batch := communityimage.BatchOptions{Config: o.Config, Images: map[string]map[string]any{r.Name: spec},
+	batch := ingest.BatchOptions{Config: o.Config, Images: map[string]map[string]any{r.Name: spec},
 		Properties: o.Properties, DiskFormat: o.DiskFormat, Workdir: o.Workdir}
 	specs, err := batch.Specs()
 	if err != nil {
-		return communityimage.Options{}, fmt.Errorf("the catalog's spec: %w", err)
+		return ingest.Options{}, fmt.Errorf("the catalog's spec: %w", err)
 	}
 	return specs[r.Name], nil
 }
@@ -398,17 +471,7 @@ func withRelease(properties any, r Release) (any, error) {
 
 // named lists the images with exactly this name, in every visibility, oldest first.
 func (d *Deployer) named(ctx context.Context, name string) ([]images.Image, error) {
-	opts := images.ListOpts{Name: name, Visibility: images.ImageVisibility("all"), Limit: 100}
-	pages, err := images.List(d.glance, opts).AllPages(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("listing images named %q in Glance at %s: %w", name, d.glance.ResourceBase, err)
-	}
-	found, err := images.ExtractImages(pages)
-	if err != nil {
-		return nil, fmt.Errorf("reading the images named %q: %w", name, err)
-	}
-	sort.SliceStable(found, func(i, j int) bool { return found[i].CreatedAt.Before(found[j].CreatedAt) })
-	return found, nil
+	return d.glance.FindByName(ctx, name, glance.InEveryVisibility())
 }
 
 // archiveName is the name a superseded image takes: <name>-<created_at>.
@@ -422,21 +485,4 @@ func textProperty(image *images.Image, key string) string {
 		return ""
 	}
 	return fmt.Sprint(value)
-}
-
-func imageIDs(found []images.Image) string {
-	ids := make([]string, len(found))
-	for i := range found {
-		ids[i] = found[i].ID
-	}
-	return strings.Join(ids, ", ")
-}
-
-func contains(list []string, value string) bool {
-	for _, item := range list {
-		if item == value {
-			return true
-		}
-	}
-	return false
 }

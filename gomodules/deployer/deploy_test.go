@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/imageops/cloud/gomodules/communityimage"
+	"github.com/imageops/cloud/gomodules/ingest"
 	"github.com/imageops/cloud/gomodules/internal/testenv"
 )
 
@@ -85,13 +85,13 @@ func (s *site) writeJSON(rel string, value any) string {
 
 func (s *site) deploy(catalog string, checkMode bool) (Result, error) {
 	s.t.Helper()
-	return New(s.glance, nil).Deploy(context.Background(), Options{CatalogURL: catalog}, checkMode)
+	return New(testenv.GlanceClient(s.t, s.glance), nil).Deploy(context.Background(), Options{CatalogURL: catalog}, checkMode)
 }
 
 // waiting uploads what a run that stopped after its upload leaves: the
 // release under the incoming name, private and active.
-func (s *site) waiting(version, source string) (communityimage.Result, error) {
-	return communityimage.New(s.glance).Ensure(context.Background(), communityimage.Options{
+func (s *site) waiting(version, source string) (ingest.Result, error) {
+	return ingest.New(testenv.GlanceClient(s.t, s.glance)).Ensure(context.Background(), ingest.Options{
 		Name: s.name + incomingSuffix, State: "present", SourceURL: source, DiskFormat: "qcow2", ContainerFormat: "bare",
 		Visibility: "private", Properties: map[string]any{ReleaseProperty: version, ReleaseNameProperty: s.name},
 	}, false)
@@ -200,7 +200,7 @@ func TestChameleonIndexDeploysWithTheReleaseMetadata(t *testing.T) {
 	})
 	catalog := s.writeJSON("index.json", map[string]string{s.name: "2024-06-01"})
 
-	result, err := New(s.glance, nil).Deploy(context.Background(), Options{CatalogURL: catalog, CatalogFormat: FormatChameleon}, false)
+	result, err := New(testenv.GlanceClient(t, s.glance), nil).Deploy(context.Background(), Options{CatalogURL: catalog, CatalogFormat: FormatChameleon}, false)
 	require.NoError(t, err)
 	require.Len(t, result.Deployed, 1)
 	assert.Contains(t, result.Warnings[0], "name")
@@ -277,7 +277,7 @@ func TestAFailedPromotionGivesTheProductionNameBack(t *testing.T) {
 		return r.Method == http.MethodPatch && !strings.HasSuffix(r.URL.Path, "/images/"+production.ID) &&
 			bytes.Contains(body, []byte(`"value":"`+s.name+`"`))
 	})
-	_, err := New(proxied, nil).Deploy(context.Background(), Options{CatalogURL: catalog}, false)
+	_, err := New(testenv.GlanceClient(t, proxied), nil).Deploy(context.Background(), Options{CatalogURL: catalog}, false)
 	var failed *FailedError
 	require.ErrorAs(t, err, &failed)
 	assert.Contains(t, failed.Result.Failed[s.name], "500")

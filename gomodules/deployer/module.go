@@ -4,8 +4,8 @@ import (
 	"context"
 
 	"github.com/imageops/cloud/gomodules/ansible"
-	"github.com/imageops/cloud/gomodules/communityimage"
 	"github.com/imageops/cloud/gomodules/openstack/conn"
+	"github.com/imageops/cloud/gomodules/openstack/glance"
 )
 
 // ModuleName is the module's fully qualified name.
@@ -21,8 +21,8 @@ var ModuleSpec = ansible.Spec{
 		"catalog_format":     {Type: ansible.TypeStr, Default: FormatAuto, Choices: []any{FormatAuto, FormatAzimuth, FormatChameleon, FormatSpecs}},
 		"chameleon_base_url": {Type: ansible.TypeStr},
 		"images":             {Type: ansible.TypeList, Elements: ansible.TypeStr},
-		"visibility":         {Type: ansible.TypeStr, Default: "public", Choices: toAny(communityimage.Visibilities)},
-		"disk_format":        {Type: ansible.TypeStr, Default: "qcow2", Choices: toAny(communityimage.DiskFormats)},
+		"visibility":         {Type: ansible.TypeStr, Default: "public", Choices: toAny(glance.Visibilities)},
+		"disk_format":        {Type: ansible.TypeStr, Default: "qcow2", Choices: toAny(glance.DiskFormats)},
 		"properties":         {Type: ansible.TypeRaw},
 		"workdir":            {Type: ansible.TypePath},
 	},
@@ -42,11 +42,11 @@ func RunModule(ctx context.Context, m *ansible.Module) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	glance, err := clients.Image()
+	client, err := clients.Glance(opts.Config.GlanceOptions()...)
 	if err != nil {
 		return nil, err
 	}
-	result, err := New(glance, nil).Deploy(ctx, opts, m.CheckMode)
+	result, err := New(client, nil).Deploy(ctx, opts, m.CheckMode)
 	for _, warning := range result.Warnings {
 		m.Warn("%s", warning)
 	}

@@ -1,4 +1,4 @@
-package communityimage
+package ingest
 
 import (
 	"context"
@@ -11,45 +11,8 @@ import (
 
 	json "github.com/goccy/go-json"
 
-	"github.com/imageops/cloud/gomodules/ansible"
 	"github.com/imageops/cloud/gomodules/openstack/conn"
 )
-
-// BatchModuleName is the fully qualified name of the module that ensures a
-// whole dict of community images, as the community_images role does.
-const BatchModuleName = "imageops.cloud.community_image_batch"
-
-// defaultJobs is how many images a batch processes at once.
-const defaultJobs = 4
-
-// imageSpec validates one image of a batch: community_image's own options,
-// without the connection options, which the batch gives once for all.
-var imageSpec = ansible.Spec{Name: ModuleName, Options: imageOptions()}
-
-func imageOptions() map[string]ansible.Option {
-	out := map[string]ansible.Option{}
-	for name, opt := range ModuleSpec.Options {
-		if _, shared := conn.Options[name]; !shared {
-			out[name] = opt
-		}
-	}
-	return out
-}
-
-// BatchSpec is the community_image_batch argument spec.
-var BatchSpec = ansible.Spec{
-	Name:              BatchModuleName,
-	SupportsCheckMode: true,
-	Options: map[string]ansible.Option{
-		"images":                     {Type: ansible.TypeDict, Required: true},
-		"properties":                 {Type: ansible.TypeRaw},
-		"disk_format":                {Type: ansible.TypeStr, Choices: stringsToAny(DiskFormats)},
-		"visibility":                 {Type: ansible.TypeStr, Choices: stringsToAny(Visibilities)},
-		"update_existing_visibility": {Type: ansible.TypeBool},
-		"workdir":                    {Type: ansible.TypePath},
-		"jobs":                       {Type: ansible.TypeInt, Default: defaultJobs},
-	},
-}.With(conn.Options)
 
 // BatchOptions are the community_image_batch options: every image of Images
 // takes DiskFormat, Visibility, UpdateExistingVisibility and Workdir unless
@@ -139,7 +102,7 @@ func (b BatchOptions) spec(key string) (Options, error) {
 	if len(props) > 0 {
 		raw["properties"] = props
 	}
-	params, err := imageSpec.Validate(raw)
+	params, err := ImageSpec.Validate(raw)
 	if err != nil {
 		return Options{}, err
 	}
@@ -170,39 +133,6 @@ func mergeProperties(common, own any) (map[string]any, error) {
 		out[key] = value
 	}
 	return out, nil
-}
-
-// specsAreDicts fails the specs that are not dicts (a URL where a spec
-// belongs), naming their keys, where decoding would fail with Go's types.
-func specsAreDicts(specs any) error {
-	byKey, _ := specs.(map[string]any)
-	var problems []string
-	for _, key := range sortedKeys(byKey) {
-		if _, ok := byKey[key].(map[string]any); !ok {
-			problems = append(problems, fmt.Sprintf("images.%s is a %s", key, yamlType(byKey[key])))
-		}
-	}
-	if len(problems) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%s; expected a dict of community_image options (name, source_url, ...) for each image", strings.Join(problems, "; "))
-}
-
-// yamlType names a decoded option value's type as YAML users know it.
-func yamlType(value any) string {
-	switch value.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "str"
-	case bool:
-		return "bool"
-	case []any:
-		return "list"
-	case map[string]any:
-		return "dict"
-	}
-	return "number"
 }
 
 // disagreements lists the keys that name the same image with different
@@ -301,36 +231,4 @@ func (r *BatchResult) record(key string, one Result, err error) {
 		}
 		r.Diff.Before[key], r.Diff.After[key] = one.Diff.Before, one.Diff.After
 	}
-}
-
-// RunBatchModule is community_image_batch's ansible.RunFunc.
-func RunBatchModule(ctx context.Context, m *ansible.Module) (any, error) {
-	if err := specsAreDicts(m.Params["images"]); err != nil {
-		return nil, err
-	}
-	var opts BatchOptions
-	if err := m.Decode(&opts); err != nil {
-		return nil, err
-	}
-	specs, err := opts.Specs()
-	if err != nil {
-		return nil, err
-	}
-	if len(specs) == 0 {
-		return BatchResult{ImageIDs: map[string]string{}, Images: map[string]Result{}}, nil
-	}
-	ensurer, err := connect(ctx, m, opts.Config)
-	if err != nil {
-		return nil, err
-	}
-	result, err := ensurer.EnsureAll(ctx, specs, opts.Jobs, m.CheckMode)
-	for _, key := range sortedKeys(result.Images) {
-		for _, warning := range result.Images[key].Warnings {
-			m.Warn("%s: %s", key, warning)
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return result, nil
 }

@@ -1,13 +1,14 @@
-package communityimage
+package ingest
 
 import (
 	"context"
 	"fmt"
+	"time"
 
-	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/imageops/cloud/gomodules/convert"
 	"github.com/imageops/cloud/gomodules/fetch"
+	"github.com/imageops/cloud/gomodules/openstack/glance"
 )
 
 // Result is what Ensure did, in the shape the module returns.
@@ -31,7 +32,8 @@ type Result struct {
 
 // Ensurer ensures community images in one Glance.
 type Ensurer struct {
-	glance  *gophercloud.ServiceClient
+	glance  *glance.Client
+	lookup  []glance.LookupOption
 	fetch   []fetch.Option
 	convert []convert.Option
 }
@@ -51,9 +53,16 @@ func WithConvertOptions(opts ...convert.Option) Option {
 	return func(e *Ensurer) { e.convert = append(e.convert, opts...) }
 }
 
-// New returns an Ensurer for the Glance that glance (an image v2 client) reaches.
-func New(glance *gophercloud.ServiceClient, opts ...Option) *Ensurer {
-	e := &Ensurer{glance: glance}
+// WithLookup narrows or widens how images are found by name (for instance
+// glance.InProject, to scope them to one project). Default: what a user of
+// the name would find (glance.Client.FindByName).
+func WithLookup(opts ...glance.LookupOption) Option {
+	return func(e *Ensurer) { e.lookup = append(e.lookup, opts...) }
+}
+
+// New returns an Ensurer for the Glance that client reaches.
+func New(client *glance.Client, opts ...Option) *Ensurer {
+	e := &Ensurer{glance: client}
 	for _, apply := range opts {
 		apply(e)
 	}
@@ -63,21 +72,31 @@ func New(glance *gophercloud.ServiceClient, opts ...Option) *Ensurer {
 // Ensure makes Glance hold the image o describes (state present) or no image
 // of that name (state absent). In check mode it reads Glance but writes
 // nothing, and returns the same Changed and Diff that a real run would.
-// Images of the name without data fail it, except the leftovers of its own
-// unfinished uploads, which it deletes (see splitLeftovers).
+//
+// Unfinished images of this collection are another run's upload in
+// progress, which Ensure waits for and then uses, or stale leftovers, which
+// it deletes (see package glance). When other runs upload the same image at
+// the same time, all of them end with the same one image
+// (glance.Client.Converge). Images of the name without data that this
+// collection did not make fail it.
 func (e *Ensurer) Ensure(ctx context.Context, o Options, checkMode bool) (Result, error) {
 	d, err := o.normalize()
 	if err != nil {
 		return Result{}, err
 	}
-	found, err := findByName(ctx, e.glance, d.Name)
+	found, err := e.glance.FindByName(ctx, d.Name, e.lookup...)
 	if err != nil {
 		return Result{}, err
 	}
 	if d.State == "absent" {
 		return e.ensureAbsent(ctx, d, found, checkMode)
 	}
-	found, leftovers := splitLeftovers(found)
+	if !checkMode {
+		if found, err = e.glance.AwaitUploads(ctx, d.Name, e.lookup...); err != nil {
+			return Result{}, err
+		}
+	}
+	found, leftovers := e.splitLeftovers(found)
 	removed, err := e.removeLeftovers(ctx, d, leftovers, checkMode)
 	if err != nil {
 		return Result{}, err
@@ -95,38 +114,36 @@ func (e *Ensurer) Ensure(ctx context.Context, o Options, checkMode bool) (Result
 	return result, err
 }
 
-// splitLeftovers separates the images of a name from the leftovers of this
-// package's own uploads that never finished: images it created (they carry
-// SourceURLProperty from their creation on) still queued without data, or
-// killed, because the process was killed (SIGKILL, OOM, a reboot) before it
-// could delete them. They can never become the image, so a run deletes them
-// and uploads again.
-func splitLeftovers(found []images.Image) (kept, leftovers []images.Image) {
+// splitLeftovers separates the images of a name from the stale leftovers
+// of this collection's uploads that never finished (glance.Client.Stale):
+// they can never become the image, so a run deletes them and uploads again.
+// Uploads still in progress (in check mode, which does not wait for them)
+// are left out of both.
+func (e *Ensurer) splitLeftovers(found []images.Image) (kept, leftovers []images.Image) {
 	for _, image := range found {
-		_, ours := image.Properties[SourceURLProperty]
-		if ours && (image.Status == images.ImageStatusQueued || image.Status == images.ImageStatusKilled) {
+		switch {
+		case e.glance.Stale(&image):
 			leftovers = append(leftovers, image)
-			continue
+		case !e.glance.InProgress(&image):
+			kept = append(kept, image)
 		}
-		kept = append(kept, image)
 	}
 	return kept, leftovers
 }
 
-// removeLeftovers deletes (in check mode, only reports) the leftovers of
-// unfinished uploads, and returns a warning for each.
+// removeLeftovers deletes (in check mode, only reports) the stale leftovers
+// of unfinished uploads, and returns a warning for each.
 func (e *Ensurer) removeLeftovers(ctx context.Context, d desired, leftovers []images.Image, checkMode bool) ([]string, error) {
 	var warnings []string
 	for _, image := range leftovers {
 		verb := "deleted"
 		if checkMode {
 			verb = "would delete"
-		} else if err := images.Delete(ctx, e.glance, image.ID).ExtractErr(); err != nil && !gophercloud.ResponseCodeIs(err, 404) {
-			return nil, fmt.Errorf("deleting image %q (%s), %s since an upload that did not finish, from Glance: %w",
-				d.Name, image.ID, image.Status, err)
+		} else if err := e.glance.Delete(ctx, image.ID); err != nil {
+			return nil, fmt.Errorf("deleting image %q (%s), left %s by an upload that did not finish: %w", d.Name, image.ID, image.Status, err)
 		}
-		warnings = append(warnings, fmt.Sprintf("%s image %q (%s): %s without data since an earlier upload did not finish",
-			verb, d.Name, image.ID, image.Status))
+		warnings = append(warnings, fmt.Sprintf("%s image %q (%s): %s, never verified, no progress since %s: an earlier upload did not finish",
+			verb, d.Name, image.ID, image.Status, image.UpdatedAt.UTC().Format(time.RFC3339)))
 	}
 	return warnings, nil
 }
@@ -140,7 +157,10 @@ func (e *Ensurer) ensureUploaded(ctx context.Context, d desired, checkMode bool)
 	if err != nil {
 		return Result{}, err
 	}
-	result.ID, result.Image, result.Converted = image.ID, Flatten(image), converted
+	if image, err = e.glance.Converge(ctx, image, e.lookup...); err != nil {
+		return Result{}, err
+	}
+	result.ID, result.Image, result.Converted = image.ID, glance.Flatten(image), converted
 	return result, nil
 }
 
@@ -149,13 +169,13 @@ func (e *Ensurer) ensureUpToDate(ctx context.Context, d desired, found []images.
 	if len(found) > 1 {
 		if !sameBytes(found) {
 			return Result{}, fmt.Errorf("%d images named %q hold different data in Glance (IDs, oldest first: %s); "+
-				"keep one: delete or rename the others, then run again", len(found), d.Name, imageIDs(found))
+				"keep one: delete or rename the others, then run again", len(found), d.Name, glance.IDs(found))
 		}
 		warnings = append(warnings, fmt.Sprintf("%d images named %q hold the same data (IDs: %s); managing the oldest, %s",
-			len(found), d.Name, imageIDs(found), found[0].ID))
+			len(found), d.Name, glance.IDs(found), found[0].ID))
 	}
 	for i := range found {
-		if !holdsData(&found[i]) {
+		if !glance.HoldsData(&found[i]) {
 			return Result{}, fmt.Errorf("image %q (%s) in Glance is %s: it holds no usable data, yet has the name. "+
 				"If no upload to it is under way, delete it (openstack image delete %s) and run again",
 				d.Name, found[i].ID, found[i].Status, found[i].ID)
@@ -169,7 +189,7 @@ func (e *Ensurer) ensureUpToDate(ctx context.Context, d desired, found []images.
 		warnings = append(warnings, warning)
 	}
 	updates := plannedUpdates(d, image)
-	result := Result{ID: image.ID, Image: Flatten(image), Warnings: warnings}
+	result := Result{ID: image.ID, Image: glance.Flatten(image), Warnings: warnings}
 	if len(updates) == 0 {
 		return result, nil
 	}
@@ -181,11 +201,11 @@ func (e *Ensurer) ensureUpToDate(ctx context.Context, d desired, found []images.
 	for i, u := range updates {
 		patches[i] = u.patch
 	}
-	updated, err := images.Update(ctx, e.glance, image.ID, patches).Extract()
+	updated, err := e.glance.Update(ctx, image.ID, patches)
 	if err != nil {
-		return Result{}, fmt.Errorf("updating image %q (%s) in Glance: %w", d.Name, image.ID, err)
+		return Result{}, fmt.Errorf("updating image %q: %w", d.Name, err)
 	}
-	result.Image = Flatten(updated)
+	result.Image = glance.Flatten(updated)
 	return result, nil
 }
 
@@ -204,9 +224,8 @@ func (e *Ensurer) ensureAbsent(ctx context.Context, d desired, found []images.Im
 		return result, nil
 	}
 	for i := range found {
-		err := images.Delete(ctx, e.glance, found[i].ID).ExtractErr()
-		if err != nil && !gophercloud.ResponseCodeIs(err, 404) {
-			return Result{}, fmt.Errorf("deleting image %q (%s) from Glance: %w", d.Name, found[i].ID, err)
+		if err := e.glance.Delete(ctx, found[i].ID); err != nil {
+			return Result{}, fmt.Errorf("deleting image %q: %w", d.Name, err)
 		}
 	}
 	return result, nil
@@ -238,12 +257,6 @@ func isNilPointer(value any) bool {
 		return v == nil
 	}
 	return value == nil
-}
-
-// holdsData tells whether an image has its data: active, or deactivated by
-// an administrator (its data kept, its download refused).
-func holdsData(image *images.Image) bool {
-	return image.Status == images.ImageStatusActive || image.Status == images.ImageStatusDeactivated
 }
 
 // formatWarning tells when an existing image is in another disk format than

@@ -1,4 +1,4 @@
-package communityimage
+package ingest
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imageops/cloud/gomodules/internal/testenv"
+	"github.com/imageops/cloud/gomodules/openstack/glance"
 )
 
 // These tests run against the real local Glance (scripts/glance.sh) with real
@@ -39,7 +40,7 @@ func present(name, url string) Options {
 
 func ensure(t *testing.T, glance *gophercloud.ServiceClient, opts Options, checkMode bool) (Result, error) {
 	t.Helper()
-	return New(glance).Ensure(context.Background(), opts, checkMode)
+	return New(testenv.GlanceClient(t, glance)).Ensure(context.Background(), opts, checkMode)
 }
 
 func TestUploadStreamsQCOW2AndIsIdempotent(t *testing.T) {
@@ -243,24 +244,27 @@ func createQueued(t *testing.T, glance *gophercloud.ServiceClient, name string, 
 }
 
 func TestAnUploadKilledBeforeItsCleanupIsRedone(t *testing.T) {
-	glance := testenv.Glance(t)
+	sc := testenv.Glance(t)
 	im := testenv.RealImages(t)
-	name := testenv.UniqueName(t, glance, "killed")
+	name := testenv.UniqueName(t, sc, "killed")
 	opts := present(name, serveFile(t, im.QCOW2))
-	leftover := createQueued(t, glance, name, map[string]string{SourceURLProperty: opts.SourceURL})
+	leftover := createQueued(t, sc, name, map[string]string{SourceURLProperty: opts.SourceURL})
+	// The leftover is stale once it shows no progress for StaleAfter; until
+	// then it may be another run's upload, which the run waits for.
+	ensurer := New(testenv.GlanceClient(t, sc, glance.WithStaleAfter(glance.MinStaleAfter)))
 
-	checked, err := ensure(t, glance, opts, true)
+	checked, err := ensurer.Ensure(context.Background(), opts, true)
 	require.NoError(t, err)
 	assert.True(t, checked.Changed)
 	assert.True(t, checked.Uploaded, "check mode reports the upload to come")
 
-	result, err := ensure(t, glance, opts, false)
+	result, err := ensurer.Ensure(context.Background(), opts, false)
 	require.NoError(t, err)
 	assert.True(t, result.Uploaded)
 	assert.NotEqual(t, leftover, result.ID)
 	assert.Equal(t, "active", result.Image["status"])
 	assert.Contains(t, strings.Join(result.Warnings, " "), leftover)
-	named := testenv.ImagesNamed(t, glance, name)
+	named := testenv.ImagesNamed(t, sc, name)
 	require.Len(t, named, 1, "the leftover is deleted")
 	assert.Equal(t, result.ID, named[0].ID)
 }
@@ -310,7 +314,7 @@ func TestGlanceDownIsAClearError(t *testing.T) {
 	closed.Close()
 	down := &gophercloud.ServiceClient{ProviderClient: &gophercloud.ProviderClient{HTTPClient: http.Client{}},
 		Endpoint: endpoint, ResourceBase: endpoint + "v2/"}
-	_, err = New(down).Ensure(context.Background(), present("any", "http://127.0.0.1:1/x"), false)
+	_, err = New(testenv.GlanceClient(t, down)).Ensure(context.Background(), present("any", "http://127.0.0.1:1/x"), false)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "listing images named \"any\" in Glance at "+endpoint)
 	assert.Contains(t, err.Error(), "connection refused")
@@ -334,7 +338,7 @@ func TestBatchKeepsGoingAndHandsBackIDs(t *testing.T) {
 	}
 	specs, err := batch.Specs()
 	require.NoError(t, err)
-	result, err := New(glance).EnsureAll(context.Background(), specs, 2, false)
+	result, err := New(testenv.GlanceClient(t, glance)).EnsureAll(context.Background(), specs, 2, false)
 	var batchErr *BatchError
 	require.ErrorAs(t, err, &batchErr)
 	assert.Contains(t, err.Error(), "broken: ")
@@ -347,7 +351,7 @@ func TestBatchKeepsGoingAndHandsBackIDs(t *testing.T) {
 	delete(batch.Images, "broken")
 	specs, err = batch.Specs()
 	require.NoError(t, err)
-	rerun, err := New(glance).EnsureAll(context.Background(), specs, 2, false)
+	rerun, err := New(testenv.GlanceClient(t, glance)).EnsureAll(context.Background(), specs, 2, false)
 	require.NoError(t, err)
 	assert.False(t, rerun.Changed)
 	assert.Equal(t, result.ImageIDs, rerun.ImageIDs)

@@ -1,4 +1,4 @@
-package communityimage
+package ingest
 
 import (
 	"context"

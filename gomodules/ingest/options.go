@@ -1,4 +1,4 @@
-package communityimage
+package ingest
 
 import (
 	"fmt"
@@ -8,14 +8,7 @@ import (
 
 	"github.com/imageops/cloud/gomodules/fetch"
 	"github.com/imageops/cloud/gomodules/openstack/conn"
-)
-
-// Glance's disk and container formats (Image API v2, "disk_format" and
-// "container_format").
-var (
-	DiskFormats      = []string{"ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"}
-	ContainerFormats = []string{"ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"}
-	Visibilities     = []string{"public", "community", "shared", "private"}
+	"github.com/imageops/cloud/gomodules/openstack/glance"
 )
 
 // Options are the community_image module's options, as Ansible passes them.
@@ -63,9 +56,12 @@ func (o Options) normalize() (desired, error) {
 	if strings.TrimSpace(o.Name) == "" {
 		return d, fmt.Errorf("name must not be empty")
 	}
+	if err := glance.CheckName(o.Name); err != nil {
+		return d, fmt.Errorf("name: %w", err)
+	}
 	for option, value := range map[string]string{"disk_format": o.DiskFormat, "source_disk_format": o.SourceDiskFormat} {
-		if value != "" && !contains(DiskFormats, value) {
-			return d, fmt.Errorf("%s %q is not a Glance disk format; expected one of: %s", option, value, strings.Join(DiskFormats, ", "))
+		if value != "" && !glance.IsDiskFormat(value) {
+			return d, fmt.Errorf("%s %q is not a Glance disk format; expected one of: %s", option, value, strings.Join(glance.DiskFormats, ", "))
 		}
 	}
 	if d.SourceDiskFormat == "" && isKernelOrRamdisk(d.DiskFormat) {
@@ -113,7 +109,7 @@ func parseProperties(value any) (map[string]string, error) {
 		return nil, fmt.Errorf("properties must be a dict or a list of \"key=value\" strings, got %v", value)
 	}
 	for key := range out {
-		if reservedProperty(key) {
+		if glance.IsImageField(key) {
 			return nil, fmt.Errorf("properties: %q is one of Glance's own image fields; set it with its option instead", key)
 		}
 	}
@@ -140,23 +136,6 @@ func propertyText(value any) string {
 	}
 }
 
-// IsImageField tells whether key is one of Glance's own image fields (id,
-// name, visibility, os_hidden, ...), which Glance refuses (403) as an extra
-// property, so that callers can leave such keys out of properties.
-func IsImageField(key string) bool { return reservedProperty(key) }
-
-// reservedProperty tells whether key is a core image field that Glance
-// refuses (403) as an extra property.
-func reservedProperty(key string) bool {
-	switch key {
-	case "id", "name", "status", "visibility", "protected", "tags", "disk_format", "container_format",
-		"min_disk", "min_ram", "size", "virtual_size", "checksum", "os_hash_algo", "os_hash_value",
-		"owner", "created_at", "updated_at", "file", "schema", "self", "locations", "direct_url", "os_hidden":
-		return true
-	}
-	return false
-}
-
 func parseDecompress(value any) (fetch.DecompressMode, error) {
 	switch v := value.(type) {
 	case nil:
@@ -177,15 +156,6 @@ func parseDecompress(value any) (fetch.DecompressMode, error) {
 		}
 	}
 	return "", fmt.Errorf("decompress is %v; expected auto, true or false", value)
-}
-
-func contains(list []string, value string) bool {
-	for _, item := range list {
-		if item == value {
-			return true
-		}
-	}
-	return false
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -1,4 +1,4 @@
-package communityimage
+package ingest
 
 import (
 	"context"
@@ -180,7 +180,7 @@ func TestNumericPropertiesKeepTheirDigits(t *testing.T) {
 		"properties": {"build": 20240901, "os_version": 22.04, "cores": 2, "ratio": 0.000015}}`))
 	require.NoError(t, err)
 	var got map[string]string
-	result := ansible.Execute(context.Background(), ModuleSpec, args, func(_ context.Context, m *ansible.Module) (any, error) {
+	result := ansible.Execute(context.Background(), ImageSpec, args, func(_ context.Context, m *ansible.Module) (any, error) {
 		var opts Options
 		if err := m.Decode(&opts); err != nil {
 			return nil, err

@@ -1,4 +1,4 @@
-package communityimage
+package ingest
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/imageops/cloud/gomodules/fetch"
+	"github.com/imageops/cloud/gomodules/openstack/glance"
 )
 
 // update is one difference between the desired and the observed image: the
@@ -31,7 +32,7 @@ func plannedUpdates(d desired, image *images.Image) []update {
 	}
 	for _, key := range sortedKeys(d.properties) {
 		want := d.properties[key]
-		have, exists := stringProperty(image, key)
+		have, exists := glance.Property(image, key)
 		if exists && have == want {
 			continue
 		}
@@ -109,24 +110,16 @@ func setPath(target map[string]any, path string, value any) {
 // sameBytes tells whether every image holds the same bytes, by Glance's
 // os_hash_value (images without a hash never count as the same).
 func sameBytes(found []images.Image) bool {
-	_, first := hashOf(&found[0])
+	_, first := glance.Hash(&found[0])
 	if first == "" {
 		return false
 	}
 	for i := range found[1:] {
-		if _, value := hashOf(&found[i+1]); value != first {
+		if _, value := glance.Hash(&found[i+1]); value != first {
 			return false
 		}
 	}
 	return true
-}
-
-func imageIDs(found []images.Image) string {
-	ids := make([]string, len(found))
-	for i, image := range found {
-		ids[i] = image.ID
-	}
-	return strings.Join(ids, ", ")
 }
 
 // verifyExisting checks an existing image against the checksums the user
@@ -140,10 +133,10 @@ func verifyExisting(d desired, image *images.Image, sums []fetch.Checksum) error
 			// SHA-224 and SHA-384 digests of the source are not recorded.
 			continue
 		}
-		recorded, ok := stringProperty(image, sourceHashProperty(sum.Algorithm))
+		recorded, ok := glance.Property(image, sourceHashProperty(sum.Algorithm))
 		held, where := recorded, "property "+sourceHashProperty(sum.Algorithm)
 		if !ok {
-			algo, value := hashOf(image)
+			algo, value := glance.Hash(image)
 			if algo != string(sum.Algorithm) || value == "" {
 				continue // nothing in Glance to compare this checksum with
 			}

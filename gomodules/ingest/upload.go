@@ -1,4 +1,4 @@
-package communityimage
+package ingest
 
 import (
 	"context"
@@ -15,16 +15,15 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/imageops/cloud/gomodules/convert"
 	"github.com/imageops/cloud/gomodules/fetch"
+	"github.com/imageops/cloud/gomodules/openstack/glance"
 )
 
-// Properties recorded on every image this package uploads, saying where its
-// data came from: the source URL (credentials removed) and the SHA-256 and
-// SHA-512 of the source's bytes as downloaded, before any decompression or
-// conversion.
+// Provenance properties recorded on every image this package uploads
+// (see package glance).
 const (
-	SourceURLProperty    = "imageops_source_url"
-	SourceSHA256Property = "imageops_source_sha256"
-	SourceSHA512Property = "imageops_source_sha512"
+	SourceURLProperty    = glance.SourceURLProperty
+	SourceSHA256Property = glance.SourceSHA256Property
+	SourceSHA512Property = glance.SourceSHA512Property
 )
 
 // sectorSize is the unit of a virtual disk: a raw image's size is a multiple of it.
@@ -47,11 +46,9 @@ func sourceHashProperty(algorithm fetch.Algorithm) string {
 // a download and a qemu-img conversion in a private directory under workdir.
 // It reports whether the data was converted.
 func (e *Ensurer) upload(ctx context.Context, d desired) (*images.Image, bool, error) {
-	opts := append([]fetch.Option{fetch.WithChecksums(d.checksums...), fetch.WithDecompress(d.decompress),
-		fetch.WithDiskFormat(d.SourceDiskFormat)}, e.fetch...)
-	src, err := fetch.Open(ctx, d.SourceURL, opts...)
+	src, err := e.open(ctx, d)
 	if err != nil {
-		return nil, false, fmt.Errorf("downloading %q: %w", d.Name, err)
+		return nil, false, err
 	}
 	defer src.Close()
 	header, err := src.Peek(fetch.FormatHeaderLen)
@@ -66,19 +63,55 @@ func (e *Ensurer) upload(ctx context.Context, d desired) (*images.Image, bool, e
 	if uploadedAsItComes(sourceFormat) {
 		target = sourceFormat
 	}
-	data := io.Reader(src)
-	if sourceFormat == "raw" {
-		data = &sectorChecked{r: src, url: fetch.RedactURL(d.SourceURL)}
-	}
 	if sourceFormat == target {
+		image, err := e.streamUpload(ctx, d, target, src)
+		return image, false, err
+	}
+	image, err := e.convertAndUpload(ctx, d, sourceFormat, target, checkedSectors(d, sourceFormat, src), src)
+	return image, true, err
+}
+
+// open starts the download of d's source.
+func (e *Ensurer) open(ctx context.Context, d desired) (*fetch.Source, error) {
+	opts := append([]fetch.Option{fetch.WithChecksums(d.checksums...), fetch.WithDecompress(d.decompress),
+		fetch.WithDiskFormat(d.SourceDiskFormat)}, e.fetch...)
+	src, err := fetch.Open(ctx, d.SourceURL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("downloading %q: %w", d.Name, err)
+	}
+	return src, nil
+}
+
+// checkedSectors fails a raw source that is not a whole number of sectors.
+func checkedSectors(d desired, sourceFormat string, src *fetch.Source) io.Reader {
+	if sourceFormat == "raw" {
+		return &sectorChecked{r: src, url: fetch.RedactURL(d.SourceURL)}
+	}
+	return src
+}
+
+// streamUpload uploads the source as it streams, from first; a retried
+// upload downloads the source again.
+func (e *Ensurer) streamUpload(ctx context.Context, d desired, diskFormat string, first *fetch.Source) (*images.Image, error) {
+	last := first
+	sourceFormat := diskFormat
+	open := func(ctx context.Context) (*glance.Payload, error) {
+		src := first
+		first = nil
+		if src == nil {
+			var err error
+			if src, err = e.open(ctx, d); err != nil {
+				return nil, err
+			}
+		}
+		last = src
 		// The bytes uploaded are the bytes the source streams, whose SHA-512
 		// fetch computes anyway: no second pass over them.
 		streamed := func() string { digests, _ := src.Digests(); return digests.SHA512 }
-		image, err := e.createAndUpload(ctx, d, target, data, streamed, src)
-		return image, false, err
+		return &glance.Payload{Reader: checkedSectors(d, sourceFormat, src), SHA512: streamed, Close: src.Close}, nil
 	}
-	image, err := e.convertAndUpload(ctx, d, sourceFormat, target, data, src)
-	return image, true, err
+	return e.glance.CreateAndUpload(ctx, glance.Upload{Create: d.createOpts(diskFormat), Open: open,
+		Finish: func(*images.Image) images.UpdateOpts { return d.finalPatches(last) }})
 }
 
 // sourceFormatOf returns the source's disk format: the declared one after
@@ -151,21 +184,6 @@ func snippet(header []byte) string {
 	return text
 }
 
-// createAndUpload uploads data as a new image and records its provenance.
-// uploadedSHA512 gives the SHA-512 of the bytes data returned, once read to
-// its end, to check against what Glance stored.
-func (e *Ensurer) createAndUpload(ctx context.Context, d desired, diskFormat string, data io.Reader,
-	uploadedSHA512 func() string, src *fetch.Source) (*images.Image, error) {
-	image, err := createAndUpload(ctx, e.glance, d.createOpts(diskFormat), data, uploadedSHA512,
-		func(ctx context.Context, image *images.Image) (*images.Image, error) {
-			return images.Update(ctx, e.glance, image.ID, d.finalPatches(src)).Extract()
-		})
-	if err != nil {
-		return nil, err
-	}
-	return image, nil
-}
-
 // convertAndUpload writes the source to a private directory, converts it
 // with qemu-img and uploads the result. The directory is removed whatever
 // happens.
@@ -186,13 +204,17 @@ func (e *Ensurer) convertAndUpload(ctx context.Context, d desired, sourceFormat,
 		return nil, fmt.Errorf("converting %q from %s to %s: %w", d.Name, sourceFormat, target, err)
 	}
 	_ = os.Remove(downloaded) // free the space before the upload
-	file, err := os.Open(converted)
-	if err != nil {
-		return nil, fmt.Errorf("opening the converted image of %q: %w", d.Name, err)
+	// The converted file is there for every try of the upload.
+	open := func(context.Context) (*glance.Payload, error) {
+		file, err := os.Open(converted)
+		if err != nil {
+			return nil, fmt.Errorf("opening the converted image of %q: %w", d.Name, err)
+		}
+		uploaded := newHashingReader(file)
+		return &glance.Payload{Reader: uploaded, SHA512: uploaded.hex, Close: file.Close}, nil
 	}
-	defer file.Close()
-	uploaded := newHashingReader(file)
-	return e.createAndUpload(ctx, d, target, uploaded, uploaded.hex, src)
+	return e.glance.CreateAndUpload(ctx, glance.Upload{Create: d.createOpts(target), Open: open,
+		Finish: func(*images.Image) images.UpdateOpts { return d.finalPatches(src) }})
 }
 
 func writeFile(path string, data io.Reader) error {

@@ -85,6 +85,37 @@ options:
         including its version, for example C(https://nova.example.com:8774/v2.1).
       - When not set, the cloud's C(compute_endpoint_override) is used.
     type: str
+  api_retries:
+    description:
+      - How many times a Glance call that failed with a 5xx or 429 answer, or without an answer
+        (connection refused or reset), is tried again, with exponential back-off from
+        I(api_retry_delay) (doubling, at most 60 seconds between two tries).
+      - A create whose answer was lost is looked for again (by a marker property unique to the
+        upload, C(imageops_run)) before it is sent again, so a retry never makes a second image;
+        an upload is retried into a new image from the start of its data (the converted file, or
+        the source URL downloaded again), after the image of the failed try was deleted.
+      - C(0) never retries.
+    type: int
+    default: 5
+  api_retry_delay:
+    description:
+      - Seconds to wait before the first retry of a Glance call (see I(api_retries)).
+    type: float
+    default: 2.0
+  upload_stale_after:
+    description:
+      - Seconds an unfinished image created by this collection (it has the property
+        C(imageops_source_url) but not yet C(imageops_source_sha512), that is C(queued), C(saving), or
+        holding data never verified) may show no progress in Glance (its C(updated_at)) before any
+        run deletes it as the leftover of a run that died (killed, rebooted, or Glance restarted
+        mid-upload, which leaves a C(saving) image).
+      - Until then it is another run's upload in progress, which a run waits for and then uses
+        instead of uploading the same image again. A run uploading shows its progress by updating
+        the image every I(upload_stale_after)/4 seconds.
+      - Clocks of the hosts running modules and of Glance must agree to well within this bound.
+      - At least 4.
+    type: int
+    default: 600
 requirements:
   - Nothing on the target. The module is a static Linux binary (amd64 or arm64) that needs
     neither Python libraries nor openstacksdk.

@@ -34,6 +34,11 @@ func TestBuildingBlocksStandAlone(t *testing.T) {
 		"fetch":    {},
 		"imageref": {},
 		"convert":  {"ansible"}, // for its module spec, in module.go
+		// The one Glance layer knows nothing of modules, connections or Ansible.
+		"openstack/glance": {},
+		"openstack/conn":   {"ansible", "openstack/glance"},
+		// The download+convert+upload engine under community_image and image_deployer.
+		"ingest": {"ansible", "convert", "fetch", "openstack/conn", "openstack/glance"},
 	} {
 		for _, dep := range imports(t, pkg) {
 			if !contains(allowed, dep) {
@@ -88,6 +93,22 @@ func TestOneBinary(t *testing.T) {
 		if entry.Name() != "imageops" {
 			t.Errorf("gomodules/cmd/%s: a module is one file, gomodules/cmd/imageops/<module>.go, "+
 				"registered in the multi-call binary, not a binary of its own", entry.Name())
+		}
+	}
+}
+
+// The packages behind Glance modules share Glance helpers through the
+// building blocks (openstack/glance, ingest), never through each other.
+func TestGlanceModulesDoNotImportOtherModules(t *testing.T) {
+	modules := []string{"communityimage", "cleaner", "deployer", "manifest", "mirror"}
+	for _, pkg := range []string{"communityimage", "cleaner", "deployer"} {
+		for _, dep := range imports(t, pkg) {
+			if contains(modules, dep) {
+				t.Errorf("%s imports the module package %s; move what they share into a building block", pkg, dep)
+			}
+		}
+		if !contains(imports(t, pkg), "openstack/glance") {
+			t.Errorf("%s does not go through the Glance layer openstack/glance", pkg)
 		}
 	}
 }

@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/imageops/cloud/gomodules/openstack/conn"
+	"github.com/imageops/cloud/gomodules/openstack/glance"
 )
 
 // RequireServices tells whether missing services fail tests instead of
@@ -75,4 +77,16 @@ func ImagesNamed(t testing.TB, client *gophercloud.ServiceClient, name string) [
 		found = append(found, page...)
 	}
 	return found
+}
+
+// GlanceClient returns the Glance layer's client over sc, with fast retries
+// (3 tries 10 ms apart, so that a test of a failing Glance ends quickly) and
+// then opts.
+func GlanceClient(t testing.TB, sc *gophercloud.ServiceClient, opts ...glance.Option) *glance.Client {
+	t.Helper()
+	client, err := glance.New(sc, append([]glance.Option{glance.WithRetries(2), glance.WithRetryDelay(10 * time.Millisecond)}, opts...)...)
+	if err != nil {
+		t.Fatalf("making a Glance client: %v", err)
+	}
+	return client
 }

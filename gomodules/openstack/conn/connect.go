@@ -12,6 +12,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
+	"github.com/imageops/cloud/gomodules/openstack/glance"
 	"gopkg.in/yaml.v2"
 )
 
@@ -248,6 +249,16 @@ func (c *Clients) Image() (*gophercloud.ServiceClient, error) {
 		return nil, fmt.Errorf("finding the image endpoint of %s: %w", c.Name, err)
 	}
 	return client, nil
+}
+
+// Glance returns the Glance layer's client (see package glance) for the
+// image endpoint that Image finds.
+func (c *Clients) Glance(opts ...glance.Option) (*glance.Client, error) {
+	image, err := c.Image()
+	if err != nil {
+		return nil, err
+	}
+	return glance.New(image, opts...)
 }
 
 // Compute returns a client for Nova's v2.1 API: at compute_endpoint_override

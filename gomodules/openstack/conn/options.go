@@ -1,6 +1,11 @@
 package conn
 
-import "github.com/imageops/cloud/gomodules/ansible"
+import (
+	"time"
+
+	"github.com/imageops/cloud/gomodules/ansible"
+	"github.com/imageops/cloud/gomodules/openstack/glance"
+)
 
 // Options is the argument-spec fragment every OpenStack module adds to its own
 // options with ansible.Spec.With. Its documentation is the doc fragment
@@ -18,6 +23,9 @@ var Options = map[string]ansible.Option{
 	"ca_cert":                   {Type: ansible.TypePath, Aliases: []string{"cacert"}},
 	"image_endpoint_override":   {Type: ansible.TypeStr},
 	"compute_endpoint_override": {Type: ansible.TypeStr},
+	"api_retries":               {Type: ansible.TypeInt, Default: glance.DefaultRetries},
+	"api_retry_delay":           {Type: ansible.TypeFloat, Default: glance.DefaultRetryDelay.Seconds()},
+	"upload_stale_after":        {Type: ansible.TypeInt, Default: int(glance.DefaultStaleAfter.Seconds())},
 }
 
 // AuthSecretKeys are the keys of an auth dict that hold secrets; they are
@@ -52,4 +60,29 @@ type Config struct {
 	// ComputeEndpointOverride is Nova's URL (with its /v2.1 suffix), used
 	// instead of the catalog's.
 	ComputeEndpointOverride string `json:"compute_endpoint_override"`
+	// APIRetries is how many times a Glance call that failed with a 5xx or
+	// 429, or without an answer, is tried again (glance.WithRetries).
+	APIRetries *int `json:"api_retries"`
+	// APIRetryDelay is the wait before the first retry, in seconds; it
+	// doubles at each next one (glance.WithRetryDelay).
+	APIRetryDelay *float64 `json:"api_retry_delay"`
+	// UploadStaleAfter is how long, in seconds, an unfinished image of this
+	// collection may show no progress before any run deletes it as a
+	// leftover (glance.WithStaleAfter).
+	UploadStaleAfter *int `json:"upload_stale_after"`
+}
+
+// GlanceOptions returns the Glance client options that cfg sets.
+func (cfg Config) GlanceOptions() []glance.Option {
+	var opts []glance.Option
+	if cfg.APIRetries != nil {
+		opts = append(opts, glance.WithRetries(*cfg.APIRetries))
+	}
+	if cfg.APIRetryDelay != nil {
+		opts = append(opts, glance.WithRetryDelay(time.Duration(*cfg.APIRetryDelay*float64(time.Second))))
+	}
+	if cfg.UploadStaleAfter != nil {
+		opts = append(opts, glance.WithStaleAfter(time.Duration(*cfg.UploadStaleAfter)*time.Second))
+	}
+	return opts
 }

@@ -107,8 +107,8 @@ func (q Query) describe() string {
 
 // lookup are the settings of one FindByName.
 type lookup struct {
-	owner          string
-	allVisibility  bool
+	owner         string
+	allVisibility bool
 }
 
 // LookupOption narrows or widens FindByName.
