@@ -119,6 +119,19 @@ type Mapping struct {
 	Original string
 }
 
+// Written is the target as a manifest writes it: Target, except that a
+// source written with neither tag nor digest ("quay.io/a/b") is written
+// without a tag too ("<registry>/b"), as Atmosphere's docker_image filter
+// writes it; the mirror still pushes the DefaultTag it stands for.
+func (m Mapping) Written() string {
+	if m.Target.Digest == "" && !hasExplicitTag(strings.TrimSpace(m.Original)) {
+		untagged := m.Target
+		untagged.Tag = ""
+		return untagged.String()
+	}
+	return m.Target.String()
+}
+
 // Plan parses every image of images (name -> reference) and rewrites it to
 // registry by strategy; a nil registry leaves the references unchanged.
 // The result is sorted by name. Every invalid reference is reported (the

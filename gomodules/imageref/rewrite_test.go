@@ -97,3 +97,31 @@ func TestPlanReportsEveryBadReference(t *testing.T) {
 	assert.Contains(t, err.Error(), `image "one"`)
 	assert.Contains(t, err.Error(), `image "two"`)
 }
+
+func TestWrittenKeepsTheSourceForm(t *testing.T) {
+	reg, err := ParseRegistry("registry.example.com")
+	require.NoError(t, err)
+	cases := map[string]string{
+		// Neither tag nor digest: none written, as Atmosphere's filter writes it.
+		"quay.io/a/b":    "registry.example.com/b",
+		"nginx":          "registry.example.com/nginx",
+		"quay.io/a/b:v1": "registry.example.com/b:v1",
+		// An explicit latest stays.
+		"nginx:latest":                   "registry.example.com/nginx:latest",
+		"127.0.0.1:5000/x/y":             "registry.example.com/y",
+		"quay.io/a/b@" + digest:          "registry.example.com/b@" + digest,
+		"quay.io/a/b:v1@" + digest:       "registry.example.com/b:v1@" + digest,
+		"localhost:5000/a/b:1@" + digest: "registry.example.com/b:1@" + digest,
+	}
+	images := map[string]string{}
+	for src := range cases {
+		images[src] = src
+	}
+	plan, err := Plan(images, &reg, Flatten)
+	require.NoError(t, err)
+	for _, m := range plan {
+		assert.Equal(t, cases[m.Name], m.Written(), m.Name)
+	}
+	// The mirror still pushes the implied tag.
+	assert.Equal(t, "registry.example.com/b:latest", MustParse("registry.example.com/b").String())
+}

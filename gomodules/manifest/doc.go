@@ -4,7 +4,8 @@
 // as group_vars for an offline install. It is the logic of the
 // image_manifest module (ModuleSpec, RunModule).
 //
-// The file is rendered with sorted keys, compared with what is on disk, and
+// The file is rendered as Atmosphere's role renders it (Ansible's
+// to_nice_yaml(indent=2), byte for byte, niceyaml.go), compared with what is on disk, and
 // written only when it differs: atomically (a temporary file in the same
 // directory, synced, then renamed over the old one) and, unless Force, only
 // when no different file is there. With PinDigests each reference without a

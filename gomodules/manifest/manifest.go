@@ -8,9 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
-
-	"gopkg.in/yaml.v2"
+	"strings"
 
 	"github.com/imageops/cloud/gomodules/imageref"
 	"github.com/imageops/cloud/gomodules/mirror"
@@ -21,9 +19,6 @@ const DefaultVarName = "container_images"
 
 // fileMode is the mode of a new manifest (an existing file keeps its mode).
 const fileMode fs.FileMode = 0o644
-
-// header starts every manifest file.
-const header = "---\n# Written by imageops.cloud.image_manifest: image name -> reference.\n"
 
 // ErrExists is wrapped when Path holds a different file and Force is false.
 var ErrExists = errors.New("the manifest file exists with different content")
@@ -107,7 +102,9 @@ func Write(ctx context.Context, req Request, resolve ...mirror.Option) (*Result,
 
 // Build returns name -> reference: rewritten to req.Registry by
 // req.Strategy, pinned when req.PinDigests. With no registry and no pinning
-// the references are returned exactly as given.
+// the references are returned as given. As Atmosphere's docker_image filter
+// writes them, a rewritten reference keeps the source's tag and digest, and
+// has no tag when the source had neither.
 func Build(ctx context.Context, req Request, resolve ...mirror.Option) (map[string]string, error) {
 	strategy, err := imageref.ParseStrategy(req.Strategy)
 	if err != nil {
@@ -143,31 +140,24 @@ func Build(ctx context.Context, req Request, resolve ...mirror.Option) (map[stri
 		case m.Source.Digest == "" && req.PinDigests:
 			out[m.Name] = m.Target.Pinned(digests[m.Source.String()]).String()
 		case registry == nil:
-			out[m.Name] = m.Original
+			out[m.Name] = strings.TrimSpace(m.Original)
 		default:
-			out[m.Name] = m.Target.String()
+			out[m.Name] = m.Written()
 		}
 	}
 	return out, nil
 }
 
-// Render is the file's content: the header, then varName mapping each name
-// (sorted) to its reference.
+// Render is the file's content: varName mapping each name (sorted) to its
+// reference, byte for byte as Atmosphere's image_manifest role writes it
+// (Ansible's to_nice_yaml(indent=2), no header), so that a diff between
+// the two tools' manifests is empty.
 func Render(varName string, manifest map[string]string) ([]byte, error) {
-	names := make([]string, 0, len(manifest))
-	for n := range manifest {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	images := make(yaml.MapSlice, len(names))
-	for i, n := range names {
-		images[i] = yaml.MapItem{Key: n, Value: manifest[n]}
-	}
-	body, err := yaml.Marshal(yaml.MapSlice{{Key: varName, Value: images}})
+	content, err := renderNice(varName, manifest)
 	if err != nil {
 		return nil, fmt.Errorf("rendering the manifest as YAML: %w", err)
 	}
-	return append([]byte(header), body...), nil
+	return content, nil
 }
 
 func varName(name string) string {
