@@ -11,10 +11,12 @@ BINARIES := $(foreach p,$(PLATFORMS),bin/imageops_$(p))
 # The binaries live in bin/; plugins/modules/ holds a link to each. Ansible finds the binary
 # through the link, and ansible-doc's listing skips links (it takes them for aliases), so
 # `ansible-doc -l imageops.cloud` lists the documented modules without a warning per binary.
+# `ansible-galaxy collection build` keeps both: the links stay links (their targets are inside
+# the collection), in the checkout and in an installed collection alike.
 MODULE_LINKS := $(patsubst bin/%,plugins/modules/%,$(BINARIES))
-# bin/<module>_<os>_<arch>: links to the binary under each module's name, to run a module by
-# hand (`bin/image_convert_linux_amd64 args.yml`); not part of the collection.
-HAND_LINKS := $(foreach m,$(MODULES),$(foreach p,$(PLATFORMS),bin/$(m)_$(p)))
+# build/bin/<module>_<os>_<arch>: links to the binary under each module's name, to run a
+# module by hand (`build/bin/image_convert_linux_amd64 args.yml`); not part of the collection.
+HAND_LINKS := $(foreach m,$(MODULES),$(foreach p,$(PLATFORMS),build/bin/$(m)_$(p)))
 GO_SOURCES := $(shell find gomodules -name '*.go' -not -name '*_test.go') go.mod go.sum
 # The collection seen through ANSIBLE_COLLECTIONS_PATH: a link to this checkout.
 COLLECTIONS_DIR := $(CURDIR)/build/collections
@@ -22,7 +24,7 @@ COLLECTIONS_DIR := $(CURDIR)/build/collections
 .PHONY: build deps test unit integration demo bench clean collection
 .DEFAULT_GOAL := build
 
-build: $(MODULE_LINKS) $(HAND_LINKS) collection
+build: $(MODULE_LINKS) $(HAND_LINKS) THIRD_PARTY_NOTICES collection
 
 # bin/imageops_<os>_<arch>: static, reproducible, stripped.
 bin/imageops_%: $(GO_SOURCES)
@@ -30,11 +32,15 @@ bin/imageops_%: $(GO_SOURCES)
 	CGO_ENABLED=0 GOOS=$${platform%%_*} GOARCH=$${platform#*_} $(GO) build -trimpath -ldflags='-s -w' \
 		-o $@ ./gomodules/cmd/imageops
 
+# The licences of what the binaries link, which the artifact carries beside them.
+THIRD_PARTY_NOTICES: go.mod go.sum scripts/notices.sh
+	@GO=$(GO) scripts/notices.sh >$@.tmp && mv $@.tmp $@
+
 plugins/modules/imageops_%: bin/imageops_%
 	@ln -sfn ../../bin/imageops_$* $@
 
-$(HAND_LINKS): bin/%: | $(BINARIES)
-	@ln -sfn imageops_$(lastword $(subst _linux_, linux_,$*)) $@
+$(HAND_LINKS): build/bin/%: | $(BINARIES)
+	@mkdir -p build/bin && ln -sfn ../../bin/imageops_$(lastword $(subst _linux_, linux_,$*)) $@
 
 # The binaries are what the links point at: never delete them as intermediate files.
 .SECONDARY: $(BINARIES)
@@ -63,4 +69,4 @@ bench: deps build
 	@scripts/bench.sh
 
 clean:
-	rm -rf build bin plugins/modules/*_linux_*
+	rm -rf build bin plugins/modules/*_linux_* THIRD_PARTY_NOTICES

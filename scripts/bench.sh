@@ -5,7 +5,7 @@
 # Speed is measured here, never asserted in tests.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 export ANSIBLE_COLLECTIONS_PATH="$repo/build/collections"
 status=0
 for bench in tests/bench/*.sh; do

@@ -89,6 +89,7 @@ echo "== group_vars:"
 sed 's/^/   /' "$state/inventory/group_vars/all/community_images.yml"
 
 export ANSIBLE_COLLECTIONS_PATH="$repo/build/collections"
+# shellcheck disable=SC2120 # extra ansible-playbook arguments are optional
 run_playbook() { ansible-playbook -i "$state/inventory" imageops.cloud.community_images "$@"; }
 
 echo "== First run: downloads, verifies, converts and uploads"

@@ -20,6 +20,10 @@ packages=(
   e2fsprogs                         # mkfs.ext4 -d: disk images made of real files
   systemd                           # systemd-analyze verify for the timer units
   xorriso                           # ISO images for format-detection tests
+  ansible-lint shellcheck           # the collection's lint (tests/integration/90_galaxy)
+  yamllint pylint pycodestyle python3-voluptuous # ansible-test sanity's tools, offline
+  openssh-server                    # a real SSH target on loopback: bytes sent per task
+  qemu-user-static                  # runs the arm64 binary by hand on amd64
 )
 
 missing=()

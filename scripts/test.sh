@@ -8,7 +8,7 @@
 #   scripts/test.sh integration the integration suites only
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 what=${1:-all}
 export IMAGEOPS_REQUIRE_SERVICES=1
 export ANSIBLE_COLLECTIONS_PATH="$repo/build/collections"

@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 ---
 module: community_image
 short_description: Ensure a VM image is in OpenStack Glance exactly once, by name
-version_added: "0.1.0"
+version_added: "1.0.0"
 author: imageops.cloud contributors
 description:
   - Ensures that one image named I(name) exists in Glance. When there is none, downloads
@@ -151,6 +151,10 @@ attributes:
   diff_mode:
     support: full
     description: Shows the fields that change, or the planned image for an upload.
+  platform:
+    support: full
+    platforms: posix
+    description: Linux targets, amd64 and arm64; the build for the host the module runs on (the delegated host with C(delegate_to)) is picked.
 notes:
   - A static Go binary; the target needs no Python libraries. qemu-img is needed on the target
     only when a conversion is needed.

@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 ---
 module: community_image_batch
 short_description: Ensure a whole dict of VM images in OpenStack Glance, several at once
-version_added: "0.1.0"
+version_added: "1.0.0"
 author: imageops.cloud contributors
 description:
   - Does for every entry of I(images) what M(imageops.cloud.community_image) does for one image,
@@ -67,6 +67,10 @@ attributes:
   diff_mode:
     support: full
     description: The diff of each image, under its key.
+  platform:
+    support: full
+    platforms: posix
+    description: Linux targets, amd64 and arm64; the build for the host the module runs on (the delegated host with C(delegate_to)) is picked.
 notes:
   - A static Go binary; the target needs no Python libraries. qemu-img is needed on the target
     only when an image needs converting.

@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 ---
 module: image_cleaner
 short_description: Hide, then delete, old images of a managed set in OpenStack Glance
-version_added: "0.1.0"
+version_added: "1.0.0"
 author: imageops.cloud contributors
 description:
   - Retires old images. Among the images that I(filters), I(name_pattern), I(owner) and I(tags)
@@ -133,6 +133,10 @@ attributes:
   diff_mode:
     support: full
     description: For each image hidden or deleted, its name, visibility, os_hidden and deleted, before and after.
+  platform:
+    support: full
+    platforms: posix
+    description: Linux targets, amd64 and arm64; the build for the host the module runs on (the delegated host with C(delegate_to)) is picked.
 notes:
   - A static Go binary; the target needs no Python libraries.
   - Requests made by a run, whatever the number of images, are the pages of two image lists

@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 ---
 module: image_convert
 short_description: Convert a disk image to another format with qemu-img
-version_added: "0.1.0"
+version_added: "1.0.0"
 author: imageops.cloud contributors
 description:
   - Converts the disk image I(src) into I(dest) in I(dest_format) with C(qemu-img convert),
@@ -82,7 +82,7 @@ attributes:
   platform:
     support: full
     platforms: posix
-    description: Runs on Linux targets (amd64, arm64).
+    description: Linux targets, amd64 and arm64; the build for the host the module runs on (the delegated host with C(delegate_to)) is picked.
 notes:
   - This is a binary module, a static Go program. Its action plugin runs the build for the
     target's operating system and CPU (found with C(uname -sm) when facts were not gathered).

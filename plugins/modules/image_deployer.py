@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 ---
 module: image_deployer
 short_description: Keep a site's Glance current with a catalog of released images
-version_added: "0.1.0"
+version_added: "1.0.0"
 author: imageops.cloud contributors
 description:
   - Reads a catalog of released images and, for each release the site does not have yet, uploads
@@ -99,6 +99,10 @@ attributes:
   diff_mode:
     support: full
     description: Per production name, the image ID and release before and after.
+  platform:
+    support: full
+    platforms: posix
+    description: Linux targets, amd64 and arm64; the build for the host the module runs on (the delegated host with C(delegate_to)) is picked.
 notes:
   - A static Go binary; the target needs no Python libraries. qemu-img is needed only when a
     release must be converted.

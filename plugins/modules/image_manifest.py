@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 ---
 module: image_manifest
 short_description: Write a manifest of container images pointed at a private registry
-version_added: "0.1.0"
+version_added: "1.0.0"
 author: imageops.cloud contributors
 description:
   - Rewrites every reference of I(images) (name to reference) to I(registry) by I(strategy)
@@ -30,7 +30,6 @@ description:
     gives C(changed=false).
   - Two different sources that would be written to the same repository and tag are an error
     that names both.
-  - Supports check mode and diff mode (the file before and after).
 options:
   images:
     description:
@@ -93,6 +92,17 @@ options:
       - For I(pin_digests), a PEM file of CA certificates trusted besides the system's.
     type: path
     aliases: [cacert]
+attributes:
+  check_mode:
+    support: full
+    description: Rewrites the references and returns the manifest; writes no file.
+  diff_mode:
+    support: full
+    description: The file at I(path) before and after, when it would change.
+  platform:
+    support: full
+    platforms: posix
+    description: Linux targets, amd64 and arm64; the build for the host the module runs on (the delegated host with C(delegate_to)) is picked.
 seealso:
   - module: imageops.cloud.mirror_images
 """

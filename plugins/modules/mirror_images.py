@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 ---
 module: mirror_images
 short_description: Copy container images to a private registry, each distinct image once
-version_added: "0.1.0"
+version_added: "1.0.0"
 author: imageops.cloud contributors
 description:
   - Copies every image of I(images) to I(registry), in process and several at a time
@@ -105,9 +105,19 @@ options:
       - The environment variables C(SSL_CERT_FILE) and C(SSL_CERT_DIR) also work.
     type: path
     aliases: [cacert]
+attributes:
+  check_mode:
+    support: full
+    description: Reads both registries and reports what would be copied; copies nothing.
+  diff_mode:
+    support: full
+    description: One line per image copied, C(target digest), before and after.
+  platform:
+    support: full
+    platforms: posix
+    description: Linux targets, amd64 and arm64; the build for the host the module runs on (the delegated host with C(delegate_to)) is picked.
 notes:
   - Runs on the target host (usually C(localhost)), which must reach both registries.
-  - Supports check mode and diff mode.
 seealso:
   - module: imageops.cloud.image_manifest
 """

@@ -9,7 +9,7 @@
 #                      `openstack image create -f json --container-format bare
 #                      --disk-format qcow2 --file OUT NAME`, then removing the files;
 #            playbook  imageops.cloud.community_image through ansible-playbook;
-#            binary    bin/community_image_linux_<arch> ARGS.json by hand:
+#            binary    build/bin/community_image_linux_<arch> ARGS.json by hand:
 #                      the module's own cost, without Ansible's.
 #            On fixtures' disk.raw (64 MiB) and on a bigger real raw image (an ext4
 #            filesystem of /usr/share files, BENCH_BIG_MIB, default 512).
@@ -66,7 +66,7 @@ x86_64 | amd64) arch=amd64 ;;
 aarch64 | arm64) arch=arm64 ;;
 *) die "no module build for $(uname -m)" ;;
 esac
-BINARY=$ROOT/bin/community_image_linux_$arch
+BINARY=$ROOT/build/bin/community_image_linux_$arch
 [ -x "$BINARY" ] || die "$BINARY is missing; run \`make build\`"
 [ -e "$ANSIBLE_COLLECTIONS_PATH/ansible_collections/imageops/cloud/galaxy.yml" ] ||
   die "imageops.cloud is not in $ANSIBLE_COLLECTIONS_PATH; run \`make build\`"

@@ -29,15 +29,15 @@ SERVERS=${BENCH_SERVERS:-3000}
 STATE=$(mktemp -d "${TMPDIR:-/tmp}/imageops-bench-cleaner.XXXXXX")
 nova_pid=
 cleanup() {
-  [ -n "$nova_pid" ] && kill "$nova_pid" 2>/dev/null || true
+  if [ -n "$nova_pid" ]; then kill "$nova_pid" 2>/dev/null || true; fi
   scripts/glance.sh stop "$STATE/glance" >/dev/null 2>&1 || true
   rm -rf "$STATE"
 }
 trap cleanup EXIT
 
 arch=$(go env GOARCH)
-CLEANER="$ROOT/bin/image_cleaner_linux_$arch"
-[ -x "$CLEANER" ] || CGO_ENABLED=0 go build -trimpath -o "$CLEANER" ./gomodules/cmd/image_cleaner
+CLEANER="$ROOT/build/bin/image_cleaner_linux_$arch"
+[ -x "$CLEANER" ] || make -s -C "$ROOT" build
 go build -o "$STATE/nova-stub" ./gomodules/cleaner/novastub/serve
 
 IMAGEOPS_GLANCE_WORKERS=1 scripts/glance.sh start "$STATE/glance" >/dev/null
@@ -75,7 +75,7 @@ NOVA=$(head -n 1 "$STATE/nova-url")
 later() { date -u -d "+$1 months +1 day" +%Y-%m-%dT%H:%M:%SZ; }
 # run LABEL SIZE MONTHS [--check]: one run of the binary; prints a table row.
 run() {
-  local label=$1 size=$2 months=$3 flag=${4:-} g0 n0 t0 t1 out
+  local label=$1 size=$2 months=$3 flag=${4:-} g0 n0 t0 t1
   cat >"$STATE/args.yml" <<EOF
 tags: [n$size]
 filters: {imageops_bench: cleaner}

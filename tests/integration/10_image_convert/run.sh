@@ -10,7 +10,7 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit 1
 STATE=$(mktemp -d "${TMPDIR:-/tmp}/imageops-ci-convert.XXXXXX")
 trap 'rm -rf "$STATE"' EXIT
 

@@ -94,6 +94,7 @@ manifest() { # VERSION FILE
     "$1" "$catalog_url" "$2" "$( [ -f "$catalog_dir/$2" ] && sha256sum "$catalog_dir/$2" | cut -d' ' -f1 || echo 0000000000000000000000000000000000000000000000000000000000000000)" \
     >"$catalog_dir/manifest.json"
 }
+# shellcheck disable=SC2120 # extra ansible-playbook arguments are optional
 deploy() { playbook imageops.cloud.image_deployer -e "image_deployer_catalog_url=$catalog_url/manifest.json" "$@"; }
 production() { glance "$G/v2/images?name=suite-ubuntu&visibility=all" | python3 -c 'import json,sys; i=json.load(sys.stdin)["images"]; print(len(i), i[0]["id"] if i else "", i[0].get("imageops_release", "") if i else "")'; }
 
