@@ -104,6 +104,8 @@ func convertTo(typ Type, value any) (any, error) {
 		return toDict(value)
 	case TypeRaw:
 		return normalizeNumbers(value), nil
+	case TypeBytes:
+		return toBytes(value)
 	default:
 		return nil, fmt.Errorf("unknown option type %q in the module's spec", typ)
 	}
@@ -153,6 +155,53 @@ func toInt(value any) (any, error) {
 		return nil, fmt.Errorf("str cannot be converted to an int (only decimal integers are)")
 	}
 	return nil, fmt.Errorf("expected a whole number")
+}
+
+// byteUnits are the powers of 1024 a bytes option's unit letter names, as in
+// Ansible's module_utils/common/text/formatters.py SIZE_RANGES.
+var byteUnits = map[byte]int64{'B': 1, 'K': 1 << 10, 'M': 1 << 20, 'G': 1 << 30, 'T': 1 << 40, 'P': 1 << 50, 'E': 1 << 60}
+
+// sizePattern is a human-readable size: a decimal number, then an optional
+// unit such as K, KB, KiB (case-insensitive), separated by optional spaces.
+var sizePattern = regexp.MustCompile(`^\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*$`)
+
+// toBytes reads a size as Ansible's human_to_bytes does: a whole number of
+// bytes, or a number with a unit letter (B, K, M, G, T, P, E), optionally
+// followed by "B" or "iB", always in powers of 1024 ("64G" is 64 GiB).
+func toBytes(value any) (any, error) {
+	if n, err := toInt(value); err == nil {
+		if n.(int64) < 0 {
+			return nil, fmt.Errorf("a size cannot be negative")
+		}
+		return n, nil
+	}
+	text, ok := value.(string)
+	if !ok {
+		return nil, fmt.Errorf("expected a number of bytes or a size such as 64G or 512MiB")
+	}
+	m := sizePattern.FindStringSubmatch(text)
+	if m == nil {
+		return nil, fmt.Errorf("expected a number of bytes or a size such as 64G or 512MiB")
+	}
+	unit := strings.ToUpper(m[2])
+	multiplier := int64(1)
+	if unit != "" {
+		var known bool
+		multiplier, known = byteUnits[unit[0]]
+		rest := unit[1:]
+		if !known || (rest != "" && rest != "B" && (rest != "IB" || unit[0] == 'B')) {
+			return nil, fmt.Errorf("unit %q is not one of B, K, M, G, T, P, E (optionally followed by B or iB)", m[2])
+		}
+	}
+	number, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		return nil, fmt.Errorf("expected a number of bytes or a size such as 64G or 512MiB")
+	}
+	size := math.Round(number * float64(multiplier))
+	if size >= math.MaxInt64 {
+		return nil, fmt.Errorf("the size is out of the range of a 64-bit integer")
+	}
+	return int64(size), nil
 }
 
 // floatToInt accepts a float that is a whole number within int64's range.

@@ -283,9 +283,9 @@ func TestNumbersKeepTheirGoTypes(t *testing.T) {
 }
 
 func TestConvertToUnknownTypeIsAnError(t *testing.T) {
-	spec := Spec{Options: map[string]Option{"x": {Type: "bytes"}}}
+	spec := Spec{Options: map[string]Option{"x": {Type: "jsonarg"}}}
 	_, err := spec.Validate(map[string]any{"x": "1K"})
-	if err == nil || err.Error() != `argument 'x' is of type str (value "1K") and we were unable to convert to bytes: unknown option type "bytes" in the module's spec` {
+	if err == nil || err.Error() != `argument 'x' is of type str (value "1K") and we were unable to convert to jsonarg: unknown option type "jsonarg" in the module's spec` {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -311,6 +311,22 @@ func TestIntRangeEdges(t *testing.T) {
 		}
 		if err != nil || got != c.want {
 			t.Errorf("toInt(%v) = %v, %v; want %v", c.value, got, err, c.want)
+		}
+	}
+}
+
+func TestBytesOptionsReadHumanSizes(t *testing.T) {
+	spec := Spec{Options: map[string]Option{"x": {Type: TypeBytes}}}
+	for given, want := range map[any]int64{"64G": 64 << 30, "512MiB": 512 << 20, "1.5K": 1536, "1 kb": 1024, "4096": 4096,
+		json.Number("10"): 10, "2T": 2 << 40, "1P": 1 << 50, "7B": 7} {
+		params, err := spec.Validate(map[string]any{"x": given})
+		if err != nil || params["x"] != want {
+			t.Errorf("x: %v gave %v (%v), want %d", given, params["x"], err, want)
+		}
+	}
+	for _, bad := range []any{"64Q", "G", "-1", "1GX", "1BiB", true, "9E9"} {
+		if _, err := spec.Validate(map[string]any{"x": bad}); err == nil {
+			t.Errorf("x: %v was accepted", bad)
 		}
 	}
 }

@@ -455,3 +455,25 @@ func TestURLPasswordsInOptionsAreSecrets(t *testing.T) {
 		t.Fatalf("msg = %q", out["msg"])
 	}
 }
+
+func TestURLQuerySecretsAndOddPasswordsAreSecrets(t *testing.T) {
+	spec := Spec{Name: testModuleName, Options: map[string]Option{"source_url": {Type: TypeStr}, "images": {Type: TypeDict}}}
+	secrets := []string{"pa/ss@w0rd", "SigValue1", "AKIAEXAMPLE", "TokValue2", "AccTok3", "ApiKey4", "ApiKey5", "Sess6"}
+	args := map[string]any{
+		"source_url": "https://carol:pa/ss@w0rd@127.0.0.1/x.qcow2?sig=SigValue1&X-Amz-Credential=AKIAEXAMPLE&page=2",
+		"images": map[string]any{"a": map[string]any{"source_url": "https://127.0.0.1/a.img?token=TokValue2&access_token=AccTok3" +
+			"&apikey=ApiKey4&API_KEY=ApiKey5&X-Amz-Security-Token=Sess6"}},
+	}
+	out := Execute(context.Background(), spec, args, func(ctx context.Context, m *Module) (any, error) {
+		return nil, fmt.Errorf("fetching %s: 404", args["source_url"])
+	})
+	encoded, _ := json.Marshal(out)
+	for _, secret := range secrets {
+		if strings.Contains(string(encoded), secret) {
+			t.Fatalf("%s in the output: %s", secret, encoded)
+		}
+	}
+	if !strings.Contains(string(encoded), "page=2") || !strings.Contains(string(encoded), "sig=********") {
+		t.Fatalf("the URL is not shown with only its secrets masked: %s", encoded)
+	}
+}

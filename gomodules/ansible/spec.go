@@ -2,9 +2,10 @@ package ansible
 
 import (
 	"fmt"
-	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/imageops/cloud/gomodules/redact"
 )
 
 // Type names an option type exactly as Ansible's argument_spec does.
@@ -21,6 +22,7 @@ const (
 	TypeDict  Type = "dict"  // a map[string]any; a JSON string or "k=v, k2=v2" is accepted
 	TypePath  Type = "path"  // a string with ~ and $VARS expanded
 	TypeRaw   Type = "raw"   // any value, unchanged
+	TypeBytes Type = "bytes" // an int64 number of bytes; "64G", "512MiB", "1.5T" are read in powers of 1024, as Ansible's human_to_bytes
 )
 
 // Option describes one module option, the Go form of an argument_spec entry.
@@ -285,30 +287,19 @@ func (s Spec) noLogValues(options map[string]any) []string {
 }
 
 // urlCredentials returns the credentials written into URLs anywhere in
-// options ("https://user:password@host/...": the password; "https://token@host/...":
-// the token), so that a source URL given to any option is never shown with
+// options (the password of "https://user:password@host/...", any characters
+// included; the token of "https://token@host/..."; the values of query
+// parameters such as X-Amz-Signature, sig, token or apikey: see package
+// redact), so that a source URL given to any option is never shown with
 // them, in invocation or in an error. Ansible's own modules leave these in
 // invocation; secrets never reach this collection's output.
 func urlCredentials(value any) []string {
 	var out []string
 	switch v := value.(type) {
 	case string:
-		if !strings.Contains(v, "://") || !strings.Contains(v, "@") {
-			return nil
+		if strings.Contains(v, "://") {
+			return redact.Secrets(v)
 		}
-		u, err := url.Parse(v)
-		if err != nil || u.User == nil {
-			return nil
-		}
-		// Both as written (percent-encoded) and decoded, as errors may show either.
-		_, rest, _ := strings.Cut(v, "://")
-		userinfo := rest[:strings.LastIndex(rest[:authorityEnd(rest)], "@")+1]
-		userinfo = strings.TrimSuffix(userinfo, "@")
-		if password, ok := u.User.Password(); ok {
-			_, written, _ := strings.Cut(userinfo, ":")
-			return []string{password, written}
-		}
-		return []string{u.User.Username(), userinfo}
 	case []any:
 		for _, item := range v {
 			out = append(out, urlCredentials(item)...)
@@ -319,15 +310,6 @@ func urlCredentials(value any) []string {
 		}
 	}
 	return out
-}
-
-// authorityEnd returns where the authority of a URL without its "scheme://"
-// ends: at the first "/", "?" or "#".
-func authorityEnd(rest string) int {
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		return i
-	}
-	return len(rest)
 }
 
 // appendSecretValues adds the values held under any of keys, at any depth

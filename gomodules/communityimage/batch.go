@@ -29,6 +29,7 @@ var BatchSpec = ansible.Spec{
 		"update_existing_visibility": {Type: ansible.TypeBool},
 		"workdir":                    {Type: ansible.TypePath},
 		"jobs":                       {Type: ansible.TypeInt, Default: ingest.DefaultJobs},
+		"max_virtual_size":           {Type: ansible.TypeBytes},
 	},
 }.With(conn.Options)
 

@@ -25,6 +25,9 @@ type Info struct {
 	// ExternalFiles lists other files the image's data lives in: a qcow2
 	// external data file, or VMDK extents other than the image itself.
 	ExternalFiles []string
+	// ClusterSize is the allocation unit of formats that have one (qcow2,
+	// qed, vhdx, ...), in bytes; 0 otherwise.
+	ClusterSize int64
 	// Encrypted tells whether the image's data is encrypted (LUKS or qcow
 	// AES); Convert cannot read it without a key.
 	Encrypted bool
@@ -36,6 +39,7 @@ type infoJSON struct {
 	Format         string `json:"format"`
 	VirtualSize    int64  `json:"virtual-size"`
 	ActualSize     int64  `json:"actual-size"`
+	ClusterSize    int64  `json:"cluster-size"`
 	BackingFile    string `json:"backing-filename"`
 	Encrypted      bool   `json:"encrypted"`
 	FormatSpecific struct {
@@ -55,19 +59,28 @@ type infoJSON struct {
 // (qemu-img's message, such as "No such file or directory") when qemu-img
 // cannot open the file.
 func Inspect(ctx context.Context, path string, opts ...Option) (Info, error) {
-	o, err := makeOptions(opts)
+	qemuImg, abs, err := qemuImgAndPath("inspecting", path, opts)
 	if err != nil {
 		return Info{}, err
-	}
-	qemuImg, err := o.lookQemuImg()
-	if err != nil {
-		return Info{}, err
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return Info{}, fmt.Errorf("inspecting %q: %w", path, err)
 	}
 	return inspect(ctx, qemuImg, abs, "")
+}
+
+// qemuImgAndPath applies opts and returns the qemu-img to run and path made
+// absolute (so that a name with a colon is never read as a protocol); doing
+// says what for, in errors.
+func qemuImgAndPath(doing, path string, opts []Option) (qemuImg, abs string, err error) {
+	o, err := makeOptions(opts)
+	if err != nil {
+		return "", "", err
+	}
+	if qemuImg, err = o.lookQemuImg(); err != nil {
+		return "", "", err
+	}
+	if abs, err = filepath.Abs(path); err != nil {
+		return "", "", fmt.Errorf("%s %q: %w", doing, path, err)
+	}
+	return qemuImg, abs, nil
 }
 
 // inspect runs qemu-img info on abs, an absolute path, reading it as format,
@@ -86,7 +99,7 @@ func inspect(ctx context.Context, qemuImg, abs, format string) (Info, error) {
 		return Info{}, fmt.Errorf("inspecting %q: reading qemu-img info's JSON: %w", abs, err)
 	}
 	info := Info{Path: abs, Format: raw.Format, VirtualSize: raw.VirtualSize, ActualSize: raw.ActualSize,
-		BackingFile: raw.BackingFile, Encrypted: raw.Encrypted}
+		ClusterSize: raw.ClusterSize, BackingFile: raw.BackingFile, Encrypted: raw.Encrypted}
 	if f := raw.FormatSpecific.Data.DataFile; f != "" {
 		info.ExternalFiles = append(info.ExternalFiles, f)
 	}

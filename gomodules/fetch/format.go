@@ -63,3 +63,68 @@ func DetectFormat(header []byte) string {
 	}
 	return FormatRaw
 }
+
+// Signatures of what can be booted as a kernel (Glance's aki) or a ramdisk
+// (ari), for KernelOrRamdisk.
+var (
+	// Executable and Linkable Format (a vmlinux): "\x7fELF".
+	magicELF = formatMagic{"elf", 0, []byte("\x7fELF")}
+	// The x86 Linux boot protocol (Documentation/x86/boot.rst): a bzImage
+	// carries "HdrS" at 0x202.
+	magicBzImage = formatMagic{"bzImage", 0x202, []byte("HdrS")}
+	// The arm64 and riscv Image header (Documentation/arch/arm64/booting.rst,
+	// riscv/boot-image-header.rst): "ARM\x64" at 0x38, "RSC\x05" at 0x38.
+	magicARM64 = formatMagic{"arm64 Image", 0x38, []byte("ARM\x64")}
+	magicRISCV = formatMagic{"riscv Image", 0x38, []byte("RSC\x05")}
+	// A PE/COFF executable ("MZ"): EFI stub and EFI zboot kernels.
+	magicPE = formatMagic{"PE", 0, []byte("MZ")}
+	// A U-Boot legacy image (include/image.h, IH_MAGIC 0x27051956).
+	magicUImage = formatMagic{"uImage", 0, []byte{0x27, 0x05, 0x19, 0x56}}
+	// cpio archives (the initramfs format, Documentation/driver-api/early-userspace):
+	// "070701" (newc), "070702" (crc), "070707" (odc), and the old binary
+	// format's 070707 in either byte order.
+	magicCpio = []formatMagic{{"cpio", 0, []byte("070701")}, {"cpio", 0, []byte("070702")},
+		{"cpio", 0, []byte("070707")}, {"cpio", 0, []byte{0xc7, 0x71}}, {"cpio", 0, []byte{0x71, 0xc7}}}
+	// An ext2/3/4 file system (an initrd image): 0xEF53 at 0x438.
+	magicExt = formatMagic{"ext2", 0x438, []byte{0x53, 0xef}}
+	// Compressions the kernel unpacks (usr/Kconfig, lib/decompress.c) besides
+	// those DetectCompression knows: lzma ("\x5d\x00\x00"), lzop ("\x89LZO"),
+	// lz4 legacy ("\x02\x21\x4c\x18").
+	magicKernelCompressions = []formatMagic{{"lzma", 0, []byte{0x5d, 0x00, 0x00}}, {"lzop", 0, []byte("\x89LZO")},
+		{"lz4", 0, []byte{0x02, 0x21, 0x4c, 0x18}}}
+)
+
+func (m formatMagic) matches(header []byte) bool {
+	end := m.offset + len(m.magic)
+	return len(header) >= end && bytes.Equal(header[m.offset:end], m.magic)
+}
+
+func anyMatches(header []byte, magics []formatMagic) bool {
+	for _, m := range magics {
+		if m.matches(header) {
+			return true
+		}
+	}
+	return false
+}
+
+// KernelOrRamdisk tells whether header, the first bytes of a source as
+// downloaded (at least 0x440 of them), can be what Glance's disk format
+// (aki for a kernel, ari for a ramdisk) says: a kernel is an ELF file, an
+// x86 bzImage, an arm64 or riscv Image, a PE (EFI stub) file or a U-Boot
+// image; a ramdisk is a cpio archive, an ext2/3/4 file system or a U-Boot
+// image; either may be compressed (gzip, bzip2, xz, zstd, lzma, lzop, lz4).
+// Anything else (a text file such as /etc/shadow, a disk image) is not one.
+// Other formats return true.
+func KernelOrRamdisk(format string, header []byte) bool {
+	if DetectCompression(header) != CompressionNone || anyMatches(header, magicKernelCompressions) || magicUImage.matches(header) {
+		return true
+	}
+	switch format {
+	case "aki":
+		return anyMatches(header, []formatMagic{magicELF, magicBzImage, magicARM64, magicRISCV, magicPE})
+	case "ari":
+		return anyMatches(header, magicCpio) || magicExt.matches(header)
+	}
+	return true
+}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/imageops/cloud/gomodules/redact"
 )
 
 // location is a parsed source: an http(s) URL or a local path.
@@ -25,7 +27,7 @@ func parseLocation(raw string) (location, error) {
 		return location{path: raw, display: raw}, nil
 	}
 	display := RedactURL(raw)
-	u, err := url.Parse(raw)
+	u, err := redact.ParseURL(raw)
 	if err != nil {
 		// url.Parse's error repeats the URL, and its reason may quote part of
 		// the userinfo: say only that it does not parse.

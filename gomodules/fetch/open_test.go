@@ -378,7 +378,7 @@ func TestSlowButSteadyDownloadIsNotAStall(t *testing.T) {
 }
 
 func TestCredentialsNeverShow(t *testing.T) {
-	const user, pass, sig = "alice", "s3cr3t-pw", "sig-0123456789"
+	const user, pass, sig = "alice", "s3/cr@3t:pw", "sig-0123456789" // a password with unescaped "/", "@" and ":"
 	path := compressedImage(t, CompressionGzip)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, p, ok := r.BasicAuth()

@@ -58,6 +58,7 @@ type options struct {
 	retries        int
 	retryBackoff   time.Duration
 	hashes         []Algorithm // nil: defaultHashes
+	maxSize        int64       // 0: no bound
 
 	// transportSet records options that configure our own transport, which
 	// cannot be combined with WithHTTPClient.
@@ -156,6 +157,22 @@ func WithDecompress(mode DecompressMode) Option {
 			return nil
 		}
 		return fmt.Errorf("decompress %q: expected %q, %q or %q", string(mode), DecompressAuto, DecompressAlways, DecompressNever)
+	}
+}
+
+// WithMaxSize bounds the bytes Read returns (after decompression): past n
+// bytes, Read fails with an error matching ErrTooLarge, so that a
+// decompression bomb or an endless stream ends instead of filling a disk.
+// A source that is not decompressed and announces more than n bytes
+// (Content-Length, a file's size) fails Open at once. n must be positive.
+// The default is no bound.
+func WithMaxSize(n int64) Option {
+	return func(o *options) error {
+		if n <= 0 {
+			return fmt.Errorf("max size %d: expected a positive number of bytes", n)
+		}
+		o.maxSize = n
+		return nil
 	}
 }
 

@@ -12,7 +12,8 @@ import (
 const MaxChecksumFileSize = 4 << 20
 
 // ErrTooLarge is matched (errors.Is) by ReadSmall's error for a file longer
-// than its limit.
+// than its limit, and by Read's (or Open's) for a source that holds, or
+// decompresses to, more bytes than WithMaxSize allows.
 var ErrTooLarge = errors.New("larger than expected")
 
 // ReadSmall reads a whole small file (a checksum file, a JSON manifest) from

@@ -52,6 +52,8 @@ type Source struct {
 	checksums    []Checksum
 	// rawByAlgorithm holds every raw digest computed, once complete.
 	rawByAlgorithm map[Algorithm]string
+	maxSize        int64 // 0: no bound
+	returned       int64 // bytes Read has returned
 
 	err      error // sticky: what every further Read returns
 	digests  Digests
@@ -138,7 +140,7 @@ func open(ctx context.Context, url string, o *options) (*Source, error) {
 // newSource reads the first bytes of raw and sets up decompression and
 // digests.
 func newSource(raw *rawStream, o *options) (_ *Source, err error) {
-	s := &Source{raw: raw, checksums: o.checksums, release: func() {}}
+	s := &Source{raw: raw, checksums: o.checksums, maxSize: o.maxSize, release: func() {}}
 	s.rawDigest = newDigester(raw, o.rawHashes()...)
 	defer func() {
 		if err != nil {
@@ -167,6 +169,9 @@ func newSource(raw *rawStream, o *options) (_ *Source, err error) {
 		s.decompressed = s.compression != CompressionNone && o.diskFormat != "aki" && o.diskFormat != "ari"
 	}
 	if !s.decompressed {
+		if o.maxSize > 0 && raw.size > o.maxSize {
+			return nil, s.tooLarge(fmt.Sprintf("it is %d bytes", raw.size))
+		}
 		s.out = s.rawBuf
 		return s, nil
 	}
@@ -227,7 +232,16 @@ func (s *Source) Read(p []byte) (int, error) {
 	if s.closed {
 		return 0, fmt.Errorf("reading %q: %w", s.raw.display, errSourceClosed)
 	}
+	if s.maxSize > 0 && int64(len(p)) > s.maxSize-s.returned+1 {
+		// Read at most one byte past the bound: enough to know it is passed.
+		p = p[:s.maxSize-s.returned+1]
+	}
 	n, err := s.out.Read(p)
+	s.returned += int64(n)
+	if s.maxSize > 0 && s.returned > s.maxSize {
+		s.err = s.tooLarge("it goes on past that")
+		return 0, s.err
+	}
 	if err == nil {
 		return n, nil
 	}
@@ -293,6 +307,16 @@ func (s *Source) Close() error {
 		s.outDigest.close()
 	}
 	return err
+}
+
+// tooLarge is the error of a source past WithMaxSize's bound; how says what
+// showed it.
+func (s *Source) tooLarge(how string) error {
+	what := "holds"
+	if s.decompressed {
+		what = fmt.Sprintf("decompresses (%s) to", s.compression)
+	}
+	return fmt.Errorf("reading %q: it %s more than the %d bytes allowed (%s): %w", s.raw.display, what, s.maxSize, how, ErrTooLarge)
 }
 
 // readErr describes an error from the output reader: the raw stream's own

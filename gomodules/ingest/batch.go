@@ -15,8 +15,8 @@ import (
 )
 
 // BatchOptions are the community_image_batch options: every image of Images
-// takes DiskFormat, Visibility, UpdateExistingVisibility and Workdir unless
-// its spec sets them, and Properties under its own properties.
+// takes DiskFormat, Visibility, UpdateExistingVisibility, Workdir and
+// MaxVirtualSize unless its spec sets them, and Properties under its own properties.
 type BatchOptions struct {
 	conn.Config
 	Images                   map[string]map[string]any `json:"images"`
@@ -26,6 +26,7 @@ type BatchOptions struct {
 	UpdateExistingVisibility *bool                     `json:"update_existing_visibility"`
 	Workdir                  string                    `json:"workdir"`
 	Jobs                     int                       `json:"jobs"`
+	MaxVirtualSize           int64                     `json:"max_virtual_size"`
 }
 
 // BatchResult is what EnsureAll did, by image key.
@@ -91,6 +92,9 @@ func (b BatchOptions) spec(key string) (Options, error) {
 	}
 	if b.UpdateExistingVisibility != nil {
 		raw["update_existing_visibility"] = *b.UpdateExistingVisibility
+	}
+	if b.MaxVirtualSize != 0 {
+		raw["max_virtual_size"] = b.MaxVirtualSize
 	}
 	for name, value := range b.Images[key] {
 		raw[name] = value

@@ -34,7 +34,16 @@ type Options struct {
 	Protected                *bool    `json:"protected"`
 	Workdir                  string   `json:"workdir"`
 	Decompress               any      `json:"decompress"`
+	// MaxVirtualSize bounds a source's virtual size, in bytes; 0 means
+	// DefaultMaxVirtualSize.
+	MaxVirtualSize int64 `json:"max_virtual_size"`
 }
+
+// DefaultMaxVirtualSize is max_virtual_size's default: 64 GiB, above every
+// public cloud image (Debian, Ubuntu, Fedora, Rocky, Windows Server
+// evaluation images are 2 to 40 GiB) while bounding what one image may make
+// a run write to workdir and send to Glance.
+const DefaultMaxVirtualSize = 64 << 30
 
 // KubernetesVersionProperty is the property azimuth-ops sets from a spec's
 // kubernetes_version.
@@ -46,6 +55,8 @@ type desired struct {
 	properties map[string]string
 	decompress fetch.DecompressMode
 	checksums  []fetch.Checksum
+	// maxVirtualSize is MaxVirtualSize with its default applied.
+	maxVirtualSize int64
 }
 
 // normalize checks what the Ansible spec cannot (formats and the shapes of
@@ -68,6 +79,14 @@ func (o Options) normalize() (desired, error) {
 		// A kernel or ramdisk stored as aki/ari (as openstack.cloud.image
 		// takes it) is one: uploaded as it comes, never decompressed or converted.
 		d.SourceDiskFormat = d.DiskFormat
+	}
+	switch {
+	case o.MaxVirtualSize < 0:
+		return d, fmt.Errorf("max_virtual_size is %d; expected a positive size such as 64G", o.MaxVirtualSize)
+	case o.MaxVirtualSize == 0:
+		d.maxVirtualSize = DefaultMaxVirtualSize
+	default:
+		d.maxVirtualSize = o.MaxVirtualSize
 	}
 	if o.State == "present" && o.SourceURL == "" {
 		return d, fmt.Errorf("source_url is required when state is present (the URL of %q to upload)", o.Name)

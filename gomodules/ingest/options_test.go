@@ -122,17 +122,38 @@ func TestSourceFormatIsDetectedAndChecked(t *testing.T) {
 
 	format, err = sourceFormatOf(desired{Options: Options{SourceDiskFormat: "ari"}}, []byte("070701 cpio text"))
 	require.NoError(t, err)
-	assert.Equal(t, "ari", format, "ramdisks are taken as declared")
+	assert.Equal(t, "ari", format, "ramdisks that look like one are taken as declared")
+
+	shadow := []byte("root:$y$j9T$secretsalt$hash:19000:0:99999:7:::\n")
+	_, err = sourceFormatOf(desired{Options: Options{SourceDiskFormat: "aki"}}, shadow)
+	require.Error(t, err, "a text file is no kernel")
+	assert.Contains(t, err.Error(), "is not a kernel")
+	assert.NotContains(t, err.Error(), "root", "the error never quotes the source")
+	_, err = sourceFormatOf(desired{}, shadow)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "root", "the error never quotes the source")
+
+	bzImage := make([]byte, 0x440)
+	copy(bzImage[0x202:], "HdrS")
+	format, err = sourceFormatOf(desired{Options: Options{SourceDiskFormat: "aki"}}, bzImage)
+	require.NoError(t, err)
+	assert.Equal(t, "aki", format)
+
+	_, err = sourceFormatOf(desired{Options: Options{SourceDiskFormat: "raw"}}, qcow2Header)
+	assert.ErrorContains(t, err, "source_disk_format is raw but the data at  is qcow2", "a qcow2 is never uploaded as raw data")
 }
 
 func TestSectorCheckedRejectsPartialSectors(t *testing.T) {
 	buf := make([]byte, 4096)
-	ok := &sectorChecked{r: strings.NewReader(strings.Repeat("x", 1024))}
+	ok := &rawChecked{r: strings.NewReader(strings.Repeat("x", 1024)), max: 1024, sectors: true}
 	_, err := readAll(ok, buf)
 	assert.NoError(t, err)
-	odd := &sectorChecked{r: strings.NewReader(strings.Repeat("x", 1000)), url: "http://h/x"}
+	odd := &rawChecked{r: strings.NewReader(strings.Repeat("x", 1000)), url: "http://h/x", max: 1024, sectors: true}
 	_, err = readAll(odd, buf)
 	assert.EqualError(t, err, "the data at http://h/x is not a disk image: it is 1000 bytes, not a whole number of 512-byte sectors")
+	big := &rawChecked{r: strings.NewReader(strings.Repeat("x", 2048)), url: "http://h/x", max: 1024, sectors: true}
+	_, err = readAll(big, buf)
+	assert.EqualError(t, err, "the data at http://h/x is more than 1024 bytes (max_virtual_size), the virtual size of a raw image being its size")
 }
 
 func readAll(r interface{ Read([]byte) (int, error) }, buf []byte) (int, error) {

@@ -33,6 +33,7 @@ var ImageSpec = ansible.Spec{
 		"protected":                  {Type: ansible.TypeBool},
 		"workdir":                    {Type: ansible.TypePath},
 		"decompress":                 {Type: ansible.TypeRaw, Default: "auto"},
+		"max_virtual_size":           {Type: ansible.TypeBytes, Default: "64G"},
 	},
 }
 

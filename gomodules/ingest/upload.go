@@ -4,12 +4,12 @@ import (
 	"context"
 	"crypto/sha512"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
@@ -41,10 +41,13 @@ func sourceHashProperty(algorithm fetch.Algorithm) string {
 	return ""
 }
 
-// upload downloads the source and uploads it to Glance: straight from the
-// network when the source is already in the target disk format, else through
-// a download and a qemu-img conversion in a private directory under workdir.
-// It reports whether the data was converted.
+// upload downloads the source and uploads it to Glance. A raw source (raw,
+// iso, ami, a kernel or ramdisk) streams from the network to Glance when no
+// conversion is asked for, its size bounded by max_virtual_size. A source in
+// a format with structure (qcow2, vmdk, vhdx, vhd, vdi, ploop) is first
+// written to a private directory under workdir and verified with qemu-img
+// (convert.Verify), converted or not; a conversion goes through the same
+// directory. It reports whether the data was converted.
 func (e *Ensurer) upload(ctx context.Context, d desired) (*images.Image, bool, error) {
 	src, err := e.open(ctx, d)
 	if err != nil {
@@ -63,38 +66,84 @@ func (e *Ensurer) upload(ctx context.Context, d desired) (*images.Image, bool, e
 	if uploadedAsItComes(sourceFormat) {
 		target = sourceFormat
 	}
-	if sourceFormat == target {
+	if sourceFormat == target && !hasStructure(sourceFormat) {
 		image, err := e.streamUpload(ctx, d, target, src)
 		return image, false, err
 	}
-	image, err := e.convertAndUpload(ctx, d, sourceFormat, target, checkedSectors(d, sourceFormat, src), src)
-	return image, true, err
+	return e.stageAndUpload(ctx, d, sourceFormat, target, bounded(d, sourceFormat, src), src)
 }
 
-// open starts the download of d's source.
+// open starts the download of d's source, bounded by stagedSizeBound.
 func (e *Ensurer) open(ctx context.Context, d desired) (*fetch.Source, error) {
 	opts := append([]fetch.Option{fetch.WithChecksums(d.checksums...), fetch.WithDecompress(d.decompress),
-		fetch.WithDiskFormat(d.SourceDiskFormat)}, e.fetch...)
+		fetch.WithDiskFormat(d.SourceDiskFormat), fetch.WithMaxSize(stagedSizeBound(d.maxVirtualSize))}, e.fetch...)
 	src, err := fetch.Open(ctx, d.SourceURL, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("downloading %q: %w", d.Name, err)
+		return nil, fmt.Errorf("downloading %q: %w", d.Name, d.explainBound(err))
 	}
 	return src, nil
 }
 
-// checkedSectors fails a raw source that is not a whole number of sectors.
-func checkedSectors(d desired, sourceFormat string, src *fetch.Source) io.Reader {
-	if sourceFormat == "raw" {
-		return &sectorChecked{r: src, url: fetch.RedactURL(d.SourceURL)}
+// stagedSizeBound is the most bytes a source may hold once decompressed: a
+// raw image is at most max_virtual_size bytes (rawChecked holds it to that),
+// an image with structure a little more for its metadata (qcow2's tables
+// take under 1/64 of the data even with 512-byte clusters).
+func stagedSizeBound(maxVirtualSize int64) int64 {
+	return maxVirtualSize + maxVirtualSize/8 + 1<<20
+}
+
+// explainBound names max_virtual_size in the error of a source past
+// stagedSizeBound, where it comes from.
+func (d desired) explainBound(err error) error {
+	if errors.Is(err, fetch.ErrTooLarge) {
+		return fmt.Errorf("%w; the bound is max_virtual_size (%d bytes) and 1/8 more for an image's metadata", err, d.maxVirtualSize)
 	}
-	return src
+	return err
+}
+
+// bounded holds a raw source (whose virtual size is its size) to
+// max_virtual_size and, for raw, to whole sectors; a source with structure
+// is checked by convert.Verify instead.
+func bounded(d desired, sourceFormat string, src *fetch.Source) io.Reader {
+	if hasStructure(sourceFormat) {
+		return src
+	}
+	checked := &rawChecked{r: src, url: fetch.RedactURL(d.SourceURL), max: d.maxVirtualSize, sectors: sourceFormat == "raw"}
+	if src.Decompressed() {
+		checked.compression = string(src.Compression())
+	}
+	return checked
+}
+
+// hasStructure tells whether a Glance disk format has metadata that qemu-img
+// interprets (and that can name other files or claim any virtual size), so
+// that a source in it must pass convert.Verify before it is used.
+func hasStructure(format string) bool {
+	switch format {
+	case "qcow2", "vmdk", "vhdx", "vhd", "vdi", "ploop":
+		return true
+	}
+	return false
+}
+
+// qemuFormat is qemu-img's name for a Glance disk format.
+func qemuFormat(format string) string {
+	if format == "ploop" {
+		return "parallels"
+	}
+	return convert.CanonicalFormat(format)
+}
+
+// streamedSHA512 gives the SHA-512 of the bytes src returned, once read to
+// its end: fetch computes it anyway, so no second pass over them.
+func streamedSHA512(src *fetch.Source) func() string {
+	return func() string { digests, _ := src.Digests(); return digests.SHA512 }
 }
 
 // streamUpload uploads the source as it streams, from first; a retried
 // upload downloads the source again.
 func (e *Ensurer) streamUpload(ctx context.Context, d desired, diskFormat string, first *fetch.Source) (*images.Image, error) {
 	last := first
-	sourceFormat := diskFormat
 	open := func(ctx context.Context) (*glance.Payload, error) {
 		src := first
 		first = nil
@@ -105,10 +154,7 @@ func (e *Ensurer) streamUpload(ctx context.Context, d desired, diskFormat string
 			}
 		}
 		last = src
-		// The bytes uploaded are the bytes the source streams, whose SHA-512
-		// fetch computes anyway: no second pass over them.
-		streamed := func() string { digests, _ := src.Digests(); return digests.SHA512 }
-		return &glance.Payload{Reader: checkedSectors(d, sourceFormat, src), SHA512: streamed, Close: src.Close}, nil
+		return &glance.Payload{Reader: bounded(d, diskFormat, src), SHA512: streamedSHA512(src), Close: src.Close}, nil
 	}
 	return e.glance.CreateAndUpload(ctx, glance.Upload{Create: d.createOpts(diskFormat), Open: open,
 		Finish: func(*images.Image) images.UpdateOpts { return d.finalPatches(last) }})
@@ -116,25 +162,44 @@ func (e *Ensurer) streamUpload(ctx context.Context, d desired, diskFormat string
 
 // sourceFormatOf returns the source's disk format: the declared one after
 // checking that the data agrees, or the detected one. Formats are never
-// guessed from the file name.
+// guessed from the file name. Errors never quote the data: it is untrusted.
 func sourceFormatOf(d desired, header []byte) (string, error) {
 	declared := d.SourceDiskFormat
+	url := fetch.RedactURL(d.SourceURL)
 	if isKernelOrRamdisk(declared) {
+		if !fetch.KernelOrRamdisk(declared, header) {
+			return "", fmt.Errorf("the data at %s is not a %s: %s needs %s; check source_url and disk_format",
+				url, kernelOrRamdiskName(declared), declared, kernelOrRamdiskSignatures(declared))
+		}
 		return declared, nil
 	}
-	url := fetch.RedactURL(d.SourceURL)
-	if looksLikeText(header) {
-		return "", fmt.Errorf("the data at %s is not a disk image: it starts with text (%q); check source_url", url, snippet(header))
-	}
 	detected := fetch.DetectFormat(header)
+	if detected == fetch.FormatRaw && looksLikeText(header) {
+		return "", fmt.Errorf("the data at %s is not a disk image: it starts with text (an error page, a checksum list?); check source_url", url)
+	}
 	switch {
 	case declared == "":
 		return detected, nil
-	case declared != detected && hasMagic(declared):
+	case declared != detected && (hasMagic(declared) || hasStructure(detected)):
 		return "", fmt.Errorf("source_disk_format is %s but the data at %s is %s; correct source_disk_format or omit it to detect the format",
 			declared, url, detected)
 	}
 	return declared, nil
+}
+
+func kernelOrRamdiskName(format string) string {
+	if format == "aki" {
+		return "kernel"
+	}
+	return "ramdisk"
+}
+
+// kernelOrRamdiskSignatures says what fetch.KernelOrRamdisk accepts.
+func kernelOrRamdiskSignatures(format string) string {
+	if format == "aki" {
+		return "a Linux kernel (bzImage, ELF, arm64 or riscv Image, EFI/PE, U-Boot image), compressed or not"
+	}
+	return "an initramfs or initrd (cpio archive, ext2/3/4 file system, U-Boot image), compressed or not"
 }
 
 // hasMagic tells whether a disk format starts with a signature that
@@ -176,32 +241,44 @@ func looksLikeText(header []byte) bool {
 	return true
 }
 
-func snippet(header []byte) string {
-	text := strings.TrimSpace(string(header))
-	if len(text) > 40 {
-		text = text[:40] + "..."
-	}
-	return text
-}
-
-// convertAndUpload writes the source to a private directory, converts it
-// with qemu-img and uploads the result. The directory is removed whatever
-// happens.
-func (e *Ensurer) convertAndUpload(ctx context.Context, d desired, sourceFormat, target string, data io.Reader, src *fetch.Source) (*images.Image, error) {
+// stageAndUpload writes the source to a private directory under workdir,
+// verifies it when it has structure, converts it with qemu-img when target
+// differs, and uploads the result (re-read from the directory for every try
+// of the upload). The directory is removed whatever happens. It reports
+// whether the data was converted.
+func (e *Ensurer) stageAndUpload(ctx context.Context, d desired, sourceFormat, target string, data io.Reader, src *fetch.Source) (*images.Image, bool, error) {
 	dir, err := os.MkdirTemp(d.Workdir, ".imageops-community-image-")
 	if err != nil {
-		return nil, fmt.Errorf("creating a working directory for %q in %q (workdir): %w", d.Name, d.Workdir, err)
+		return nil, false, fmt.Errorf("creating a working directory for %q in %q (workdir): %w", d.Name, d.Workdir, err)
 	}
 	defer os.RemoveAll(dir)
 	downloaded := filepath.Join(dir, "source."+sourceFormat)
 	if err := writeFile(downloaded, data); err != nil {
-		return nil, fmt.Errorf("downloading %s for %q: %w", fetch.RedactURL(d.SourceURL), d.Name, err)
+		return nil, false, fmt.Errorf("downloading %s for %q: %w", fetch.RedactURL(d.SourceURL), d.Name, d.explainBound(err))
+	}
+	if hasStructure(sourceFormat) {
+		if _, err := convert.Verify(ctx, downloaded, qemuFormat(sourceFormat), d.maxVirtualSize, e.convert...); err != nil {
+			return nil, false, fmt.Errorf("checking %q from %s before its upload: %w", d.Name, fetch.RedactURL(d.SourceURL), err)
+		}
+	}
+	finish := func(*images.Image) images.UpdateOpts { return d.finalPatches(src) }
+	if sourceFormat == target {
+		// The staged bytes are those the source streamed: fetch has their SHA-512.
+		open := func(context.Context) (*glance.Payload, error) {
+			file, err := os.Open(downloaded)
+			if err != nil {
+				return nil, fmt.Errorf("opening the downloaded image of %q: %w", d.Name, err)
+			}
+			return &glance.Payload{Reader: file, SHA512: streamedSHA512(src), Close: file.Close}, nil
+		}
+		image, err := e.glance.CreateAndUpload(ctx, glance.Upload{Create: d.createOpts(target), Open: open, Finish: finish})
+		return image, false, err
 	}
 	converted := filepath.Join(dir, "converted."+target)
-	request := convert.Request{Src: downloaded, Dest: converted, SrcFormat: sourceFormat, DestFormat: target}
+	request := convert.Request{Src: downloaded, Dest: converted, SrcFormat: qemuFormat(sourceFormat), DestFormat: target}
 	// The converted file is read once and deleted: it need not reach the disk.
 	if _, err := convert.Convert(ctx, request, append([]convert.Option{convert.WithoutSync()}, e.convert...)...); err != nil {
-		return nil, fmt.Errorf("converting %q from %s to %s: %w", d.Name, sourceFormat, target, err)
+		return nil, false, fmt.Errorf("converting %q from %s to %s: %w", d.Name, sourceFormat, target, err)
 	}
 	_ = os.Remove(downloaded) // free the space before the upload
 	// The converted file is there for every try of the upload.
@@ -213,8 +290,8 @@ func (e *Ensurer) convertAndUpload(ctx context.Context, d desired, sourceFormat,
 		uploaded := newHashingReader(file)
 		return &glance.Payload{Reader: uploaded, SHA512: uploaded.hex, Close: file.Close}, nil
 	}
-	return e.glance.CreateAndUpload(ctx, glance.Upload{Create: d.createOpts(target), Open: open,
-		Finish: func(*images.Image) images.UpdateOpts { return d.finalPatches(src) }})
+	image, err := e.glance.CreateAndUpload(ctx, glance.Upload{Create: d.createOpts(target), Open: open, Finish: finish})
+	return image, true, err
 }
 
 func writeFile(path string, data io.Reader) error {
@@ -282,19 +359,30 @@ func (h *hashingReader) Read(p []byte) (int, error) {
 
 func (h *hashingReader) hex() string { return hex.EncodeToString(h.h.Sum(nil)) }
 
-// sectorChecked fails a raw image whose size is not a whole number of
-// sectors at its end, instead of returning io.EOF, so that an upload of it
-// is aborted: such a file is not a virtual disk.
-type sectorChecked struct {
-	r     io.Reader
-	url   string
-	count int64
+// rawChecked bounds a raw source, whose virtual size is its size: past max
+// bytes it fails (max_virtual_size), and, for sectors, a size that is not a
+// whole number of sectors fails at the end instead of returning io.EOF (such
+// a file is not a virtual disk), so that an upload of it is aborted.
+type rawChecked struct {
+	r           io.Reader
+	compression string // the compression undone on the way, if any
+	url         string
+	max         int64
+	sectors     bool
+	count       int64
 }
 
-func (s *sectorChecked) Read(p []byte) (int, error) {
+func (s *rawChecked) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
 	s.count += int64(n)
-	if err == io.EOF && s.count%sectorSize != 0 {
+	if s.count > s.max {
+		what := "is"
+		if s.compression != "" {
+			what = "decompresses (" + s.compression + ") to"
+		}
+		return 0, fmt.Errorf("the data at %s %s more than %d bytes (max_virtual_size), the virtual size of a raw image being its size", s.url, what, s.max)
+	}
+	if err == io.EOF && s.sectors && s.count%sectorSize != 0 {
 		return n, fmt.Errorf("the data at %s is not a disk image: it is %d bytes, not a whole number of %d-byte sectors", s.url, s.count, sectorSize)
 	}
 	return n, err

@@ -47,7 +47,17 @@ options:
   source_url:
     description:
       - Where to download the image from, an C(http://), C(https://) or C(file://) URL.
-      - Required when C(state=present). Credentials in the URL are never shown in results or errors.
+      - Required when C(state=present).
+      - Credentials in the URL are never shown in results, C(invocation), errors, diffs or the image's
+        C(imageops_source_url) property - the user information (C(user:password@), any characters,
+        an unescaped C(/) or C(@) in the password included; everything up to the last C(@) before the
+        query is taken as user information, so an C(@) in the path must be written C(%40)) and the values
+        of query parameters whose name contains C(sig), C(token), C(key), C(pass), C(secret), C(auth)
+        or C(credential) in any case (C(X-Amz-Signature), C(X-Amz-Credential), C(X-Amz-Security-Token),
+        C(access_token), C(apikey), C(temp_url_sig), ...).
+      - A C(file://) URL is read with the privileges of the module (of the user Ansible becomes on the
+        target, often root); anything that user can read can be uploaded. Its data is checked as any
+        other source's (see I(source_disk_format)), but give only paths you mean to publish.
     type: str
     aliases: [url]
   source_disk_format:
@@ -59,6 +69,18 @@ options:
       - C(aki) and C(ari) (kernels and ramdisks) are uploaded as they come, never converted or
         decompressed by C(decompress=auto). C(iso) images are uploaded as they come too, with
         disk format C(iso), whatever I(disk_format) says.
+      - A kernel (C(aki)) must look like one by its first bytes (an x86 bzImage, ELF, an arm64 or riscv
+        Image, an EFI/PE file or a U-Boot image) and a ramdisk (C(ari)) like one (a cpio archive, an
+        ext2/3/4 file system or a U-Boot image); either may be compressed (gzip, bzip2, xz, zstd, lzma,
+        lzop, lz4). Anything else, such as a text file, is refused.
+      - Every source in a format with structure (qcow2, vmdk, vhdx, vhd, vdi, ploop) is written to
+        I(workdir) and checked with C(qemu-img info) (as that format, never probed) and, for the
+        formats it supports, C(qemu-img check) before anything is uploaded, converted or not; an
+        image that names a backing file or keeps data in other files (a qcow2 external data file,
+        VMDK extents), an encrypted one, a corrupt or truncated one, or one larger than
+        I(max_virtual_size) is refused, and nothing is left in Glance or I(workdir).
+      - Data in a format with structure declared as another one (a qcow2 given as C(raw)) is refused.
+        Errors never quote the source's content.
     type: str
     choices: [ami, ari, aki, vhd, vhdx, vmdk, raw, qcow2, vdi, iso, ploop]
   disk_format:
@@ -132,8 +154,11 @@ options:
     type: bool
   workdir:
     description:
-      - Directory for the download and conversion when a conversion is needed. A private
-        subdirectory is made in it and removed afterwards. Defaults to the system's temporary directory.
+      - Directory for the download of a source in a format with structure (checked there before its
+        upload) and for conversions. A private subdirectory is made in it and removed afterwards; it
+        needs room for the source and, when converting, the converted image (at most about twice
+        I(max_virtual_size)). Raw sources that need no conversion are streamed to Glance without it.
+        Defaults to the system's temporary directory.
     type: path
   decompress:
     description:
@@ -142,6 +167,18 @@ options:
       - C(true) always decompresses and fails on data with no known compression; C(false) never does.
     type: raw
     default: auto
+  max_virtual_size:
+    description:
+      - The largest virtual size (the disk size a server sees) a source may have, in bytes or with a unit
+        as Ansible's C(bytes) type reads it, in powers of 1024 (C(64G) is 64 GiB, C(512M), C(2T)).
+      - A source in a format with structure (qcow2, vmdk, vhdx, vhd, vdi, ploop) that claims more is refused
+        before it is uploaded or converted; a raw source (raw, iso, ami, kernels, ramdisks), whose virtual size
+        is its size, is cut off and refused once it passes this size. Decompression stops at the same bound
+        (plus 1/8 for the metadata of formats with structure), so a decompression bomb fails without filling I(workdir).
+      - The default fits every published cloud image (2 to 40 GiB) and bounds what one image can make a run
+        write to I(workdir) and send to Glance.
+    type: bytes
+    default: 64G
 extends_documentation_fragment:
   - imageops.cloud.openstack
 attributes:

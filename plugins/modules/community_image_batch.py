@@ -53,6 +53,11 @@ options:
     description:
       - Working directory for the specs that do not set their own.
     type: path
+  max_virtual_size:
+    description:
+      - I(max_virtual_size) for the specs that do not set their own (see M(imageops.cloud.community_image));
+        when omitted, each spec's default, C(64G).
+    type: bytes
   jobs:
     description:
       - How many images are processed at once. Specs with the same I(name) run one after the other.

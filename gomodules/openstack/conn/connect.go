@@ -14,6 +14,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
 	"github.com/imageops/cloud/gomodules/openstack/glance"
 	"gopkg.in/yaml.v2"
+
+	"github.com/imageops/cloud/gomodules/redact"
 )
 
 // defaultUserAgent is sent before gophercloud's own User-Agent.
@@ -68,9 +70,6 @@ type settings struct {
 	fileSecrets []string
 }
 
-// secretAuthKeys are the auth keys of clouds.yaml whose values are secrets.
-var secretAuthKeys = []string{"password", "token", "application_credential_secret"}
-
 // Connect resolves cfg (see the package doc for the precedence) and, unless
 // auth_type is none, authenticates against Keystone. Errors name the cloud
 // and, for authentication, the Keystone URL.
@@ -85,6 +84,9 @@ func Connect(ctx context.Context, cfg Config, opts ...Option) (*Clients, error) 
 		return nil, err
 	}
 	secrets := append([]string{s.auth.Password, s.auth.TokenID, s.auth.ApplicationCredentialSecret}, s.fileSecrets...)
+	for _, endpoint := range []string{s.auth.IdentityEndpoint, s.imageOverride, s.computeOverride} {
+		secrets = append(secrets, redact.Secrets(endpoint)...)
+	}
 	for _, secret := range secrets {
 		if secret != "" {
 			o.secrets(secret)
@@ -103,22 +105,28 @@ func Connect(ctx context.Context, cfg Config, opts ...Option) (*Clients, error) 
 	}
 	provider, err := openstack.NewClient(s.auth.IdentityEndpoint)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to %s: auth_url %q: %w", s.name, s.auth.IdentityEndpoint, err)
+		return nil, fmt.Errorf("connecting to %s: auth_url %q: %w", s.name, redact.URL(s.auth.IdentityEndpoint), err)
 	}
 	provider.HTTPClient = httpClient
 	provider.UserAgent.Prepend(o.userAgent)
 	if err := openstack.Authenticate(ctx, provider, s.auth); err != nil {
-		return nil, fmt.Errorf("authenticating to %s at %s: %w", s.name, s.auth.IdentityEndpoint, err)
+		return nil, fmt.Errorf("authenticating to %s at %s: %w", s.name, redact.URL(s.auth.IdentityEndpoint), err)
 	}
 	clients.provider = provider
 	return clients, nil
 }
 
-// reportSecrets passes the secrets of an inline auth dict (AuthSecretKeys) to handle.
+// reportSecrets passes the secrets of an inline auth dict (AuthSecretKeys,
+// and credentials written into auth_url) to handle.
 func reportSecrets(auth map[string]any, handle func(string)) {
 	for _, key := range AuthSecretKeys {
 		if text, ok := auth[key].(string); ok && text != "" {
 			handle(text)
+		}
+	}
+	if authURL, ok := auth["auth_url"].(string); ok {
+		for _, secret := range redact.Secrets(authURL) {
+			handle(secret)
 		}
 	}
 }
@@ -153,10 +161,13 @@ func (cfg Config) resolve() (settings, error) {
 		}
 		raw, s.name = entryRaw, fmt.Sprintf("cloud %q (%s)", name, path)
 		if auth, ok := entry["auth"].(map[string]any); ok {
-			for _, key := range secretAuthKeys {
+			for _, key := range AuthSecretKeys {
 				if value, ok := auth[key]; ok && value != nil {
 					s.fileSecrets = append(s.fileSecrets, fmt.Sprint(value)) // YAML may read 123456 as an int
 				}
+			}
+			if authURL, ok := auth["auth_url"].(string); ok {
+				s.fileSecrets = append(s.fileSecrets, redact.Secrets(authURL)...)
 			}
 		}
 		// clouds.Parse gets the entry we read (secure.yaml merged in, inline
@@ -176,8 +187,30 @@ func (cfg Config) resolve() (settings, error) {
 		return settings{}, fmt.Errorf("reading %s: %w", s.name, err)
 	}
 	s.auth, s.endpointOpts, s.tlsConfig = auth, endpointOpts, tlsConfig
+	if err := s.normalizeAuthURL(); err != nil {
+		return settings{}, err
+	}
 	s.auth.AllowReauth = true
 	return s, nil
+}
+
+// normalizeAuthURL percent-encodes credentials written into auth_url
+// (https://user:pa/ss@keystone/v3), which gophercloud would otherwise take
+// for a host and a path, and records them, in both forms, as secrets.
+func (s *settings) normalizeAuthURL() error {
+	written := s.auth.IdentityEndpoint
+	secrets := redact.Secrets(written)
+	if len(secrets) == 0 {
+		return nil
+	}
+	s.fileSecrets = append(s.fileSecrets, secrets...)
+	u, err := redact.ParseURL(written)
+	if err != nil {
+		return fmt.Errorf("reading %s: auth_url %q is not a valid URL", s.name, redact.URL(written))
+	}
+	s.auth.IdentityEndpoint = u.String()
+	s.fileSecrets = append(s.fileSecrets, redact.Secrets(s.auth.IdentityEndpoint)...)
+	return nil
 }
 
 // parseOverrides turns the module's connection options into clouds.Parse options.

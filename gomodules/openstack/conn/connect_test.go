@@ -391,3 +391,33 @@ func TestModuleOptionsKeepTheCloudsInterface(t *testing.T) {
 		})
 	}
 }
+
+func TestPasswordInAuthURLNeverShows(t *testing.T) {
+	work := isolate(t)
+	keystone := newStubKeystone(t)
+	const urlPassword = "Au/th@Pw:x"
+	authURL := strings.Replace(keystone.URL(), "http://", "http://admin:"+urlPassword+"@", 1) + "/v3"
+	passwordCloud(t, work, keystone, authURL, "not-the-password", "")
+	var secrets []string
+	_, err := Connect(context.Background(), Config{Cloud: "prod"}, WithSecretHandler(func(s string) { secrets = append(secrets, s) }))
+	if err == nil {
+		t.Fatal("Connect succeeded with a wrong password")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "REDACTED@") {
+		t.Errorf("the error does not name the Keystone URL redacted: %q", msg)
+	}
+	// The module masks every reported secret: nothing of the URL's password may remain.
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	for _, secret := range secrets {
+		msg = strings.ReplaceAll(msg, secret, "********")
+	}
+	for _, part := range []string{"Au/th", "th@Pw", "Au%2Fth", "not-the-password"} {
+		if strings.Contains(msg, part) {
+			t.Errorf("the masked error still shows %q: %q", part, msg)
+		}
+	}
+	if !strings.Contains(msg, "401") {
+		t.Errorf("the request did not reach Keystone with the URL's host: %q", msg)
+	}
+}

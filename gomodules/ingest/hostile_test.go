@@ -1,0 +1,174 @@
+package ingest
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/imageops/cloud/gomodules/internal/testenv"
+)
+
+// Hostile sources, made by the test with qemu-img, served over HTTP on
+// loopback and given to the module against the real local Glance: each must
+// be refused with nothing left in Glance or in workdir.
+
+// qemuImg runs qemu-img (or another qemu tool) in dir, failing the test on error.
+func qemuImg(t *testing.T, dir string, tool string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(tool, args...)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s %v: %v: %s", tool, args, err, out)
+	}
+}
+
+// hostileImages builds the hostile sources in a fresh directory and returns
+// it; every file is small on disk.
+func hostileImages(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("qemu-img"); err != nil {
+		t.Skip("qemu-img is not installed")
+	}
+	dir := t.TempDir()
+	qemuImg(t, dir, "qemu-img", "create", "-q", "-f", "qcow2", "-b", "/etc/passwd", "-F", "raw", "backing-passwd.qcow2")
+	qemuImg(t, dir, "qemu-img", "create", "-q", "-f", "qcow2", "-o", "data_file="+filepath.Join(dir, "data.raw"), "data-file.qcow2", "1M")
+	qemuImg(t, dir, "qemu-img", "create", "-q", "-f", "qcow2", "1pib.qcow2", "1P")
+	qemuImg(t, dir, "qemu-img", "create", "-q", "-f", "qcow2", "4tib.qcow2", "4T")
+	qemuImg(t, dir, "qemu-img", "create", "-q", "-f", "qcow2", "truncated.qcow2", "64M")
+	qemuImg(t, dir, "qemu-io", "-f", "qcow2", "-c", "write -P 0xab 0 8M", "truncated.qcow2")
+	require.NoError(t, os.Truncate(filepath.Join(dir, "truncated.qcow2"), 4<<20))
+	qemuImg(t, dir, "qemu-img", "create", "-q", "-f", "vmdk", "base.vmdk", "1M")
+	qemuImg(t, dir, "qemu-img", "create", "-q", "-f", "vmdk", "-b", filepath.Join(dir, "base.vmdk"), "-F", "vmdk", "backing.vmdk")
+	// A monolithicFlat descriptor whose extent is a file of the host.
+	descriptor := "# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType=\"monolithicFlat\"\n\n" +
+		"RW 2048 FLAT \"/etc/passwd\" 0\n\nddb.virtualHWVersion = \"4\"\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "extent-passwd.vmdk"), []byte(descriptor), 0o644))
+	qemuImg(t, dir, "qemu-img", "create", "-q", "-f", "vhdx", "4tib.vhdx", "4T")
+	writeGzipBomb(t, filepath.Join(dir, "bomb.raw.gz"), 256<<20)
+	return dir
+}
+
+// writeGzipBomb writes size zero bytes, gzipped (about 1/1000 of size on disk).
+func writeGzipBomb(t *testing.T, path string, size int64) {
+	t.Helper()
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	defer f.Close()
+	buffered := bufio.NewWriter(f)
+	zw, err := gzip.NewWriterLevel(buffered, gzip.BestCompression)
+	require.NoError(t, err)
+	zeros := make([]byte, 1<<20)
+	for written := int64(0); written < size; written += int64(len(zeros)) {
+		_, err := zw.Write(zeros)
+		require.NoError(t, err)
+	}
+	require.NoError(t, zw.Close())
+	require.NoError(t, buffered.Flush())
+}
+
+func TestHostileImagesAreRefusedAndLeaveNothing(t *testing.T) {
+	glance := testenv.Glance(t)
+	dir := hostileImages(t)
+	base := serveFiles(t, dir)
+	cases := []struct {
+		file, diskFormat, sourceFormat string
+		maxVirtualSize                 int64
+		want                           string
+	}{
+		{"backing-passwd.qcow2", "qcow2", "", 0, "names a backing file"},
+		{"backing-passwd.qcow2", "raw", "", 0, "names a backing file"},
+		{"data-file.qcow2", "qcow2", "", 0, "keeps its data in"},
+		{"truncated.qcow2", "qcow2", "", 0, "corrupt or truncated"},
+		{"truncated.qcow2", "raw", "", 0, "corrupt or truncated"},
+		{"1pib.qcow2", "qcow2", "", 0, "virtual size is 1125899906842624 bytes, more than the 68719476736 allowed"},
+		{"4tib.qcow2", "raw", "", 0, "virtual size is 4398046511104 bytes"},
+		{"backing.vmdk", "vmdk", "", 0, "names a backing file"},
+		{"backing.vmdk", "raw", "", 0, "names a backing file"},
+		{"extent-passwd.vmdk", "vmdk", "", 0, "keeps its data in"},
+		{"extent-passwd.vmdk", "raw", "vmdk", 0, "keeps its data in"},
+		{"4tib.vhdx", "vhdx", "", 0, "virtual size is 4398046511104 bytes"},
+		{"bomb.raw.gz", "raw", "", 64 << 20, "decompresses (gzip) to more than"},
+		{"bomb.raw.gz", "qcow2", "", 64 << 20, "decompresses (gzip) to more than"},
+	}
+	for _, c := range cases {
+		t.Run(c.file+"-to-"+c.diskFormat, func(t *testing.T) {
+			workdir := t.TempDir()
+			name := testenv.UniqueName(t, glance, "hostile")
+			opts := present(name, base+"/"+c.file)
+			opts.DiskFormat, opts.SourceDiskFormat, opts.Workdir = c.diskFormat, c.sourceFormat, workdir
+			opts.MaxVirtualSize = c.maxVirtualSize
+			_, err := ensure(t, glance, opts, false)
+			require.Error(t, err, "a hostile image was accepted")
+			assert.Contains(t, err.Error(), c.want)
+			assert.NotContains(t, err.Error(), "/etc/passwd", "errors never quote what an image holds")
+			assert.NotContains(t, err.Error(), "root:", "errors never quote what an image holds")
+			assert.Empty(t, testenv.ImagesNamed(t, glance, name), "nothing is left in Glance")
+			left, _ := os.ReadDir(workdir)
+			assert.Empty(t, left, "nothing is left in workdir")
+		})
+	}
+}
+
+func TestShadowAsAKernelIsRefused(t *testing.T) {
+	glance := testenv.Glance(t)
+	for _, format := range []string{"aki", "ari"} {
+		name := testenv.UniqueName(t, glance, "shadow-"+format)
+		opts := present(name, "file:///etc/shadow")
+		opts.DiskFormat, opts.ContainerFormat, opts.Visibility = format, format, "public"
+		_, err := ensure(t, glance, opts, false)
+		require.Error(t, err, "a text file became a %s image", format)
+		assert.Contains(t, err.Error(), "is not a")
+		assert.NotContains(t, err.Error(), "root", "errors never quote the file")
+		assert.Empty(t, testenv.ImagesNamed(t, glance, name))
+	}
+	// And the refusal of other formats no longer quotes the file's start.
+	name := testenv.UniqueName(t, glance, "shadow-raw")
+	_, err := ensure(t, glance, present(name, "file:///etc/passwd"), false)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "starts with text")
+	assert.NotContains(t, err.Error(), "root")
+}
+
+func TestRealKernelAndRamdiskStillUpload(t *testing.T) {
+	glance := testenv.Glance(t)
+	dir := t.TempDir()
+	// A cpio archive (newc), gzipped, as initramfs-tools writes one.
+	cpio := filepath.Join(dir, "initrd.img")
+	cmd := exec.Command("sh", "-c", "cd "+dir+" && echo hello > f && echo f | cpio -o -H newc --quiet | gzip > "+cpio)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("cpio is not usable here: %v: %s", err, out)
+	}
+	name := testenv.UniqueName(t, glance, "initrd")
+	opts := present(name, "file://"+cpio)
+	opts.DiskFormat, opts.ContainerFormat = "ari", "ari"
+	result, err := ensure(t, glance, opts, false)
+	require.NoError(t, err)
+	assert.Equal(t, "ari", result.Image["disk_format"])
+}
+
+func TestSelfContainedQCOW2IsVerifiedThenUploaded(t *testing.T) {
+	glance := testenv.Glance(t)
+	im := testenv.RealImages(t)
+	workdir := t.TempDir()
+	name := testenv.UniqueName(t, glance, "verified")
+	opts := present(name, serveFile(t, im.QCOW2))
+	opts.Workdir = workdir
+	result, err := ensure(t, glance, opts, false)
+	require.NoError(t, err)
+	assert.False(t, result.Converted)
+	assert.Equal(t, testenv.SHA512File(t, im.QCOW2), result.Image["os_hash_value"], "the checked file is what Glance holds")
+	left, _ := os.ReadDir(workdir)
+	assert.Empty(t, left)
+
+	opts.MaxVirtualSize = 1 << 20
+	opts.Name = testenv.UniqueName(t, glance, "verified-small")
+	_, err = ensure(t, glance, opts, false)
+	require.Error(t, err, "a bound below the image's virtual size refuses it")
+	assert.Contains(t, err.Error(), "max_virtual_size")
+}
