@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	json "github.com/goccy/go-json"
@@ -314,4 +315,41 @@ func TestARunStoppedBetweenTheRenamesIsFinished(t *testing.T) {
 	assert.Equal(t, waiting.ID, site[s.name].ID, "the waiting release is promoted, not uploaded again")
 	assert.Equal(t, images.ImageVisibilityPublic, site[s.name].Visibility)
 	assert.Equal(t, production.ID, site[archiveName(&production)].ID)
+}
+
+// Deployer runs at once (a first deployment, then a new release over a
+// previous one) leave one production image, public, and hand back its ID.
+func TestConcurrentDeploymentsLeaveOneProductionImage(t *testing.T) {
+	s := newSite(t)
+	im := testenv.RealImages(t)
+	v1 := s.file("v1/disk.qcow2", im.QCOW2)
+	v2 := s.file("v2/disk.qcow2", im.Raw)
+	for _, release := range []struct{ version, url string }{{"v1", v1}, {"v2", v2}} {
+		catalog := s.writeJSON("manifest.json", map[string]any{s.name: map[string]any{"name": release.version, "url": release.url}})
+		const runs = 3
+		results := make([]Result, runs)
+		errs := make([]error, runs)
+		var wg sync.WaitGroup
+		for i := range runs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i], errs[i] = New(testenv.GlanceClient(t, s.glance), nil).Deploy(context.Background(), Options{CatalogURL: catalog}, false)
+			}()
+		}
+		wg.Wait()
+		site := s.images() // fails on two images of one name
+		production, ok := site[s.name]
+		require.True(t, ok)
+		assert.Equal(t, release.version, textProperty(&production, ReleaseProperty))
+		assert.Equal(t, images.ImageVisibilityPublic, production.Visibility)
+		assert.NotContains(t, site, s.name+incomingSuffix)
+		for i := range runs {
+			require.NoError(t, errs[i], "run %d, release %s", i, release.version)
+			handed := append(results[i].Deployed, results[i].Current...)
+			require.Len(t, handed, 1)
+			assert.Equal(t, production.ID, handed[0].ID, "run %d, release %s", i, release.version)
+		}
+	}
+	assert.Len(t, s.images(), 2, "the production image and the archived v1")
 }

@@ -65,7 +65,7 @@ func ImagesNamed(t testing.TB, client *gophercloud.ServiceClient, name string) [
 	t.Helper()
 	var found []images.Image
 	for _, hidden := range []bool{false, true} {
-		opts := images.ListOpts{Name: name, Visibility: images.ImageVisibility("all"), Hidden: hidden}
+		opts := images.ListOpts{Name: glance.NameFilter(name), Visibility: images.ImageVisibility("all"), Hidden: hidden}
 		pages, err := images.List(client, opts).AllPages(context.Background())
 		if err != nil {
 			t.Fatalf("listing images named %q (os_hidden %v): %v", name, hidden, err)
@@ -74,7 +74,11 @@ func ImagesNamed(t testing.TB, client *gophercloud.ServiceClient, name string) [
 		if err != nil {
 			t.Fatal(err)
 		}
-		found = append(found, page...)
+		for _, image := range page {
+			if image.Name == name {
+				found = append(found, image)
+			}
+		}
 	}
 	return found
 }

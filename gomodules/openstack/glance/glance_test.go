@@ -1,0 +1,152 @@
+package glance_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha512"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/imageops/cloud/gomodules/internal/testenv"
+	"github.com/imageops/cloud/gomodules/openstack/glance"
+)
+
+// These tests run against the real local Glance (scripts/glance.sh), with a
+// fault-injecting proxy in front of it where a fault is needed.
+
+func upload(name string, data []byte) glance.Upload {
+	sum := sha512.Sum512(data)
+	return glance.Upload{
+		Create: images.CreateOpts{Name: name, DiskFormat: "raw", ContainerFormat: "bare",
+			Properties: map[string]string{glance.SourceURLProperty: "http://127.0.0.1/" + name}},
+		Open: func(context.Context) (*glance.Payload, error) {
+			return &glance.Payload{Reader: bytes.NewReader(data), SHA512: func() string { return hex.EncodeToString(sum[:]) }}, nil
+		},
+		Finish: func(*images.Image) images.UpdateOpts {
+			return images.UpdateOpts{images.UpdateImageProperty{Op: images.AddOp, Name: glance.SourceSHA512Property, Value: hex.EncodeToString(sum[:])}}
+		},
+	}
+}
+
+func create(t *testing.T, sc *gophercloud.ServiceClient, name string) string {
+	t.Helper()
+	image, err := images.Create(context.Background(), sc, images.CreateOpts{Name: name, DiskFormat: "raw", ContainerFormat: "bare"}).Extract()
+	require.NoError(t, err)
+	return image.ID
+}
+
+// Glance reads "in:", "eq:" and any "word:" at the start of a name filter as
+// an operator: every such name is found exactly, and only it.
+func TestNamesThatLookLikeFiltersAreFoundExactly(t *testing.T) {
+	sc := testenv.Glance(t)
+	client := testenv.GlanceClient(t, sc)
+	base := testenv.UniqueName(t, sc, "plain")
+	decoys := map[string]string{base: create(t, sc, base), base + "-2": create(t, sc, base+"-2")}
+	for _, name := range []string{"in:" + base, "in:" + base + "," + base + "-2", "eq:" + base, "gte:" + base,
+		`in:"` + base + `"`, `quoted "in:` + base, "ubuntu-22.04:" + base, "2024-09-01T00:00:00Z " + base} {
+		id := create(t, sc, name)
+		t.Cleanup(func() { _ = images.Delete(context.Background(), sc, id).ExtractErr() })
+		found, err := client.FindByName(context.Background(), name)
+		require.NoError(t, err, name)
+		require.Len(t, found, 1, "%s (filter %s)", name, glance.NameFilter(name))
+		assert.Equal(t, id, found[0].ID, name)
+	}
+	for name, id := range decoys {
+		found, err := client.FindByName(context.Background(), name)
+		require.NoError(t, err)
+		require.Len(t, found, 1, name)
+		assert.Equal(t, id, found[0].ID)
+	}
+}
+
+func TestCheckNameRefusesWhatGlanceRefuses(t *testing.T) {
+	assert.NoError(t, glance.CheckName(strings.Repeat("é", glance.MaxNameLength)))
+	assert.NoError(t, glance.CheckName("in:ubuntu, jammy \"22.04\""))
+	for name, want := range map[string]string{
+		strings.Repeat("a", 256): "256 characters long",
+		"debian-12-\U0001F680":   "outside Unicode's Basic Multilingual Plane",
+		"bad-utf8-\xff":          "not valid UTF-8",
+	} {
+		err := glance.CheckName(name)
+		require.ErrorIs(t, err, glance.ErrInvalidName, name)
+		assert.Contains(t, err.Error(), want)
+	}
+}
+
+// One request in three fails (a 500, an answer lost after Glance did the
+// work, a connection reset): uploads still end with exactly one complete
+// image each, and no image of a failed try is left.
+func TestUploadsConvergeThroughAFaultyGlance(t *testing.T) {
+	sc := testenv.Glance(t)
+	faulty, proxy := testenv.FaultyGlance(t, sc, testenv.OneIn(3, 7))
+	client := testenv.GlanceClient(t, faulty, glance.WithRetries(8))
+	for i := 0; i < 4; i++ {
+		name := testenv.UniqueName(t, sc, "faulty")
+		data := bytes.Repeat([]byte{byte(i + 1)}, 512*(i+1))
+		image, err := client.CreateAndUpload(context.Background(), upload(name, data))
+		require.NoError(t, err)
+		named := testenv.ImagesNamed(t, sc, name)
+		require.Len(t, named, 1, "one image, none of the failed tries")
+		assert.Equal(t, image.ID, named[0].ID)
+		assert.True(t, glance.Complete(&named[0]))
+		assert.Equal(t, int64(len(data)), named[0].SizeBytes)
+	}
+	for _, fault := range []testenv.Fault{testenv.Fail, testenv.LoseAnswer, testenv.Reset} {
+		assert.Positive(t, proxy.Injected(fault), "fault %d was injected", fault)
+	}
+}
+
+// A create that Glance made but whose answer was lost is found again by its
+// run marker: the retry does not make a second image.
+func TestALostCreateAnswerMakesNoSecondImage(t *testing.T) {
+	sc := testenv.Glance(t)
+	name := testenv.UniqueName(t, sc, "lost-create")
+	creates := 0
+	faulty, _ := testenv.FaultyGlance(t, sc, func(r *http.Request, _ []byte, _ int) testenv.Fault {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/v2/images") {
+			if creates++; creates == 1 {
+				return testenv.LoseAnswer
+			}
+		}
+		return testenv.Pass
+	})
+	image, err := testenv.GlanceClient(t, faulty).CreateAndUpload(context.Background(), upload(name, make([]byte, 1024)))
+	require.NoError(t, err)
+	assert.Equal(t, 1, creates, "the image made by the lost create was found, not created again")
+	named := testenv.ImagesNamed(t, sc, name)
+	require.Len(t, named, 1)
+	assert.Equal(t, image.ID, named[0].ID)
+}
+
+// A Glance that keeps failing fails the call after the retries, saying how
+// many tries were made, and leaves no image.
+func TestRetriesAreBounded(t *testing.T) {
+	sc := testenv.Glance(t)
+	name := testenv.UniqueName(t, sc, "bounded")
+	faulty, proxy := testenv.FaultyGlance(t, sc, func(r *http.Request, _ []byte, _ int) testenv.Fault {
+		if r.Method == http.MethodPut {
+			return testenv.Fail
+		}
+		return testenv.Pass
+	})
+	_, err := testenv.GlanceClient(t, faulty, glance.WithRetries(2)).CreateAndUpload(context.Background(), upload(name, make([]byte, 512)))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "tried 3 times")
+	assert.Contains(t, err.Error(), "injected failure")
+	assert.Equal(t, 3, proxy.Injected(testenv.Fail))
+	assert.Empty(t, testenv.ImagesNamed(t, sc, name))
+}
+
+func TestBadOptionsAreRefused(t *testing.T) {
+	for _, opt := range []glance.Option{glance.WithRetries(-1), glance.WithRetryDelay(-1), glance.WithStaleAfter(glance.MinStaleAfter - 1)} {
+		_, err := glance.New(&gophercloud.ServiceClient{}, opt)
+		assert.ErrorIs(t, err, glance.ErrInvalidOption)
+	}
+}
