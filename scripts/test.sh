@@ -22,21 +22,37 @@ record() { # name status
 }
 
 glance_state="$repo/build/test-glance"
-stop_glance() { scripts/glance.sh stop "$glance_state" >/dev/null 2>&1 || true; }
+cloud_state="$repo/build/test-cloud"
+stop_glance() {
+  scripts/glance.sh stop "$glance_state" >/dev/null 2>&1 || true
+  scripts/cloud.sh stop "$cloud_state" >/dev/null 2>&1 || true
+}
 
 if [ "$what" = all ] || [ "$what" = unit ]; then
   trap stop_glance EXIT
+  # The Keystone cloud starts meanwhile; its tokens live 30 s so that a test
+  # waits for one to expire for real.
+  IMAGEOPS_CLOUD_TOKEN_TTL=30 scripts/cloud.sh start "$cloud_state" >"$repo/build/test-cloud.log" 2>&1 &
+  cloud_start=$!
   if ! scripts/glance.sh start "$glance_state"; then
     echo "test: the local Glance did not start" >&2
     exit 1
   fi
+  if ! wait "$cloud_start"; then
+    cat "$repo/build/test-cloud.log" >&2
+    echo "test: the local Keystone cloud did not start" >&2
+    exit 1
+  fi
   # shellcheck disable=SC1091
   source "$glance_state/env"
+  # Only the Keystone cloud's own variables: OS_CLOUD and OS_CLIENT_CONFIG_FILE
+  # stay the keyless Glance's; tests of the Keystone cloud read IMAGEOPS_CLOUD_STATE.
+  eval "$(grep '^export IMAGEOPS_CLOUD_' "$cloud_state/env")"
   echo "== go test ./..."
   go test -count=1 ./...
   record "go test" $?
   stop_glance
-  unset OS_CLIENT_CONFIG_FILE OS_CLOUD IMAGEOPS_GLANCE_URL
+  unset OS_CLIENT_CONFIG_FILE OS_CLOUD IMAGEOPS_GLANCE_URL "${!IMAGEOPS_CLOUD_@}"
 fi
 
 if [ "$what" = all ] || [ "$what" = integration ]; then

@@ -43,6 +43,15 @@ options:
       - The auth plugin, as C(auth_type) in C(clouds.yaml). When not set, the cloud's is used, and
         the kind of authentication follows from the I(auth) values given (password, token or
         application credential).
+      - When set, only that plugin's I(auth) values are used, wherever they come from. C(password)
+        (or C(v3password)) needs I(password); C(token) (or C(v3token)) needs I(token) and a project
+        (I(project_name) with its domain, or I(project_id)); the token is exchanged for one scoped
+        to that project, and a password in C(clouds.yaml) is ignored; C(v3applicationcredential)
+        needs I(application_credential_id) (or I(application_credential_name) with the user) and
+        I(application_credential_secret). Other plugins are refused with a list of these.
+      - Tokens are renewed before they expire and after a 401, so long runs outlive a token
+        (a renewal needs credentials that can make a new token; with I(auth_type=token) a run can
+        last no longer than the given token).
       - C(none) uses no Keystone at all, for a standalone Glance. Requests then go without a
         token to I(image_endpoint_override) (and I(compute_endpoint_override)), which must be set.
     type: str

@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
+	tokens3 "github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
 	"github.com/imageops/cloud/gomodules/openstack/glance"
 	"gopkg.in/yaml.v2"
 
@@ -92,7 +95,8 @@ func Connect(ctx context.Context, cfg Config, opts ...Option) (*Clients, error) 
 			o.secrets(secret)
 		}
 	}
-	httpClient := http.Client{Transport: transport(s.tlsConfig)}
+	texts := &textErrorsTransport{base: transport(s.tlsConfig), cloud: s.name}
+	httpClient := http.Client{Transport: texts}
 	clients := &Clients{Name: s.name, endpointOpts: s.endpointOpts,
 		imageOverride: s.imageOverride, computeOverride: s.computeOverride}
 	if s.authType == authTypeNone {
@@ -107,11 +111,15 @@ func Connect(ctx context.Context, cfg Config, opts ...Option) (*Clients, error) 
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s: auth_url %q: %w", s.name, redact.URL(s.auth.IdentityEndpoint), err)
 	}
-	provider.HTTPClient = httpClient
+	texts.identity = provider.IdentityBase
+	refresh := &refreshingTransport{base: texts, provider: provider}
+	refresh.identity, _ = url.Parse(provider.IdentityBase)
+	provider.HTTPClient = http.Client{Transport: refresh}
 	provider.UserAgent.Prepend(o.userAgent)
 	if err := openstack.Authenticate(ctx, provider, s.auth); err != nil {
-		return nil, fmt.Errorf("authenticating to %s at %s: %w", s.name, redact.URL(s.auth.IdentityEndpoint), err)
+		return nil, fmt.Errorf("authenticating to %s at %s: %w", s.name, redact.URL(s.auth.IdentityEndpoint), explainAuthError(err))
 	}
+	refresh.track()
 	clients.provider = provider
 	return clients, nil
 }
@@ -189,6 +197,11 @@ func (cfg Config) resolve() (settings, error) {
 	s.auth, s.endpointOpts, s.tlsConfig = auth, endpointOpts, tlsConfig
 	if err := s.normalizeAuthURL(); err != nil {
 		return settings{}, err
+	}
+	if s.authType != authTypeNone {
+		if err := applyAuthType(s.authType, &s.auth); err != nil {
+			return settings{}, fmt.Errorf("reading %s: %w", s.name, err)
+		}
 	}
 	s.auth.AllowReauth = true
 	return s, nil
@@ -279,7 +292,7 @@ func (c *Clients) Image() (*gophercloud.ServiceClient, error) {
 	}
 	client, err := openstack.NewImageV2(c.provider, c.endpointOpts)
 	if err != nil {
-		return nil, fmt.Errorf("finding the image endpoint of %s: %w", c.Name, err)
+		return nil, fmt.Errorf("finding the image endpoint of %s: %w", c.Name, c.explainEndpointError("image", err))
 	}
 	return client, nil
 }
@@ -306,7 +319,46 @@ func (c *Clients) Compute() (*gophercloud.ServiceClient, error) {
 	}
 	client, err := openstack.NewComputeV2(c.provider, c.endpointOpts)
 	if err != nil {
-		return nil, fmt.Errorf("finding the compute endpoint of %s: %w", c.Name, err)
+		return nil, fmt.Errorf("finding the compute endpoint of %s: %w", c.Name, c.explainEndpointError("compute", err))
 	}
 	return client, nil
 }
+
+// explainEndpointError replaces gophercloud's "No suitable endpoint could be
+// found in the service catalog." with what was looked for and what the
+// catalog offers for the service type.
+func (c *Clients) explainEndpointError(serviceType string, err error) error {
+	var notFound *gophercloud.ErrEndpointNotFound
+	if !errors.As(err, &notFound) {
+		var plain gophercloud.ErrEndpointNotFound
+		if !errors.As(err, &plain) {
+			return err
+		}
+	}
+	_, _, catalog := tokenInfo(c.provider)
+	return endpointNotFound(catalog, serviceType, c.endpointOpts)
+}
+
+// ProjectID returns the ID of the project the credentials are scoped to (the
+// token's project), or "" for auth_type none and for unscoped tokens. Images
+// are looked up among that project's own images.
+func (c *Clients) ProjectID() string {
+	if project := c.Project(); project != nil {
+		return project.ID
+	}
+	return ""
+}
+
+// Project returns the project the token is scoped to (ID, name, domain), or
+// nil for auth_type none and for unscoped tokens.
+func (c *Clients) Project() *tokens3.Project {
+	if c.provider == nil {
+		return nil
+	}
+	project, _, _ := tokenInfo(c.provider)
+	return project
+}
+
+// Provider returns the authenticated gophercloud provider client, for
+// service clients this package does not make (for instance identity).
+func (c *Clients) Provider() *gophercloud.ProviderClient { return c.provider }

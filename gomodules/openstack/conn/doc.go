@@ -16,4 +16,12 @@
 // come from `image_endpoint_override` / `compute_endpoint_override`, the
 // openstacksdk convention for standalone services such as a Glance deployed
 // without Keystone.
+//
+// auth_type, when set, picks the credentials of that plugin only (password,
+// token, v3applicationcredential): a token given with auth_type token wins
+// over a password in clouds.yaml. Tokens are renewed ahead of their expiry and
+// after a 401. Errors name the cloud and what was looked for: a missing
+// endpoint says the service type, region and interface asked for and what the
+// catalog offers; the error bodies of the services reach callers as one line
+// of text (ResponseText) with the cloud's name.
 package conn
