@@ -114,7 +114,6 @@ func explainAuthError(err error) error {
 // gophercloud error there would repeat the request's URL only.
 var errSecretFree = errors.New("authentication failed")
 
-
 // endpointNotFound describes a missing endpoint: what was looked for and what
 // the catalog offers for that service type.
 func endpointNotFound(catalog *tokens3.ServiceCatalog, serviceType string, opts gophercloud.EndpointOpts) error {

@@ -306,5 +306,3 @@ func selfSignedCA(t *testing.T) string {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-
