@@ -3,18 +3,23 @@
 # in one run, on one local Glance (scripts/glance.sh, in build/bench-glance) and the
 # same images served over HTTP on loopback (scripts/serve.sh):
 #
-#   convert  a fresh upload that needs a conversion (raw source -> qcow2):
+#   convert  a fresh upload that needs a conversion, raw -> qcow2 and qcow2 -> raw:
 #            baseline  azimuth-ops' role, step by step: `curl -o` (for get_url),
-#                      `qemu-img convert -f raw -O qcow2 IN OUT` (no -m, no -W),
+#                      `qemu-img convert -f SRC -O DEST IN OUT` (no -m, no -W),
 #                      `openstack image create -f json --container-format bare
-#                      --disk-format qcow2 --file OUT NAME`, then removing the files;
+#                      --disk-format DEST --file OUT NAME`, then removing the files;
 #            playbook  imageops.cloud.community_image through ansible-playbook;
 #            binary    build/bin/community_image_linux_<arch> ARGS.json by hand:
 #                      the module's own cost, without Ansible's.
-#            On fixtures' disk.raw (64 MiB) and on a bigger real raw image (an ext4
-#            filesystem of /usr/share files, BENCH_BIG_MIB, default 512).
+#            On fixtures' disk.raw (64 MiB, raw -> qcow2), on a bigger real raw image (an
+#            ext4 filesystem of /usr/share files, BENCH_BIG_MIB, default 512) and on a
+#            huge one (BENCH_HUGE_MIB, default 2048; BENCH_HUGE_REPEAT runs, default 1),
+#            each both ways.
 #   stream   a fresh upload that needs no conversion (qcow2 -> qcow2): `curl -o` then
 #            `openstack image create --file`, against the module (it streams, no temp file).
+#   floor    beside every upload: Glance's own time to take the bytes the upload stores,
+#            a bare `curl -T FILE` PUT of the converted image (made beforehand, not
+#            timed) into an image created beforehand: no tool can upload faster.
 #   rerun    BENCH_IMAGES images (default 20) already in Glance: azimuth's existence
 #            check, one `openstack image list -f json --name NAME` per image in sequence,
 #            against the role (ansible-playbook imageops.cloud.community_images), which
@@ -36,6 +41,8 @@ cd "$ROOT"
 REPEAT=${BENCH_REPEAT:-3}
 NIMAGES=${BENCH_IMAGES:-20}
 BIG_MIB=${BENCH_BIG_MIB:-512}
+HUGE_MIB=${BENCH_HUGE_MIB:-2048}
+HUGE_REPEAT=${BENCH_HUGE_REPEAT:-1}
 GLANCE_DIR=$ROOT/build/bench-glance
 FIXTURES=$ROOT/build/fixtures
 export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$ROOT/build/collections}
@@ -54,6 +61,9 @@ trap '[ "$BASHPID" != $$ ] || echo "bench community_images: failed at line $LINE
 [[ $NIMAGES =~ ^[1-9][0-9]*$ ]] || die "BENCH_IMAGES must be a positive number, not $NIMAGES"
 [[ $BIG_MIB =~ ^[0-9]+$ ]] || die "BENCH_BIG_MIB must be a number of MiB (0: no big image), not $BIG_MIB"
 [ "$BIG_MIB" = 0 ] || [ "$BIG_MIB" -ge 64 ] || die "BENCH_BIG_MIB must be 0 or at least 64"
+[[ $HUGE_MIB =~ ^[0-9]+$ ]] || die "BENCH_HUGE_MIB must be a number of MiB (0: no huge image), not $HUGE_MIB"
+[ "$HUGE_MIB" = 0 ] || [ "$HUGE_MIB" -ge 64 ] || die "BENCH_HUGE_MIB must be 0 or at least 64"
+[[ $HUGE_REPEAT =~ ^[1-9][0-9]*$ ]] || die "BENCH_HUGE_REPEAT must be a positive number, not $HUGE_REPEAT"
 
 # Debian's python3 for the checks: a version manager's shim in PATH can cost a second a call.
 PY=/usr/bin/python3
@@ -162,6 +172,22 @@ def image(url, image_id, disk_format, virtual_size, sha512):
             fail("image %s (%s): %s is %r, expected %r" % (img.get("name"), image_id, key, img.get(key), value))
     print(img["size"])
 
+def create(url, name, disk_format):
+    """A new image record, queued, for the floor's bare PUT; prints its ID."""
+    body = json.dumps({"name": name, "disk_format": disk_format, "container_format": "bare"}).encode()
+    req = urllib.request.Request("%s/v2/images" % url, data=body, method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with opener.open(req, timeout=60) as resp:
+        print(json.loads(resp.read())["id"])
+
+def timings(path):
+    """The module's timings, as one line for the log ('' when there are none)."""
+    text = open(path).read()
+    result = last_json(text, "=> {") if "=> {" in text else json.loads(text)
+    t = result.get("timings") or {}
+    if t:
+        print("  [" + " ".join("%s %.2f" % (k, t[k]) for k in ("download", "verify", "convert", "upload", "read_back") if k in t) + "]")
+
 def delete(url, image_id):
     status, _ = http("DELETE", "%s/v2/images/%s" % (url, image_id))
     if status != 204:
@@ -194,7 +220,7 @@ def role_run(path, changed, count):
     if len(ids) != int(count) or not all(re.fullmatch(r"[0-9a-f-]{36}", v) for v in ids.values()):
         fail("community_images_image_ids holds %r, expected %s image IDs" % (ids, count))
 
-commands = {"module-result": module_result, "create-result": create_result, "image": image,
+commands = {"module-result": module_result, "create-result": create_result, "image": image, "create": create, "timings": timings,
             "delete": delete, "delete-all": delete_all, "names-listed": names_listed, "role-run": role_run}
 commands[sys.argv[1]](*sys.argv[2:])
 PY
@@ -212,10 +238,10 @@ scripts/fixtures.sh "$FIXTURES" 7>&-
 # Hard links where possible: the fixtures may be rebuilt (renamed over) meanwhile.
 for f in disk.raw disk.qcow2; do ln -f "$FIXTURES/$f" "$WWW/$f" 2>/dev/null || cp "$FIXTURES/$f" "$WWW/$f"; done
 
-# big.raw: an ext4 filesystem of BIG_MIB MiB, three quarters of it real files from
-# /usr/share in name order; big.qcow2: the same converted (not timed).
+# build_big NAME MIB: NAME.raw, an ext4 filesystem of MIB MiB, up to three quarters of
+# it real files from /usr/share in name order; NAME.qcow2: the same converted (not timed).
 build_big() {
-  local root=$STATE/big-root budget=$((BIG_MIB * 1024 * 1024 * 3 / 4))
+  local name=$1 mib=$2 root=$STATE/big-root budget=$(($2 * 1024 * 1024 * 3 / 4)) t0=$SECONDS
   mkdir -p "$root"
   "$PY" - "$budget" >"$STATE/big-files" <<'PY'
 import os, sys
@@ -232,15 +258,13 @@ for top, dirs, files in os.walk("/usr/share"):
         sys.stdout.write(os.path.relpath(path, "/usr/share") + "\0")
 PY
   (cd /usr/share && xargs -0 -r cp -p --parents -t "$root" -- <"$STATE/big-files")
-  mkfs.ext4 -q -F -L imageops-bench -d "$root" "$WWW/big.raw" "${BIG_MIB}M" >/dev/null
+  mkfs.ext4 -q -F -L imageops-bench -d "$root" "$WWW/$name.raw" "${mib}M" >/dev/null
   rm -rf "$root" "$STATE/big-files"
-  qemu-img convert -f raw -O qcow2 "$WWW/big.raw" "$WWW/big.qcow2"
+  qemu-img convert -f raw -O qcow2 "$WWW/$name.raw" "$WWW/$name.qcow2"
+  echo "built $name.raw ($mib MiB ext4 of /usr/share files) and $name.qcow2 ($(($(stat -c %s "$WWW/$name.qcow2") / 1048576)) MiB) in $((SECONDS - t0)) s"
 }
-if [ "$BIG_MIB" != 0 ]; then
-  t0=$SECONDS
-  build_big
-  echo "built big.raw ($BIG_MIB MiB ext4 of /usr/share files) and big.qcow2 ($(($(stat -c %s "$WWW/big.qcow2") / 1048576)) MiB) in $((SECONDS - t0)) s"
-fi
+[ "$BIG_MIB" = 0 ] || build_big big "$BIG_MIB"
+[ "$HUGE_MIB" = 0 ] || build_big huge "$HUGE_MIB"
 SRC_URL=$(scripts/serve.sh start "$WWW" 7>&- | tail -n 1)
 echo "serving $WWW at $SRC_URL"
 
@@ -287,18 +311,18 @@ declare -A LABEL          # key: CASE; the table's name for it
 CASES=()
 
 # --- fresh uploads: convert and stream ---------------------------------------------
-# measured_files CASE SOURCE SRC_FORMAT: writes the files timed for CASE.
+# measured_files CASE SOURCE SRC_FORMAT DEST_FORMAT: writes the files timed for CASE.
 measured_files() {
-  local case=$1 source=$2 format=$3 name=bench-$1 in out
+  local case=$1 source=$2 format=$3 dest=$4 name=bench-$1 in out
   in="$WORK/$name.download" out="$WORK/$name.convert"
   {
     echo "# azimuth-ops' community_images role, one task a line"
     echo "curl -fsS -o '$in' '$SRC_URL/$source'"
-    if [ "$format" = raw ]; then
-      echo "qemu-img convert -f raw -O qcow2 '$in' '$out'"
-      echo "openstack image create -f json --container-format bare --disk-format qcow2 --file '$out' '$name-baseline'"
+    if [ "$format" != "$dest" ]; then
+      echo "qemu-img convert -f $format -O $dest '$in' '$out'"
+      echo "openstack image create -f json --container-format bare --disk-format $dest --file '$out' '$name-baseline'"
     else
-      echo "openstack image create -f json --container-format bare --disk-format qcow2 --file '$in' '$name-baseline'"
+      echo "openstack image create -f json --container-format bare --disk-format $dest --file '$in' '$name-baseline'"
     fi
     echo "rm -f '$in' '$out'"
   } >"$STATE/timed/$case.baseline.sh"
@@ -310,7 +334,7 @@ measured_files() {
         name: $name-playbook
         source_url: $SRC_URL/$source
         source_disk_format: $format
-        disk_format: qcow2
+        disk_format: $dest
         container_format: bare
         workdir: $WORK
         cloud: $OS_CLOUD
@@ -320,29 +344,49 @@ YAML
   "name": "$name-binary",
   "source_url": "$SRC_URL/$source",
   "source_disk_format": "$format",
-  "disk_format": "qcow2",
+  "disk_format": "$dest",
   "container_format": "bare",
   "workdir": "$WORK",
   "cloud": "$OS_CLOUD"
 }
 JSON
+  echo "curl -fsS -X PUT -H 'Content-Type: application/octet-stream' -T FILE $GLANCE_URL/v2/images/ID/file" \
+    >"$STATE/timed/$case.floor.sh"
   LINES[$case.baseline]=$(lines "$STATE/timed/$case.baseline.sh")
   LINES[$case.playbook]=$(lines "$STATE/timed/$case.playbook.yml")
   LINES[$case.binary]=$(lines "$STATE/timed/$case.binary.json")
 }
 
-# upload_case CASE SOURCE SRC_FORMAT: REPEAT fresh uploads of SOURCE each way, each
-# checked in Glance and deleted.
+# stored_bytes SOURCE SRC_FORMAT DEST_FORMAT: prints the path of the bytes an upload of
+# SOURCE in DEST_FORMAT stores, as qemu-img convert writes them (made once, not timed):
+# the floor's data.
+stored_bytes() {
+  local source=$1 format=$2 dest=$3 out
+  if [ "$format" = "$dest" ]; then
+    echo "$WWW/$source"
+    return
+  fi
+  out=$STATE/stored/$source.$dest
+  mkdir -p "$STATE/stored"
+  [ -e "$out" ] || qemu-img convert -f "$format" -O "$dest" "$WWW/$source" "$out"
+  echo "$out"
+}
+
+# upload_case CASE SOURCE SRC_FORMAT DEST_FORMAT RUNS: RUNS fresh uploads of SOURCE each
+# way, and the floor, each checked in Glance and deleted.
 upload_case() {
-  local case=$1 source=$2 format=$3 r i way run id size converted=false virtual sha=- ways=(baseline playbook binary)
-  [ "$format" = raw ] && converted=true
+  local case=$1 source=$2 format=$3 dest=$4 runs=$5 r i way run id size converted=false virtual sha=- floor_data
+  local ways=(baseline playbook binary floor)
+  [ "$format" != "$dest" ] && converted=true
   CASES+=("$case")
-  LABEL[$case]="$source -> qcow2 ($(($(stat -c %s "$WWW/$source") / 1048576)) MiB)"
-  [ "$format" = qcow2 ] && LABEL[$case]="$source stream ($(($(stat -c %s "$WWW/$source") / 1048576)) MiB)"
+  LABEL[$case]="$source -> $dest ($(($(stat -c %s "$WWW/$source") / 1048576)) MiB)"
+  [ "$converted" = false ] && LABEL[$case]="$source stream ($(($(stat -c %s "$WWW/$source") / 1048576)) MiB)"
   virtual=$(qemu-img info --output=json "$WWW/$source" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["virtual-size"])')
-  [ "$format" = qcow2 ] && sha=$(sha512sum "$WWW/$source" | cut -d' ' -f1) # a stream stores the source's bytes
-  measured_files "$case" "$source" "$format"
-  for ((r = 0; r < REPEAT; r++)); do
+  floor_data=$(stored_bytes "$source" "$format" "$dest")
+  # A stream stores the source's bytes, a conversion to raw the disk's: both known.
+  [ "$dest" = raw ] || [ "$converted" = false ] && sha=$(sha512sum "$floor_data" | cut -d' ' -f1)
+  measured_files "$case" "$source" "$format" "$dest"
+  for ((r = 0; r < runs; r++)); do
     for ((i = 0; i < ${#ways[@]}; i++)); do
       way=${ways[(i + r) % ${#ways[@]}]} # rotate the order: no way always goes first
       run=$case.$way.$r
@@ -360,24 +404,41 @@ upload_case() {
         run_timed "$run" "$BINARY" "$STATE/timed/$case.binary.json"
         id=$("$PY" "$STATE/check.py" module-result "$RUNS/$run.out" true "$converted")
         ;;
+      floor)
+        id=$("$PY" "$STATE/check.py" create "$GLANCE_URL" "bench-$case-floor" "$dest")
+        run_timed "$run" curl -fsS --noproxy '*' -X PUT -H 'Content-Type: application/octet-stream' \
+          -T "$floor_data" "$GLANCE_URL/v2/images/$id/file"
+        ;;
       esac
       workdir_empty "$run"
-      size=$("$PY" "$STATE/check.py" image "$GLANCE_URL" "$id" qcow2 "$virtual" "$sha")
+      size=$("$PY" "$STATE/check.py" image "$GLANCE_URL" "$id" "$dest" "$virtual" "$sha")
       "$PY" "$STATE/check.py" delete "$GLANCE_URL" "$id"
       WALL[$case.$way]+="$WALL_MS " CPU[$case.$way]+="$CPU_MS "
-      printf '  %-14s %-9s run %d: %6ss  (cpu %ss, stored %d MiB)\n' "$case" "$way" $((r + 1)) \
-        "$(secs "$WALL_MS")" "$(secs "$CPU_MS")" $((size / 1048576))
+      printf '  %-14s %-9s run %d: %6ss  (cpu %ss, stored %d MiB)%s\n' "$case" "$way" $((r + 1)) \
+        "$(secs "$WALL_MS")" "$(secs "$CPU_MS")" $((size / 1048576)) "$(timings_of "$RUNS/$run.out" "$way")"
     done
   done
 }
 
+# timings_of OUT WAY: the module's own timings, for the log.
+timings_of() {
+  case $2 in
+  playbook | binary) "$PY" "$STATE/check.py" timings "$1" ;;
+  esac
+}
+
 echo "== fresh uploads, $REPEAT runs each (every image checked in Glance, then deleted)"
-upload_case convert disk.raw raw
+upload_case convert disk.raw raw qcow2 "$REPEAT"
 if [ "$BIG_MIB" != 0 ]; then
-  upload_case convert-big big.raw raw
-  upload_case stream-big big.qcow2 qcow2
+  upload_case convert-big big.raw raw qcow2 "$REPEAT"
+  upload_case to-raw-big big.qcow2 qcow2 raw "$REPEAT"
+  upload_case stream-big big.qcow2 qcow2 qcow2 "$REPEAT"
 else
-  upload_case stream disk.qcow2 qcow2
+  upload_case stream disk.qcow2 qcow2 qcow2 "$REPEAT"
+fi
+if [ "$HUGE_MIB" != 0 ]; then
+  upload_case convert-huge huge.raw raw qcow2 "$HUGE_REPEAT"
+  upload_case to-raw-huge huge.qcow2 qcow2 raw "$HUGE_REPEAT"
 fi
 
 # --- the idempotent re-run --------------------------------------------------------
@@ -442,16 +503,25 @@ ratio() { # baseline_ms ours_ms
     else if (b > o) printf "%.1fx faster\n", b / o
     else printf "%.1fx slower\n", o / b }'
 }
+over_floor() { # ours_ms floor_ms
+  if [ -z "$2" ] || [ "$2" -le 0 ]; then
+    echo "-"
+    return
+  fi
+  awk -v o="$1" -v f="$2" 'BEGIN { printf "%.2fx\n", o / f }'
+}
 row() { # label case way
-  local b o bc oc
+  local b o bc oc f=""
   # shellcheck disable=SC2086 # space-separated lists
   b=$(median ${WALL[$2.baseline]}) o=$(median ${WALL[$2.$3]}) bc=$(median ${CPU[$2.baseline]}) oc=$(median ${CPU[$2.$3]})
-  printf '%-38s %9s %7s  %-13s %8s  %9s\n' "$1" "$(secs "$b")" "$(secs "$o")" "$(ratio "$b" "$o")" \
-    "${LINES[$2.baseline]}/${LINES[$2.$3]}" "$(secs "$bc")/$(secs "$oc")"
+  # shellcheck disable=SC2086
+  [ -z "${WALL[$2.floor]:-}" ] || f=$(median ${WALL[$2.floor]})
+  printf '%-40s %8s %6s  %-12s %6s %6s  %6s  %10s\n' "$1" "$(secs "$b")" "$(secs "$o")" "$(ratio "$b" "$o")" \
+    "$([ -n "$f" ] && secs "$f" || echo -)" "$(over_floor "$o" "$f")" "${LINES[$2.baseline]}/${LINES[$2.$3]}" "$(secs "$bc")/$(secs "$oc")"
 }
 echo
-echo "community_images bench: medians of $REPEAT runs, seconds; ratio = baseline/ours"
-printf '%-38s %9s %7s  %-13s %8s  %9s\n' case baseline ours ratio lines "cpu s"
+echo "community_images bench: medians of $REPEAT runs ($HUGE_REPEAT for the huge image), seconds; ratio = baseline/ours"
+printf '%-40s %8s %6s  %-12s %6s %6s  %6s  %10s\n' case baseline ours ratio floor /floor lines "cpu s"
 for c in "${CASES[@]}"; do
   row "${LABEL[$c]}, playbook" "$c" playbook
   row "${LABEL[$c]}, binary" "$c" binary
@@ -461,6 +531,8 @@ echo "baseline: azimuth-ops' commands (curl, qemu-img convert, openstack image c
 echo "re-run, one openstack image list per image); ours: the module through ansible-playbook,"
 echo "the bare binary with an args file, the role. lines: of the timed script/playbook/args file"
 echo "(the role: its command line + the vars file of specs), without comments; cpu s: user+sys"
-echo "of the timed processes (the client side; Glance's work is not in it). Other load on the"
-echo "machine moves these numbers: compare the rows of one run, not runs of different days."
+echo "of the timed processes (the client side; Glance's work is not in it). floor: a bare curl PUT"
+echo "of the bytes the upload stores (converted beforehand), Glance's own time; /floor: ours/floor."
+echo "Other load on the machine moves these numbers: compare the rows of one run, not runs of"
+echo "different days."
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg); setup and bench took $((SECONDS - t_setup)) s"
