@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"syscall"
 )
 
 // The NBD protocol's constants (the NBD protocol specification,
@@ -42,6 +43,7 @@ var errNBDProtocol = errors.New("NBD protocol error")
 // nbdRequest is one NBD_CMD_READ in flight.
 type nbdRequest struct {
 	handle uint64
+	offset int64
 	buf    []byte
 	done   chan error
 }
@@ -160,7 +162,7 @@ func (r *nbdReader) fill() error {
 // send asks for the next chunk into buf.
 func (r *nbdReader) send(buf []byte) error {
 	length := min(int64(len(buf)), r.size-r.next)
-	req := &nbdRequest{buf: buf[:length], done: make(chan error, 1)}
+	req := &nbdRequest{offset: r.next, buf: buf[:length], done: make(chan error, 1)}
 	r.mu.Lock()
 	r.handle++
 	req.handle = r.handle
@@ -217,7 +219,8 @@ func (r *nbdReader) receiveOne(br *bufio.Reader) error {
 		return fmt.Errorf("%w: a reply to unknown request %d", errNBDProtocol, handle)
 	}
 	if code := binary.BigEndian.Uint32(header[4:]); code != 0 {
-		err := fmt.Errorf("the NBD server failed a read (error %d, an errno)", code)
+		// NBD error values are errno values (EIO for a corrupt image).
+		err := fmt.Errorf("qemu-nbd failed to read %d bytes at offset %d of the disk: %w", len(req.buf), req.offset, syscall.Errno(code))
 		req.done <- err
 		return err
 	}

@@ -65,6 +65,21 @@ func (s *Stream) Close() error {
 	return close()
 }
 
+// OpenFile returns the image in the file at path as a Stream, of the
+// file's size; Close closes the file.
+func OpenFile(path string) (*Stream, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	stat, err := file.Stat()
+	if err != nil {
+		file.Close()
+		return nil, err
+	}
+	return &Stream{r: file, size: stat.Size(), close: file.Close}, nil
+}
+
 // StreamRaw returns the virtual disk of the image at path, in format
 // (qemu-img's name: qcow2, vmdk, vhdx, vpc, vdi, ...), as raw bytes read in
 // order, with no converted copy on disk: qemu-nbd serves the image

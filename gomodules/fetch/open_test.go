@@ -18,6 +18,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/imageops/cloud/gomodules/internal/testenv"
 )
 
 // serveFiles starts an HTTP server on 127.0.0.1 serving each file under its
@@ -266,28 +268,10 @@ func TestRetry500Then200(t *testing.T) {
 	assert.GreaterOrEqual(t, time.Since(start), 60*time.Millisecond, "back-off waits 20ms, then 40ms")
 }
 
-// hijackAfter serves the first n bytes of data with a Content-Length of all
-// of it, then drops the connection.
-func hijackAfter(t *testing.T, data []byte, n int, calls *atomic.Int32) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(data[:n])
-		w.(http.Flusher).Flush()
-		conn, _, err := http.NewResponseController(w).Hijack()
-		if err == nil {
-			conn.Close()
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv
-}
-
 func TestTruncatedBodyIsAnErrorAndNotRetriedOnceRead(t *testing.T) {
 	data := readFile(t, ext4Image(t))
 	var calls atomic.Int32
-	srv := hijackAfter(t, data, 1<<20, &calls)
+	srv := testenv.CutOffServer(t, data, 1<<20, &calls)
 
 	src, err := Open(context.Background(), srv.URL+"/disk.img", fast...)
 	require.NoError(t, err)

@@ -8,9 +8,17 @@
 // option names are those of azimuth-ops' community_images manifest (name,
 // source_url, source_disk_format, checksum, checksum_sha512, ...).
 //
+// A conversion overlaps the upload where the target format allows (see
+// stage): raw to qcow2 is written as it downloads (convert.Qcow2Writer) and
+// uploaded as soon as the download ends; qcow2, vmdk, vhdx, vhd and vdi to
+// raw are checked (convert.Verify), then read through qemu-nbd while they
+// are uploaded (convert.StreamRaw). Result.Timings says where the time
+// went.
+//
 // An image that had to be converted or decompressed no longer has its
 // source's hash, so every upload records where it came from in properties
-// (glance.SourceURLProperty, glance.SourceSHA256Property,
-// glance.SourceSHA512Property), and the checksum_sha512 check of an existing
-// image uses those when present.
+// (glance.SourceURLProperty, glance.SourceSHA512Property, and
+// glance.SourceSHA256Property when a sha256 checksum was given: a hash no
+// check needs is not computed), and the checksum check of an existing image
+// uses those when present.
 package ingest

@@ -22,10 +22,13 @@ type Result struct {
 	Image map[string]any `json:"image,omitempty"`
 	// Uploaded is true when image data was uploaded (or would be).
 	Uploaded bool `json:"uploaded"`
-	// Converted is true when qemu-img converted the source before the upload.
+	// Converted is true when the source was converted on its way to Glance.
 	Converted bool `json:"converted"`
 	// Diff shows the fields that changed, before and after.
 	Diff *Diff `json:"diff,omitempty"`
+	// Timings says where the time of an upload went; nil when nothing was
+	// uploaded.
+	Timings *Timings `json:"timings,omitempty"`
 	// Warnings are shown by Ansible after the task.
 	Warnings []string `json:"-"`
 }
@@ -153,14 +156,15 @@ func (e *Ensurer) ensureUploaded(ctx context.Context, d desired, checkMode bool)
 	if checkMode {
 		return result, nil
 	}
-	image, converted, err := e.upload(ctx, d)
+	var timings Timings
+	image, converted, err := e.upload(ctx, d, &timings)
 	if err != nil {
 		return Result{}, err
 	}
 	if image, err = e.glance.Converge(ctx, image, e.lookup...); err != nil {
 		return Result{}, err
 	}
-	result.ID, result.Image, result.Converted = image.ID, glance.Flatten(image), converted
+	result.ID, result.Image, result.Converted, result.Timings = image.ID, glance.Flatten(image), converted, &timings
 	return result, nil
 }
 

@@ -9,7 +9,7 @@ import (
 	"hash"
 	"io"
 	"os"
-	"path/filepath"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
@@ -43,12 +43,13 @@ func sourceHashProperty(algorithm fetch.Algorithm) string {
 
 // upload downloads the source and uploads it to Glance. A raw source (raw,
 // iso, ami, a kernel or ramdisk) streams from the network to Glance when no
-// conversion is asked for, its size bounded by max_virtual_size. A source in
-// a format with structure (qcow2, vmdk, vhdx, vhd, vdi, ploop) is first
-// written to a private directory under workdir and verified with qemu-img
-// (convert.Verify), converted or not; a conversion goes through the same
-// directory. It reports whether the data was converted.
-func (e *Ensurer) upload(ctx context.Context, d desired) (*images.Image, bool, error) {
+// conversion is asked for, its size bounded by max_virtual_size. Otherwise
+// the source is staged in a private directory under workdir (see stage):
+// verified with qemu-img when it has structure, and converted on its way to
+// Glance where the target allows. It reports whether the data was
+// converted, and where the time went in t.
+func (e *Ensurer) upload(ctx context.Context, d desired, t *Timings) (*images.Image, bool, error) {
+	began := time.Now()
 	src, err := e.open(ctx, d)
 	if err != nil {
 		return nil, false, err
@@ -67,16 +68,23 @@ func (e *Ensurer) upload(ctx context.Context, d desired) (*images.Image, bool, e
 		target = sourceFormat
 	}
 	if sourceFormat == target && !hasStructure(sourceFormat) {
-		image, err := e.streamUpload(ctx, d, target, src)
+		image, err := e.streamUpload(ctx, d, target, src, began, t)
 		return image, false, err
 	}
-	return e.stageAndUpload(ctx, d, sourceFormat, target, bounded(d, sourceFormat, src), src)
+	downloaded := &endTimer{r: bounded(d, sourceFormat, src), first: began}
+	image, converted, err := e.stageAndUpload(ctx, d, sourceFormat, target, downloaded, src, t)
+	t.Download = seconds(downloaded.span())
+	return image, converted, err
 }
 
-// open starts the download of d's source, bounded by stagedSizeBound.
+// open starts the download of d's source, bounded by stagedSizeBound. It
+// computes the source's SHA-512 (its provenance, SourceSHA512Property, and
+// for a stream the hash of the bytes uploaded), and the SHA-256 only for a
+// sha256 checksum.
 func (e *Ensurer) open(ctx context.Context, d desired) (*fetch.Source, error) {
 	opts := append([]fetch.Option{fetch.WithChecksums(d.checksums...), fetch.WithDecompress(d.decompress),
-		fetch.WithDiskFormat(d.SourceDiskFormat), fetch.WithMaxSize(stagedSizeBound(d.maxVirtualSize))}, e.fetch...)
+		fetch.WithDiskFormat(d.SourceDiskFormat), fetch.WithMaxSize(stagedSizeBound(d.maxVirtualSize)),
+		fetch.WithHashes(fetch.SHA512)}, e.fetch...)
 	src, err := fetch.Open(ctx, d.SourceURL, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("downloading %q: %w", d.Name, d.explainBound(err))
@@ -140,10 +148,11 @@ func streamedSHA512(src *fetch.Source) func() string {
 	return func() string { digests, _ := src.Digests(); return digests.SHA512 }
 }
 
-// streamUpload uploads the source as it streams, from first; a retried
-// upload downloads the source again.
-func (e *Ensurer) streamUpload(ctx context.Context, d desired, diskFormat string, first *fetch.Source) (*images.Image, error) {
+// streamUpload uploads the source as it streams, from first, opened at
+// began; a retried upload downloads the source again.
+func (e *Ensurer) streamUpload(ctx context.Context, d desired, diskFormat string, first *fetch.Source, began time.Time, t *Timings) (*images.Image, error) {
 	last := first
+	var sent *endTimer
 	open := func(ctx context.Context) (*glance.Payload, error) {
 		src := first
 		first = nil
@@ -154,10 +163,17 @@ func (e *Ensurer) streamUpload(ctx context.Context, d desired, diskFormat string
 			}
 		}
 		last = src
-		return &glance.Payload{Reader: bounded(d, diskFormat, src), SHA512: streamedSHA512(src), Close: src.Close}, nil
+		sent = &endTimer{r: bounded(d, diskFormat, src)}
+		return &glance.Payload{Reader: sent, SHA512: streamedSHA512(src), Close: src.Close}, nil
 	}
-	return e.glance.CreateAndUpload(ctx, glance.Upload{Create: d.createOpts(diskFormat), Open: open,
+	image, err := e.glance.CreateAndUpload(ctx, glance.Upload{Create: d.createOpts(diskFormat), Open: open,
 		Finish: func(*images.Image) images.UpdateOpts { return d.finalPatches(last) }})
+	if sent != nil && !sent.ended.IsZero() {
+		// The download is the upload: it ends with the source's last byte.
+		t.Download = seconds(sent.ended.Sub(began))
+		t.Upload, t.ReadBack = seconds(sent.span()), seconds(time.Since(sent.ended))
+	}
+	return image, err
 }
 
 // sourceFormatOf returns the source's disk format: the declared one after
@@ -241,59 +257,6 @@ func looksLikeText(header []byte) bool {
 	return true
 }
 
-// stageAndUpload writes the source to a private directory under workdir,
-// verifies it when it has structure, converts it with qemu-img when target
-// differs, and uploads the result (re-read from the directory for every try
-// of the upload). The directory is removed whatever happens. It reports
-// whether the data was converted.
-func (e *Ensurer) stageAndUpload(ctx context.Context, d desired, sourceFormat, target string, data io.Reader, src *fetch.Source) (*images.Image, bool, error) {
-	dir, err := os.MkdirTemp(d.Workdir, ".imageops-community-image-")
-	if err != nil {
-		return nil, false, fmt.Errorf("creating a working directory for %q in %q (workdir): %w", d.Name, d.Workdir, err)
-	}
-	defer os.RemoveAll(dir)
-	downloaded := filepath.Join(dir, "source."+sourceFormat)
-	if err := writeFile(downloaded, data); err != nil {
-		return nil, false, fmt.Errorf("downloading %s for %q: %w", fetch.RedactURL(d.SourceURL), d.Name, d.explainBound(err))
-	}
-	if hasStructure(sourceFormat) {
-		if _, err := convert.Verify(ctx, downloaded, qemuFormat(sourceFormat), d.maxVirtualSize, e.convert...); err != nil {
-			return nil, false, fmt.Errorf("checking %q from %s before its upload: %w", d.Name, fetch.RedactURL(d.SourceURL), err)
-		}
-	}
-	finish := func(*images.Image) images.UpdateOpts { return d.finalPatches(src) }
-	if sourceFormat == target {
-		// The staged bytes are those the source streamed: fetch has their SHA-512.
-		open := func(context.Context) (*glance.Payload, error) {
-			file, err := os.Open(downloaded)
-			if err != nil {
-				return nil, fmt.Errorf("opening the downloaded image of %q: %w", d.Name, err)
-			}
-			return &glance.Payload{Reader: file, SHA512: streamedSHA512(src), Close: file.Close}, nil
-		}
-		image, err := e.glance.CreateAndUpload(ctx, glance.Upload{Create: d.createOpts(target), Open: open, Finish: finish})
-		return image, false, err
-	}
-	converted := filepath.Join(dir, "converted."+target)
-	request := convert.Request{Src: downloaded, Dest: converted, SrcFormat: qemuFormat(sourceFormat), DestFormat: target}
-	// The converted file is read once and deleted: it need not reach the disk.
-	if _, err := convert.Convert(ctx, request, append([]convert.Option{convert.WithoutSync()}, e.convert...)...); err != nil {
-		return nil, false, fmt.Errorf("converting %q from %s to %s: %w", d.Name, sourceFormat, target, err)
-	}
-	_ = os.Remove(downloaded) // free the space before the upload
-	// The converted file is there for every try of the upload.
-	open := func(context.Context) (*glance.Payload, error) {
-		file, err := os.Open(converted)
-		if err != nil {
-			return nil, fmt.Errorf("opening the converted image of %q: %w", d.Name, err)
-		}
-		uploaded := newHashingReader(file)
-		return &glance.Payload{Reader: uploaded, SHA512: uploaded.hex, Close: file.Close}, nil
-	}
-	image, err := e.glance.CreateAndUpload(ctx, glance.Upload{Create: d.createOpts(target), Open: open, Finish: finish})
-	return image, true, err
-}
-
 func writeFile(path string, data io.Reader) error {
 	file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -331,8 +294,10 @@ func (d desired) createOpts(diskFormat string) images.CreateOpts {
 func (d desired) finalPatches(src *fetch.Source) images.UpdateOpts {
 	digests, _ := src.Digests() // complete: the upload read the source to its end
 	patches := images.UpdateOpts{
-		images.UpdateImageProperty{Op: images.AddOp, Name: SourceSHA256Property, Value: digests.RawSHA256},
 		images.UpdateImageProperty{Op: images.AddOp, Name: SourceSHA512Property, Value: digests.RawSHA512},
+	}
+	if digests.RawSHA256 != "" { // computed for a sha256 checksum only
+		patches = append(patches, images.UpdateImageProperty{Op: images.AddOp, Name: SourceSHA256Property, Value: digests.RawSHA256})
 	}
 	if d.Protected != nil && *d.Protected {
 		patches = append(patches, images.ReplaceImageProtected{NewProtected: true})

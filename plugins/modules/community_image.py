@@ -22,12 +22,20 @@ description:
   - When nothing needs converting, the image streams from its source straight into Glance,
     without a temporary file. A failed upload deletes the image it created, so no C(queued)
     image is left behind.
+  - A conversion overlaps the upload where the target format allows. To C(raw), the downloaded
+    image is checked with qemu-img, then served read-only by qemu-nbd and streamed into Glance
+    as it is read, with no converted copy on disk. From C(raw) to C(qcow2), the clusters that
+    are not all zeros are kept as they download and the qcow2 image (metadata first, zero
+    clusters left out) streams into Glance as soon as the download ends. Other pairs are
+    converted by qemu-img into I(workdir), then uploaded. The checksums are verified before
+    anything is uploaded from a conversion, and before a streamed upload ends; the bytes sent
+    are checked against Glance's C(os_hash_value).
   - When the image exists it is never uploaded again. Its visibility (unless
     C(update_existing_visibility=false)), properties, tags, I(min_disk), I(min_ram) and
     I(protected) are updated where they differ, and only there.
-  - Every upload records its source in the properties C(imageops_source_url),
-    C(imageops_source_sha256) and C(imageops_source_sha512), the hashes of the source bytes as
-    downloaded. Glance's C(os_hash_value) is the hash of the stored bytes, which differ from the
+  - Every upload records its source in the properties C(imageops_source_url) and
+    C(imageops_source_sha512), and C(imageops_source_sha256) when a SHA-256 checksum was given,
+    the hashes of the source bytes as downloaded (a hash no check needs is not computed). Glance's C(os_hash_value) is the hash of the stored bytes, which differ from the
     source's after a conversion, so checks of existing images use the recorded hashes when present.
   - The options are the keys of azimuth-ops' C(community_images) specs, so those specs can be
     passed as they are.
@@ -280,10 +288,34 @@ uploaded:
   type: bool
   sample: true
 converted:
-  description: Whether qemu-img converted the source before the upload.
+  description: Whether the source was converted to I(disk_format) on its way to Glance.
   returned: always
   type: bool
   sample: false
+timings:
+  description:
+    - Where the time of the upload went, in seconds. Stages that run at the same time (a source
+      downloaded while it is uploaded, a conversion to C(raw) read while it is uploaded) count in
+      each, so they can add up to more than the task took.
+  returned: when image data was uploaded, not in check mode
+  type: dict
+  contains:
+    download:
+      description: From the request for the source to its last byte, its checksums computed on the way.
+      type: float
+    verify:
+      description: The checks of the downloaded image with qemu-img before it is converted.
+      type: float
+    convert:
+      description: The conversion; for C(raw) targets it runs during the upload.
+      type: float
+    upload:
+      description: From the first byte sent to Glance to the last.
+      type: float
+    read_back:
+      description: From the last byte sent to the image read back, active, with the bytes sent (C(os_hash_value)) and its source recorded.
+      type: float
+  sample: {download: 0.61, verify: 0.09, convert: 3.84, upload: 3.84, read_back: 0.12}
 diff:
   description: With C(--diff), the fields that changed (or, for a new image, the planned image).
   returned: when changed and diff mode is on

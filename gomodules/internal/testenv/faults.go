@@ -8,7 +8,9 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -140,4 +142,26 @@ func FailingGlance(t testing.TB, glance *gophercloud.ServiceClient, fail func(r 
 		return Pass
 	})
 	return client
+}
+
+// CutOffServer serves data on 127.0.0.1 at any path, announcing all of it
+// (Content-Length) but sending only its first n bytes before it drops the
+// connection: a download that breaks midway. calls, when not nil, counts
+// the requests. The server stops when the test ends.
+func CutOffServer(t testing.TB, data []byte, n int, calls *atomic.Int32) *httptest.Server {
+	t.Helper()
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if calls != nil {
+			calls.Add(1)
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(data[:n])
+		w.(http.Flusher).Flush()
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+	}))
+	t.Cleanup(server.Close)
+	return server
 }
