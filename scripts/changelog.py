@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Render CHANGELOG.rst from changelogs/changelog.yaml as antsibull-changelog does, and check the changelog.
 
-    scripts/changelog.py          write CHANGELOG.rst
-    scripts/changelog.py --check  fail when CHANGELOG.rst is stale, a fragment is malformed, or a
+    python3 scripts/changelog.py          write CHANGELOG.rst
+    python3 scripts/changelog.py --check  fail when CHANGELOG.rst is stale, a fragment is malformed, or a
                                   module, role or playbook of the collection is in no release
 
 antsibull-changelog is not packaged in Debian; this keeps its files (changelogs/config.yaml,
@@ -59,7 +58,7 @@ def render(config, changes):
 
 def fragment_problems(config):
     """Return what is wrong with the fragments waiting for the next release."""
-    known = set(key for key, _ in config["sections"]) | {config["prelude_section_name"], config["trivial_section_name"]}
+    known = set(section[0] for section in config["sections"]) | {config["prelude_section_name"], config["trivial_section_name"]}
     problems = []
     for path in sorted(glob.glob(os.path.join(ROOT, "changelogs", "fragments", "*.y*ml"))):
         name = os.path.relpath(path, ROOT)
@@ -109,10 +108,10 @@ def main(argv):
         return 0
     problems = fragment_problems(config)
     problems += ["%s is in no release of changelogs/changelog.yaml: add it (name, description) under the version "
-                 "in galaxy.yml, then run scripts/changelog.py" % what for what in unlisted_objects(changes)]
+                 "in galaxy.yml, then run python3 scripts/changelog.py" % what for what in unlisted_objects(changes)]
     with open(target) as stream:
         if stream.read() != text:
-            problems.append("CHANGELOG.rst is not what changelogs/changelog.yaml renders: run scripts/changelog.py")
+            problems.append("CHANGELOG.rst is not what changelogs/changelog.yaml renders: run python3 scripts/changelog.py")
     for problem in problems:
         print("changelog: %s" % problem, file=sys.stderr)
     return 1 if problems else 0

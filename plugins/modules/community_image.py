@@ -13,7 +13,7 @@ DOCUMENTATION = r"""
 module: community_image
 short_description: Ensure a VM image is in OpenStack Glance exactly once, by name
 version_added: "1.0.0"
-author: imageops.cloud contributors
+author: imageops.cloud contributors (!UNKNOWN)
 description:
   - Ensures that one image named I(name) exists in Glance. When there is none, downloads
     I(source_url) (http, https or file), verifies its checksums while the bytes stream,

@@ -13,7 +13,7 @@ DOCUMENTATION = r"""
 module: community_image_batch
 short_description: Ensure a whole dict of VM images in OpenStack Glance, several at once
 version_added: "1.0.0"
-author: imageops.cloud contributors
+author: imageops.cloud contributors (!UNKNOWN)
 description:
   - Does for every entry of I(images) what M(imageops.cloud.community_image) does for one image,
     with up to I(jobs) images downloaded, converted and uploaded at the same time, in one process.

@@ -13,7 +13,7 @@ DOCUMENTATION = r"""
 module: image_cleaner
 short_description: Hide, then delete, old images of a managed set in OpenStack Glance
 version_added: "1.0.0"
-author: imageops.cloud contributors
+author: imageops.cloud contributors (!UNKNOWN)
 description:
   - Retires old images. Among the images that I(filters), I(name_pattern), I(owner) and I(tags)
     select, hides those older than I(hide_after_months) and deletes those older than

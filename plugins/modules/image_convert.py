@@ -13,7 +13,7 @@ DOCUMENTATION = r"""
 module: image_convert
 short_description: Convert a disk image to another format with qemu-img
 version_added: "1.0.0"
-author: imageops.cloud contributors
+author: imageops.cloud contributors (!UNKNOWN)
 description:
   - Converts the disk image I(src) into I(dest) in I(dest_format) with C(qemu-img convert),
     for example a raw image built by a pipeline into the qcow2 Glance should store.

@@ -13,7 +13,7 @@ DOCUMENTATION = r"""
 module: image_deployer
 short_description: Keep a site's Glance current with a catalog of released images
 version_added: "1.0.0"
-author: imageops.cloud contributors
+author: imageops.cloud contributors (!UNKNOWN)
 description:
   - Reads a catalog of released images and, for each release the site does not have yet, uploads
     it and gives it the production name, superseding the previous image.

@@ -13,7 +13,7 @@ DOCUMENTATION = r"""
 module: image_manifest
 short_description: Write a manifest of container images pointed at a private registry
 version_added: "1.0.0"
-author: imageops.cloud contributors
+author: imageops.cloud contributors (!UNKNOWN)
 description:
   - Rewrites every reference of I(images) (name to reference) to I(registry) by I(strategy)
     and returns the result as C(manifest). With I(path) it also writes it as YAML, one
@@ -22,8 +22,8 @@ description:
   - Tags and digests are both kept (C(<registry>/ceph:v18@sha256:...)); a reference with neither
     is written without a tag too, as Atmosphere writes it.
   - The file is byte for byte what Atmosphere's C(image_manifest) role writes for the same
-    images: Ansible's C(to_nice_yaml(indent=2)) layout, keys sorted, no header. Names must be at
-    most 128 bytes without line breaks.
+    images, in Ansible's C(to_nice_yaml(indent=2)) layout, keys sorted, no header. Names must be
+    at most 128 bytes without line breaks.
   - The file is written only when its content differs, atomically (a temporary file in the same
     directory, then a rename), keeping the mode of an existing file (C(0644) for a new one).
     An existing file with different content is an error unless I(force=true); an identical one

@@ -13,7 +13,7 @@ DOCUMENTATION = r"""
 module: mirror_images
 short_description: Copy container images to a private registry, each distinct image once
 version_added: "1.0.0"
-author: imageops.cloud contributors
+author: imageops.cloud contributors (!UNKNOWN)
 description:
   - Copies every image of I(images) to I(registry), in process and several at a time
     (I(jobs)), the way C(crane copy) does but without one process per image.

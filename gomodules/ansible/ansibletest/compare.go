@@ -15,7 +15,17 @@ import (
 type CheckOption func(*checkConfig)
 
 type checkConfig struct {
-	notSecret map[string]bool
+	notSecret      map[string]bool
+	ignoreDefaults bool
+	where          string
+}
+
+func newCheckConfig(opts []CheckOption) *checkConfig {
+	config := &checkConfig{notSecret: map[string]bool{}, where: "DOCUMENTATION"}
+	for _, opt := range opts {
+		opt(config)
+	}
+	return config
 }
 
 // NotSecret names options whose names look like secrets (such as
@@ -27,6 +37,23 @@ func NotSecret(names ...string) CheckOption {
 			c.notSecret[name] = true
 		}
 	}
+}
+
+// IgnoreDefaults leaves defaults out of the comparison, for options whose
+// defaults are given elsewhere (a role entry point that validates one image
+// of a batch, whose defaults are the batch's). Default: defaults must agree.
+func IgnoreDefaults() CheckOption {
+	return func(c *checkConfig) { c.ignoreDefaults = true }
+}
+
+// CompareOptions returns every difference between spec's options and
+// options documented elsewhere (a role's meta/argument_specs.yml entry point
+// that mirrors a module), by the rules of CompareDocumentation; where names
+// the other side in the sentences ("roles/x/meta/argument_specs.yml").
+func CompareOptions(spec ansible.Spec, options map[string]DocOption, where string, opts ...CheckOption) []string {
+	config := newCheckConfig(opts)
+	config.where = where
+	return compareOptionSets(spec.Options, options, config)
 }
 
 // CheckDocumentation fails t with one error per difference between spec and
@@ -60,10 +87,7 @@ func CompareDocumentation(spec ansible.Spec, pyPath string, opts ...CheckOption)
 }
 
 func compare(spec ansible.Spec, pyPath string, opts []CheckOption) (Documentation, []string, error) {
-	config := &checkConfig{notSecret: map[string]bool{}}
-	for _, opt := range opts {
-		opt(config)
-	}
+	config := newCheckConfig(opts)
 	collection, module := splitName(spec.Name)
 	doc, err := ReadDocumentation(pyPath, collection)
 	if err != nil {
@@ -81,26 +105,31 @@ func compare(spec ansible.Spec, pyPath string, opts []CheckOption) (Documentatio
 		out = append(out, fmt.Sprintf("the spec does not support check mode, but DOCUMENTATION says attributes.check_mode.support: %s", doc.CheckMode))
 	}
 
+	return doc, append(out, compareOptionSets(spec.Options, doc.Options, config)...), nil
+}
+
+func compareOptionSets(spec map[string]ansible.Option, doc map[string]DocOption, config *checkConfig) []string {
+	var out []string
 	names := map[string]bool{}
-	for name := range spec.Options {
+	for name := range spec {
 		names[name] = true
 	}
-	for name := range doc.Options {
+	for name := range doc {
 		names[name] = true
 	}
 	for _, name := range sortedKeys(names) {
-		opt, inSpec := spec.Options[name]
-		documented, inDoc := doc.Options[name]
+		opt, inSpec := spec[name]
+		documented, inDoc := doc[name]
 		switch {
 		case !inDoc:
-			out = append(out, fmt.Sprintf("option %q is in the spec but not documented", name))
+			out = append(out, fmt.Sprintf("option %q is in the spec but not in %s", name, config.where))
 		case !inSpec:
-			out = append(out, fmt.Sprintf("option %q is documented but not in the spec", name))
+			out = append(out, fmt.Sprintf("option %q is in %s but not in the spec", name, config.where))
 		default:
 			out = append(out, compareOption(name, opt, documented, config)...)
 		}
 	}
-	return doc, out, nil
+	return out
 }
 
 // splitName splits "namespace.collection.module" into "namespace.collection"
@@ -116,7 +145,7 @@ func splitName(name string) (string, string) {
 func compareOption(name string, opt ansible.Option, doc DocOption, config *checkConfig) []string {
 	var out []string
 	differ := func(field string, inSpec, inDoc any) {
-		out = append(out, fmt.Sprintf("option %q: %s is %s in the spec, %s in DOCUMENTATION", name, field, show(inSpec), show(inDoc)))
+		out = append(out, fmt.Sprintf("option %q: %s is %s in the spec, %s in %s", name, field, show(inSpec), show(inDoc), config.where))
 	}
 	if doc.Description == nil || doc.Description == "" {
 		out = append(out, fmt.Sprintf("option %q has no description", name))
@@ -137,7 +166,7 @@ func compareOption(name string, opt ansible.Option, doc DocOption, config *check
 	if opt.Required && opt.Default != nil {
 		out = append(out, fmt.Sprintf("option %q is required and has a default in the spec; Ansible forbids both", name))
 	}
-	if specDefault := normalize(opt.Default); !reflect.DeepEqual(specDefault, doc.Default) {
+	if specDefault := normalize(opt.Default); !config.ignoreDefaults && !reflect.DeepEqual(specDefault, doc.Default) {
 		differ("default", specDefault, doc.Default)
 	}
 	if missing, extra := setDifference(normalizeList(opt.Choices), doc.Choices); len(missing)+len(extra) > 0 {

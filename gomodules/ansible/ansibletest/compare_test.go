@@ -168,7 +168,7 @@ attributes:
 	want := []string{
 		`module is "other" in DOCUMENTATION, but the spec is named "imageops.cloud.demo"`,
 		`the spec supports check mode, but DOCUMENTATION says attributes.check_mode.support: none`,
-		`option "cloud" is in the spec but not documented`,
+		`option "cloud" is in the spec but not in DOCUMENTATION`,
 		`option "dest": no_log is false in the spec, true in DOCUMENTATION`,
 		`option "force": default is false in the spec, true in DOCUMENTATION`,
 		`option "labels" has no description`,
@@ -183,7 +183,7 @@ attributes:
 		`option "state": choices differ: only in DOCUMENTATION: ["gone"]`,
 		`option "tags": elements is "str" in the spec, "int" in DOCUMENTATION`,
 		`option "tags": default is [] in the spec, null in DOCUMENTATION`,
-		`option "undocumented_in_spec" is documented but not in the spec`,
+		`option "undocumented_in_spec" is in DOCUMENTATION but not in the spec`,
 	}
 	assert.Equal(t, want, differences)
 
@@ -219,7 +219,7 @@ options:
 	differences, err = ansibletest.CompareDocumentation(spec, collection(t, doc, frags))
 	require.NoError(t, err)
 	assert.Equal(t, []string{
-		`option "insecure" is in the spec but not documented`,
+		`option "insecure" is in the spec but not in DOCUMENTATION`,
 		`option "timeout": default is 60 in the spec, 30 in DOCUMENTATION`,
 	}, differences)
 }
@@ -231,7 +231,7 @@ func TestMissingFragmentFileIsReported(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{
 		"DOCUMENTATION extends imageops.cloud.openstack, but plugins/doc_fragments/openstack.py does not exist (ansible-doc fails the same way)",
-		`option "cloud" is in the spec but not documented`,
+		`option "cloud" is in the spec but not in DOCUMENTATION`,
 	}, differences)
 }
 
