@@ -53,6 +53,9 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
   record "go test" $?
   stop_glance
   unset OS_CLIENT_CONFIG_FILE OS_CLOUD IMAGEOPS_GLANCE_URL "${!IMAGEOPS_CLOUD_@}"
+  echo "== scripts/fuzz.sh (every fuzz target, a few seconds each)"
+  scripts/fuzz.sh
+  record "fuzz" $?
 fi
 
 if [ "$what" = all ] || [ "$what" = integration ]; then
