@@ -53,6 +53,9 @@ func (p policy) manages(image *images.Image) bool {
 	if p.namePattern != nil && !p.namePattern.MatchString(image.Name) {
 		return false
 	}
+	if len(p.supports) > 0 && p.supportOf(image) == nil {
+		return false
+	}
 	have := map[string]bool{}
 	for _, tag := range image.Tags {
 		have[tag] = true

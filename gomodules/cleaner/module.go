@@ -31,6 +31,7 @@ var ModuleSpec = ansible.Spec{
 		"skip_images":         {Type: ansible.TypeList, Elements: ansible.TypeStr},
 		"now":                 {Type: ansible.TypeStr},
 		"dry_run":             {Type: ansible.TypeBool, Default: false},
+		"supports":            {Type: ansible.TypeRaw},
 	},
 }.With(conn.Options)
 

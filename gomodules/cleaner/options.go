@@ -68,6 +68,11 @@ type Options struct {
 	Now string `json:"now"`
 	// DryRun reports what would change and changes nothing, as check mode does.
 	DryRun bool `json:"dry_run"`
+	// Supports selects a set of supported images instead of (or besides)
+	// the filters: a list of production names, or a supports.yaml document
+	// as Chameleon's cleaner reads it. The image with each production name
+	// (the current production image) is always kept.
+	Supports any `json:"supports"`
 }
 
 // listFilterKeys are query parameters of Glance's image list that the cleaner
@@ -97,6 +102,7 @@ type policy struct {
 	owner                         string
 	tags                          []string
 	dryRun                        bool
+	supports                      []supported
 }
 
 // resolve checks the options and computes the cut-off times. Every error
@@ -146,8 +152,11 @@ func (o Options) resolve(clock func() time.Time) (policy, error) {
 			return p, fmt.Errorf("name_pattern %q is not a regular expression: %v", o.NamePattern, err)
 		}
 	}
-	if len(p.filters) == 0 && p.namePattern == nil && p.owner == "" && len(p.tags) == 0 {
-		return p, fmt.Errorf("filters, name_pattern, owner and tags are all empty; expected at least one of them, " +
+	if p.supports, err = parseSupports(o.Supports); err != nil {
+		return p, err
+	}
+	if len(p.filters) == 0 && p.namePattern == nil && p.owner == "" && len(p.tags) == 0 && len(p.supports) == 0 {
+		return p, fmt.Errorf("filters, name_pattern, owner, tags and supports are all empty; expected at least one of them, " +
 			"to say which images are managed (the cleaner never manages every image of a cloud)")
 	}
 	p.now = clock().UTC()

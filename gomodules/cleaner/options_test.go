@@ -47,7 +47,7 @@ func TestBadOptionsNameTheOptionTheValueAndWhatWasExpected(t *testing.T) {
 		{func(o *Options) { o.NamePattern = "ubuntu-(" }, `name_pattern "ubuntu-(" is not a regular expression`},
 		{func(o *Options) { o.Filters = map[string]any{"visibility": "public"} }, `filters: "visibility" cannot be a filter: the cleaner looks in every visibility`},
 		{func(o *Options) { o.Filters = map[string]any{"os_distro": []any{"a"}} }, "filters.os_distro is [a]; expected a string, number or boolean"},
-		{func(o *Options) { o.Filters = map[string]any{} }, "filters, name_pattern, owner and tags are all empty; expected at least one of them"},
+		{func(o *Options) { o.Filters = map[string]any{} }, "filters, name_pattern, owner, tags and supports are all empty; expected at least one of them"},
 		{func(o *Options) { o.SkipImages = []string{""} }, "skip_images[0] is empty; expected an image ID"},
 		{func(o *Options) { o.GroupBy = []string{" "} }, "group_by[0] is empty; expected a property name"},
 	} {

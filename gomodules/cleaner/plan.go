@@ -73,6 +73,8 @@ func (p policy) decide(image *images.Image, newest int) decision {
 	switch {
 	case p.skip[image.ID]:
 		return decision{image, skip, "listed in skip_images"}
+	case len(p.supports) > 0 && p.isProduction(image):
+		return decision{image, keep, "the current production image of " + image.Name + " (supports)"}
 	case newest > 0 && newest <= p.keepLatest:
 		return decision{image, keep, fmt.Sprintf("one of the %d newest bootable images of its group%s (keep_latest)", p.keepLatest, p.groupLabel(image))}
 	case created.After(p.hideBefore):

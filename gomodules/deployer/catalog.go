@@ -41,19 +41,52 @@ type Release struct {
 	// MetadataURL, for a Chameleon release, is the .manifest to read before
 	// the upload (its properties and checksums); empty otherwise.
 	MetadataURL string
+	// Chameleon is true for a release of a Chameleon store: its version is
+	// recorded in the property "current" too, and a superseded image is
+	// archived as Chameleon's deployer archives it.
+	Chameleon bool
+}
+
+// Chameleon's image store (CC-Images pushes it, hammers-v2's image_deployer
+// reads it): <object store URL>/<container>/<scope>/current is the index,
+// <scope>/versions/<version>/<name>.<image type> and .manifest the files.
+const (
+	// DefaultImageContainer is the store's container.
+	DefaultImageContainer = "chameleon-supported-images"
+	// DefaultScope is the released scope.
+	DefaultScope = "prod"
+	// CurrentProperty holds the release of a Chameleon image in Glance.
+	CurrentProperty = "current"
+	// chameleonVersionsDir holds the releases, beside the index.
+	chameleonVersionsDir = "versions"
+)
+
+// ChameleonStore returns the index URL and the base URL of the releases of
+// Chameleon's store at objectStoreURL (e.g. an object store's
+// ".../swift/v1/AUTH_<project>"), container and scope.
+func ChameleonStore(objectStoreURL, container, scope string) (index, base string) {
+	if container == "" {
+		container = DefaultImageContainer
+	}
+	if scope == "" {
+		scope = DefaultScope
+	}
+	root := strings.TrimSuffix(objectStoreURL, "/") + "/" + url.PathEscape(container) + "/" + url.PathEscape(scope)
+	return root + "/current", root + "/" + chameleonVersionsDir
 }
 
 // ReadCatalog downloads the catalog at catalogURL (http, https or file) and
 // parses it. format is one of the Format constants; FormatAuto tells them
-// apart by shape. base is the Chameleon base URL; empty means the catalog's
-// directory. diskFormat is the extension of Chameleon image files.
+// apart by shape. base is where a Chameleon index's releases are; empty
+// means "versions" beside the index. diskFormat is the extension of
+// Chameleon image files.
 func ReadCatalog(ctx context.Context, catalogURL, format, base, diskFormat string, opts ...fetch.Option) ([]Release, error) {
 	content, err := readDocument(ctx, catalogURL, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("reading the catalog: %w", err)
 	}
 	if base == "" {
-		base = parentURL(catalogURL)
+		base = parentURL(catalogURL) + "/" + chameleonVersionsDir
 	}
 	releases, err := ParseCatalog(content, format, base, diskFormat)
 	if err != nil {
@@ -196,10 +229,10 @@ func parseChameleon(doc any, base, diskFormat string) ([]Release, error) {
 		if !ok || version == "" || strings.Contains(version, "/") || strings.Contains(name, "/") {
 			return nil, fmt.Errorf("entry %q is %v; expected a version string without slashes", name, raw)
 		}
-		dir := base + "/" + url.PathEscape(name) + "/" + url.PathEscape(version) + "/" + url.PathEscape(name)
-		out = append(out, Release{Name: name, Version: version,
-			Spec:        map[string]any{"source_url": dir + "." + diskFormat},
-			MetadataURL: dir + ".manifest"})
+		file := base + "/" + url.PathEscape(version) + "/" + url.PathEscape(name)
+		out = append(out, Release{Name: name, Version: version, Chameleon: true,
+			Spec:        map[string]any{"source_url": file + "." + diskFormat},
+			MetadataURL: file + ".manifest"})
 	}
 	return out, nil
 }

@@ -18,11 +18,14 @@ func TestCatalogFormatsAreToldApartAndRead(t *testing.T) {
 			"checksum": "sha256:ab", "kubernetes_version": "1.29.4"}},
 	}, releases)
 
-	releases, err = ParseCatalog([]byte(`{"CC-Ubuntu22.04": "2024-06-01"}`), FormatAuto, "https://store.example.org/images/", "raw")
+	// Chameleon's store as CC-Images pushes it and hammers-v2 reads it.
+	index, base := ChameleonStore("https://chi.example.org:7480/swift/v1/AUTH_site/", "", "")
+	assert.Equal(t, "https://chi.example.org:7480/swift/v1/AUTH_site/chameleon-supported-images/prod/current", index)
+	releases, err = ParseCatalog([]byte(`{"CC-Ubuntu22.04": "20250422-v1-amd"}`), FormatAuto, base, "raw")
 	require.NoError(t, err)
-	assert.Equal(t, []Release{{Name: "CC-Ubuntu22.04", Version: "2024-06-01",
-		Spec:        map[string]any{"source_url": "https://store.example.org/images/CC-Ubuntu22.04/2024-06-01/CC-Ubuntu22.04.raw"},
-		MetadataURL: "https://store.example.org/images/CC-Ubuntu22.04/2024-06-01/CC-Ubuntu22.04.manifest"}}, releases)
+	file := "https://chi.example.org:7480/swift/v1/AUTH_site/chameleon-supported-images/prod/versions/20250422-v1-amd/CC-Ubuntu22.04"
+	assert.Equal(t, []Release{{Name: "CC-Ubuntu22.04", Version: "20250422-v1-amd", Chameleon: true,
+		Spec: map[string]any{"source_url": file + ".raw"}, MetadataURL: file + ".manifest"}}, releases)
 
 	releases, err = ParseCatalog([]byte("- name: debian-12\n  url: https://example.org/d.qcow2\n"), FormatAuto, "", "qcow2")
 	require.NoError(t, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,7 +59,25 @@ type Options struct {
 	// Workdir is where downloads that need converting go; empty means the
 	// system's temporary directory.
 	Workdir string `json:"workdir"`
+	// ObjectStoreURL is Chameleon's image store (hammers-v2's
+	// object_store_url, chi-in-a-box's image_object_store_url); when set,
+	// the catalog is its index <ObjectStoreURL>/<ImageContainer>/<Scope>/current.
+	ObjectStoreURL string `json:"object_store_url"`
+	// ImageContainer is the store's container; default DefaultImageContainer.
+	ImageContainer string `json:"image_container"`
+	// Scope is the store's scope; default DefaultScope.
+	Scope string `json:"scope"`
+	// ImagePrefix, when set, names a new version <ImagePrefix><name> until
+	// it is promoted (Chameleon's testing_); empty means <name>.imageops-incoming.
+	ImagePrefix string `json:"image_prefix"`
+	// MetadataField is the property set to "no" on a Chameleon image that a
+	// newer release replaced; default DefaultMetadataField.
+	MetadataField string `json:"image_metadata_field"`
 }
+
+// DefaultMetadataField is the property Chameleon marks its supported images
+// with ("true" from CC-Images, "no" once archived).
+const DefaultMetadataField = "chameleon-supported"
 
 // Deployment is one release in a result.
 type Deployment struct {
@@ -138,11 +157,24 @@ func New(client *glance.Client, fetchOpts []fetch.Option, opts ...ingest.Option)
 }
 
 func (o Options) normalize() (Options, error) {
-	if strings.TrimSpace(o.CatalogURL) == "" {
-		return o, fmt.Errorf("catalog_url is empty; expected the http, https or file URL of a catalog")
-	}
 	if o.CatalogFormat == "" {
 		o.CatalogFormat = FormatAuto
+	}
+	if o.MetadataField == "" {
+		o.MetadataField = DefaultMetadataField
+	}
+	if strings.TrimSpace(o.ObjectStoreURL) != "" {
+		if strings.TrimSpace(o.CatalogURL) != "" {
+			return o, fmt.Errorf("catalog_url and object_store_url are both set; expected one: object_store_url reads Chameleon's store (<url>/<container>/<scope>/current)")
+		}
+		if o.CatalogFormat != FormatAuto && o.CatalogFormat != FormatChameleon {
+			return o, fmt.Errorf("catalog_format is %q with object_store_url; Chameleon's store is read as chameleon", o.CatalogFormat)
+		}
+		o.CatalogURL, o.ChameleonBaseURL = ChameleonStore(o.ObjectStoreURL, o.ImageContainer, o.Scope)
+		o.CatalogFormat = FormatChameleon
+	}
+	if strings.TrimSpace(o.CatalogURL) == "" {
+		return o, fmt.Errorf("catalog_url is empty; expected the http, https or file URL of a catalog, or object_store_url (Chameleon's image store)")
 	}
 	switch o.CatalogFormat {
 	case FormatAuto, FormatAzimuth, FormatChameleon, FormatSpecs:
@@ -244,11 +276,11 @@ func releaseNames(releases []Release) string {
 // deletes its own. Every run hands back the ID that stays.
 func (d *Deployer) deployOne(ctx context.Context, o Options, r Release, checkMode bool, result *Result) (Deployment, bool, error) {
 	done := Deployment{Name: r.Name, Version: r.Version}
-	existing, err := d.named(ctx, r.Name)
+	existing, err := d.production(ctx, o, r.Name)
 	if err != nil {
 		return done, false, err
 	}
-	if released := releasedAs(existing, r.Version); released != nil {
+	if released := releasedAs(existing, r); released != nil {
 		done.ID = released.ID
 		return done, true, nil
 	}
@@ -258,14 +290,14 @@ func (d *Deployer) deployOne(ctx context.Context, o Options, r Release, checkMod
 	}
 	if previous != nil {
 		done.ID, done.PreviousID = previous.ID, previous.ID
-		done.PreviousVersion = textProperty(previous, ReleaseProperty)
-		done.PreviousName = archiveName(previous)
+		done.PreviousVersion = releaseOf(previous, r)
+		done.PreviousName = archiveName(previous, r)
 	}
 	if checkMode {
 		done.ID = ""
 		return done, false, nil
 	}
-	if err := d.dropStaleIncoming(ctx, r); err != nil {
+	if err := d.dropStaleIncoming(ctx, o, r); err != nil {
 		return done, false, err
 	}
 	spec, err := d.uploadSpec(ctx, o, r, result)
@@ -280,26 +312,26 @@ func (d *Deployer) deployOne(ctx context.Context, o Options, r Release, checkMod
 		return done, false, fmt.Errorf("the uploaded release %s (%s) is %s, not active; it was not promoted", r.Version, uploaded.ID, status)
 	}
 	// Another run may have promoted the release while this one uploaded.
-	if existing, err = d.named(ctx, r.Name); err != nil {
+	if existing, err = d.production(ctx, o, r.Name); err != nil {
 		return done, false, err
 	}
-	if released := releasedAs(existing, r.Version); released != nil {
+	if released := releasedAs(existing, r); released != nil {
 		return d.settle(ctx, done, released, uploaded.ID)
 	}
 	if previous, err = onlyPrevious(existing, r.Name); err != nil {
 		return done, false, err
 	}
 	if previous != nil {
-		done.PreviousID, done.PreviousVersion = previous.ID, textProperty(previous, ReleaseProperty)
-		done.PreviousName = archiveName(previous)
+		done.PreviousID, done.PreviousVersion = previous.ID, releaseOf(previous, r)
+		done.PreviousName = archiveName(previous, r)
 	}
 	if err := d.promote(ctx, o, r, previous, uploaded.ID, done.PreviousName); err != nil {
 		return done, false, err
 	}
-	if existing, err = d.named(ctx, r.Name); err != nil {
+	if existing, err = d.production(ctx, o, r.Name); err != nil {
 		return done, false, err
 	}
-	winner := releasedAs(existing, r.Version)
+	winner := releasedAs(existing, r)
 	if winner == nil {
 		return done, false, fmt.Errorf("image %s was given the name %q but no image of that name has release %s any more (another run? run again)",
 			uploaded.ID, r.Name, r.Version)
@@ -322,14 +354,23 @@ func (d *Deployer) settle(ctx context.Context, done Deployment, winner *images.I
 }
 
 // releasedAs returns the oldest complete image of existing that records
-// the release, or nil.
-func releasedAs(existing []images.Image, version string) *images.Image {
+// the release, or nil. A Chameleon release is recorded in ReleaseProperty
+// or, as Chameleon's own deployer records it, in CurrentProperty.
+func releasedAs(existing []images.Image, r Release) *images.Image {
 	for i := range existing { // oldest first
-		if textProperty(&existing[i], ReleaseProperty) == version && glance.Complete(&existing[i]) {
+		if releaseOf(&existing[i], r) == r.Version && glance.Complete(&existing[i]) {
 			return &existing[i]
 		}
 	}
 	return nil
+}
+
+// releaseOf is the release an image records, in the form r's catalog uses.
+func releaseOf(image *images.Image, r Release) string {
+	if version := textProperty(image, ReleaseProperty); version != "" || !r.Chameleon {
+		return version
+	}
+	return textProperty(image, CurrentProperty)
 }
 
 // onlyPrevious returns the one image with the production name (of another
@@ -355,9 +396,12 @@ func (d *Deployer) promote(ctx context.Context, o Options, r Release, previous *
 			images.UpdateImageProperty{Op: images.AddOp, Name: SupersededByProperty, Value: uploaded},
 			images.UpdateImageProperty{Op: images.AddOp, Name: SupersededAtProperty, Value: d.clock().UTC().Format(time.RFC3339)},
 		}
+		if r.Chameleon {
+			patch = append(patch, images.UpdateImageProperty{Op: images.AddOp, Name: o.MetadataField, Value: "no"})
+		}
 		if _, err := d.glance.Update(ctx, previous.ID, patch); err != nil {
 			return fmt.Errorf("renaming the previous image %s to %q: %w (release %s waits as %q; run again)",
-				previous.ID, archive, err, r.Version, r.Name+incomingSuffix)
+				previous.ID, archive, err, r.Version, incomingName(o, r))
 		}
 	}
 	promote := images.UpdateOpts{images.ReplaceImageName{NewName: r.Name},
@@ -367,7 +411,7 @@ func (d *Deployer) promote(ctx context.Context, o Options, r Release, previous *
 		if previous == nil {
 			return fmt.Errorf("%w (run again)", err)
 		}
-		if restoreErr := d.restore(ctx, previous); restoreErr != nil {
+		if restoreErr := d.restore(ctx, o, r, previous); restoreErr != nil {
 			return fmt.Errorf("%w; giving the previous image %s its name back failed too, no image is named %q until a run succeeds: %v (run again)",
 				err, previous.ID, r.Name, restoreErr)
 		}
@@ -378,9 +422,13 @@ func (d *Deployer) promote(ctx context.Context, o Options, r Release, previous *
 
 // restore undoes the rename of the previous image when the new one could not
 // take the production name, so that the site is not left without one.
-func (d *Deployer) restore(ctx context.Context, previous *images.Image) error {
+func (d *Deployer) restore(ctx context.Context, o Options, r Release, previous *images.Image) error {
 	patch := images.UpdateOpts{images.ReplaceImageName{NewName: previous.Name}}
-	for _, key := range []string{SupersededProperty, SupersededByProperty, SupersededAtProperty} {
+	marked := []string{SupersededProperty, SupersededByProperty, SupersededAtProperty}
+	if r.Chameleon {
+		marked = append(marked, o.MetadataField)
+	}
+	for _, key := range marked {
 		if _, had := previous.Properties[key]; had {
 			patch = append(patch, images.UpdateImageProperty{Op: images.ReplaceOp, Name: key, Value: textProperty(previous, key)})
 		} else {
@@ -395,14 +443,14 @@ func (d *Deployer) restore(ctx context.Context, previous *images.Image) error {
 // of another release (unless another run is still uploading it). Such
 // images never had the production name. Unfinished images of this release
 // are the Glance layer's to finish, wait for or delete once stale.
-func (d *Deployer) dropStaleIncoming(ctx context.Context, r Release) error {
-	incoming, err := d.named(ctx, r.Name+incomingSuffix)
+func (d *Deployer) dropStaleIncoming(ctx context.Context, o Options, r Release) error {
+	incoming, err := d.named(ctx, incomingName(o, r))
 	if err != nil {
 		return err
 	}
 	for i := range incoming {
 		image := &incoming[i]
-		if textProperty(image, ReleaseProperty) == r.Version || d.glance.InProgress(image) {
+		if releaseOf(image, r) == r.Version || d.glance.InProgress(image) {
 			continue
 		}
 		if err := d.glance.Delete(ctx, image.ID); err != nil {
@@ -439,7 +487,7 @@ func (d *Deployer) uploadSpec(ctx context.Context, o Options, r Release, result 
 		return ingest.Options{}, err
 	}
 	spec["properties"] = properties
-	spec["name"], spec["state"] = r.Name+incomingSuffix, "present"
+	spec["name"], spec["state"] = incomingName(o, r), "present"
 	spec["visibility"], spec["update_existing_visibility"] = "private", false
 	batch := ingest.BatchOptions{Config: o.Config, Images: map[string]map[string]any{r.Name: spec},
 		Properties: o.Properties, DiskFormat: o.DiskFormat, Workdir: o.Workdir}
@@ -453,18 +501,32 @@ func (d *Deployer) uploadSpec(ctx context.Context, o Options, r Release, result 
 // withRelease adds the release properties to a spec's properties (a dict
 // or a list of "key=value" strings).
 func withRelease(properties any, r Release) (any, error) {
+	release := map[string]string{ReleaseProperty: r.Version, ReleaseNameProperty: r.Name}
+	if r.Chameleon {
+		release[CurrentProperty] = r.Version // as Chameleon's deployer records it
+	}
 	switch v := properties.(type) {
 	case nil:
-		return map[string]any{ReleaseProperty: r.Version, ReleaseNameProperty: r.Name}, nil
+		out := map[string]any{}
+		for key, value := range release {
+			out[key] = value
+		}
+		return out, nil
 	case map[string]any:
-		out := make(map[string]any, len(v)+2)
+		out := make(map[string]any, len(v)+len(release))
 		for key, value := range v {
 			out[key] = value
 		}
-		out[ReleaseProperty], out[ReleaseNameProperty] = r.Version, r.Name
+		for key, value := range release {
+			out[key] = value
+		}
 		return out, nil
 	case []any:
-		return append(append([]any{}, v...), ReleaseProperty+"="+r.Version, ReleaseNameProperty+"="+r.Name), nil
+		out := append([]any{}, v...)
+		for _, key := range sortedKeys(release) {
+			out = append(out, key+"="+release[key])
+		}
+		return out, nil
 	}
 	return nil, fmt.Errorf("properties of %q is %v; expected a dict or a list of \"key=value\" strings", r.Name, properties)
 }
@@ -474,9 +536,67 @@ func (d *Deployer) named(ctx context.Context, name string) ([]images.Image, erro
 	return d.glance.FindByName(ctx, name, glance.InEveryVisibility())
 }
 
-// archiveName is the name a superseded image takes: <name>-<created_at>.
-func archiveName(image *images.Image) string {
+// production lists the images with the production name and the production
+// visibility, oldest first: as in hammers-v2, a user's private image that
+// happens to have the name is neither the release nor a duplicate.
+func (d *Deployer) production(ctx context.Context, o Options, name string) ([]images.Image, error) {
+	found, err := d.named(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	out := found[:0]
+	for _, image := range found {
+		if string(image.Visibility) == o.Visibility {
+			out = append(out, image)
+		}
+	}
+	return out, nil
+}
+
+// incomingName is the name of a new version until it is promoted.
+func incomingName(o Options, r Release) string {
+	if o.ImagePrefix != "" {
+		return o.ImagePrefix + r.Name
+	}
+	return r.Name + incomingSuffix
+}
+
+// archiveName is the name a superseded image takes: <name>-<created_at>,
+// or for a Chameleon release <name>_<build-timestamp> as Chameleon's
+// deployer names it.
+func archiveName(image *images.Image, r Release) string {
+	if r.Chameleon {
+		return image.Name + "_" + chameleonTimestamp(image)
+	}
 	return image.Name + "-" + image.CreatedAt.UTC().Format(archiveTimeFormat)
+}
+
+// chameleonTimestamp is the image's build-timestamp property (CC-Images
+// writes Python's str(datetime.utcnow()), "2025-04-22 10:11:12.123456"; a
+// POSIX time is read too) as Python prints a datetime, which is how
+// hammers-v2 names archived images. Without one, created_at is used (hammers
+// uses the time of the run).
+func chameleonTimestamp(image *images.Image) string {
+	when := image.CreatedAt.UTC()
+	text := strings.TrimSpace(textProperty(image, "build-timestamp"))
+	if t, err := time.Parse("2006-01-02 15:04:05.999999", text); err == nil {
+		when = t
+	} else if seconds, err := strconv.ParseFloat(text, 64); err == nil {
+		when = time.Unix(0, int64(seconds*float64(time.Second))).UTC().Round(time.Microsecond)
+	}
+	if when.Nanosecond() == 0 {
+		return when.Format("2006-01-02 15:04:05")
+	}
+	return when.Format("2006-01-02 15:04:05.000000")
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for key := range m {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func textProperty(image *images.Image, key string) string {

@@ -108,15 +108,21 @@ func (s *site) deployed(version, source string) (string, images.Image) {
 	return catalog, s.images()[s.name]
 }
 
-// images returns the images of the release name, by name.
-func (s *site) images() map[string]images.Image {
+// all lists every image of the Glance, in every visibility.
+func (s *site) all() []images.Image {
 	s.t.Helper()
 	pages, err := images.List(s.glance, images.ListOpts{Visibility: "all"}).AllPages(context.Background())
 	require.NoError(s.t, err)
 	found, err := images.ExtractImages(pages)
 	require.NoError(s.t, err)
+	return found
+}
+
+// images returns the images of the release name, by name.
+func (s *site) images() map[string]images.Image {
+	s.t.Helper()
 	out := map[string]images.Image{}
-	for _, image := range found {
+	for _, image := range s.all() {
 		if textProperty(&image, ReleaseNameProperty) == s.name {
 			require.NotContains(s.t, out, image.Name, "two images named %q", image.Name)
 			out[image.Name] = image
@@ -191,28 +197,6 @@ func TestAzimuthReleasesAreDeployedSupersededAndKeptOnFailure(t *testing.T) {
 }
 
 func ptr(image images.Image) *images.Image { return &image }
-
-func TestChameleonIndexDeploysWithTheReleaseMetadata(t *testing.T) {
-	s := newSite(t)
-	im := testenv.RealImages(t)
-	s.file(s.name+"/2024-06-01/"+s.name+".qcow2", im.QCOW2)
-	s.writeJSON(s.name+"/2024-06-01/"+s.name+".manifest", map[string]any{
-		"build-distro": "ubuntu", "build-release": "jammy", "build-variant": "base", "name": "ignored", "checksum_sha512": testenv.SHA512File(t, im.QCOW2),
-	})
-	catalog := s.writeJSON("index.json", map[string]string{s.name: "2024-06-01"})
-
-	result, err := New(testenv.GlanceClient(t, s.glance), nil).Deploy(context.Background(), Options{CatalogURL: catalog, CatalogFormat: FormatChameleon}, false)
-	require.NoError(t, err)
-	require.Len(t, result.Deployed, 1)
-	assert.Contains(t, result.Warnings[0], "name")
-	image := s.images()[s.name]
-	assert.Equal(t, "ubuntu", textProperty(&image, "build-distro"))
-	assert.Equal(t, "2024-06-01", textProperty(&image, ReleaseProperty))
-
-	again, err := s.deploy(catalog, false) // format detected
-	require.NoError(t, err)
-	assert.False(t, again.Changed)
-}
 
 func TestSpecListUsesTheChecksumAsTheVersion(t *testing.T) {
 	s := newSite(t)
@@ -305,7 +289,7 @@ func TestARunStoppedBetweenTheRenamesIsFinished(t *testing.T) {
 	waiting, err := s.waiting("r2", v2)
 	require.NoError(t, err)
 	_, err = images.Update(context.Background(), s.glance, production.ID, images.UpdateOpts{
-		images.ReplaceImageName{NewName: archiveName(&production)}}).Extract()
+		images.ReplaceImageName{NewName: archiveName(&production, Release{})}}).Extract()
 	require.NoError(t, err)
 
 	result, err := s.deploy(catalog, false)
@@ -314,7 +298,7 @@ func TestARunStoppedBetweenTheRenamesIsFinished(t *testing.T) {
 	site := s.images()
 	assert.Equal(t, waiting.ID, site[s.name].ID, "the waiting release is promoted, not uploaded again")
 	assert.Equal(t, images.ImageVisibilityPublic, site[s.name].Visibility)
-	assert.Equal(t, production.ID, site[archiveName(&production)].ID)
+	assert.Equal(t, production.ID, site[archiveName(&production, Release{})].ID)
 }
 
 // Deployer runs at once (a first deployment, then a new release over a

@@ -18,5 +18,5 @@ func TestDocumentation(t *testing.T) {
 func TestMissingCatalogURLIsRefused(t *testing.T) {
 	result := ansible.Execute(context.Background(), deployer.ModuleSpec, map[string]any{"catalog_url": "  "}, deployer.RunModule)
 	assert.Equal(t, true, result["failed"])
-	assert.Equal(t, "catalog_url is empty; expected the http, https or file URL of a catalog", result["msg"])
+	assert.Equal(t, "catalog_url is empty; expected the http, https or file URL of a catalog, or object_store_url (Chameleon's image store)", result["msg"])
 }

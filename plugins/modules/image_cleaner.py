@@ -47,8 +47,8 @@ options:
         again on what Glance returns.
       - May not name C(visibility), C(os_hidden), C(owner), C(tag), C(created_at), C(updated_at)
         or paging parameters; the other options express those.
-      - At least one of I(filters), I(name_pattern), I(owner) and I(tags) must be given (and not
-        empty), since the module never manages every image of a cloud.
+      - At least one of I(filters), I(name_pattern), I(owner), I(tags) and I(supports) must be given
+        (and not empty), since the module never manages every image of a cloud.
     type: dict
   name_pattern:
     description:
@@ -124,6 +124,20 @@ options:
         Ansible (systemd timers), where there is no C(--check) of Ansible's.
     type: bool
     default: false
+  supports:
+    description:
+      - Chameleon's set of supported images, instead of (or besides) I(filters). Either a list of
+        production names, or a C(supports.yaml) document as Chameleon's cleaner reads it
+        (C(supported_distros) -> C(releases) -> C(prod_name) and C(variants); C(supported_variants)
+        -> C(prod_name_suffix), appended as C(-<suffix>)); releases without variants are skipped, as
+        Chameleon's cleaner skips them.
+      - Managed are the images of a supported image, those with its C(build-distro),
+        C(build-release) and C(build-variant) (from a C(supports.yaml)), its production name or a
+        superseded name of it (C(<name>_...) as Chameleon's deployer archives,
+        C(<name>-<20060102T150405Z>) as M(imageops.cloud.image_deployer) does) or its
+        C(imageops_release_name). The image with the production name itself, the current
+        production image, is always kept.
+    type: raw
 extends_documentation_fragment:
   - imageops.cloud.openstack
 attributes:

@@ -33,11 +33,21 @@ description:
   - "Catalog formats (I(catalog_format)): C(azimuth), azimuth-images' release C(manifest.json), an
     object key -> C({name, url, checksum, checksum_sha512, kubernetes_version}); the key is the
     production name and the version is the entry's C(version) if present, else its C(name)."
-  - "C(chameleon), an index, a JSON object production name -> version. The image is at
-    C(<base>/<name>/<version>/<name>.<disk_format>) and its metadata at
-    C(<base>/<name>/<version>/<name>.manifest), a JSON object whose scalar values become image
-    properties (its C(checksum) and C(checksum_sha512), when present, verify the download).
-    C(<base>) is I(chameleon_base_url), else the directory of I(catalog_url)."
+  - "C(chameleon), Chameleon's image store as CC-Images publishes it and hammers-v2 reads it:
+    the index C(<store>/<image_container>/<scope>/current), a JSON object production name ->
+    version; the image at C(<store>/<image_container>/<scope>/versions/<version>/<name>.<disk_format>)
+    and its metadata at C(.../versions/<version>/<name>.manifest), a JSON object (C(build-*)
+    keys) whose scalar values become image properties (its C(checksum) and C(checksum_sha512),
+    when present, verify the download). Give I(object_store_url), or I(catalog_url) the index
+    (then the releases are in C(versions/) beside it, or at I(chameleon_base_url))."
+  - "A Chameleon release is also recorded in the property C(current), as Chameleon's deployer
+    records it, so a site that deployer filled is recognised: a public image C(<name>) whose
+    C(current) is the store's version is not uploaded again. A newer version is uploaded as
+    C(<image_prefix><name>) (private), and once active the previous image is renamed
+    C(<name>_<its build-timestamp>) and marked C(<image_metadata_field>=no) (besides the
+    C(imageops_superseded*) properties), then the new one becomes C(<name>), public."
+  - Only images of the production name with the production I(visibility) count, as in
+    hammers-v2; a user's private image of that name neither blocks nor is replaced.
   - "C(specs), a YAML or JSON list of M(imageops.cloud.community_image) specs; C(name) is the
     production name, and the version is the spec's C(version), else C(checksum_sha512), else
     C(checksum), else C(source_url)."
@@ -48,8 +58,37 @@ options:
     description:
       - The catalog, an C(http://), C(https://) or C(file://) URL (or an absolute path).
       - A catalog that cannot be read or parsed fails the task before anything is written.
+      - Required unless I(object_store_url) is given.
     type: str
-    required: true
+  object_store_url:
+    description:
+      - "Chameleon's image store: the object store URL that holds I(image_container), such as
+        C(https://chi.uc.chameleoncloud.org:7480/swift/v1/AUTH_<project>) (hammers-v2's
+        C(object_store_url), chi-in-a-box's C(image_object_store_url)). The catalog is then
+        C(<object_store_url>/<image_container>/<scope>/current), read as C(chameleon)."
+    type: str
+    aliases: [image_object_store_url]
+  image_container:
+    description:
+      - The container of Chameleon's store.
+    type: str
+    default: chameleon-supported-images
+  scope:
+    description:
+      - The scope of Chameleon's store.
+    type: str
+    default: prod
+    aliases: [image_scope]
+  image_prefix:
+    description:
+      - A new version is uploaded as C(<image_prefix><name>) until it is promoted (Chameleon's
+        C(testing_)). Empty names it C(<name>.imageops-incoming).
+    type: str
+  image_metadata_field:
+    description:
+      - The property set to C(no) on a Chameleon image that a newer release replaced.
+    type: str
+    default: chameleon-supported
   catalog_format:
     description:
       - The catalog's format (see the description). C(auto) tells them apart by their shape, a
@@ -59,7 +98,8 @@ options:
     choices: [auto, azimuth, chameleon, specs]
   chameleon_base_url:
     description:
-      - Where the releases of a Chameleon index are. Defaults to the directory of I(catalog_url).
+      - Where the releases of a Chameleon index are (the C(versions) directory). Defaults to
+        C(versions) beside I(catalog_url).
     type: str
   images:
     description:
@@ -80,6 +120,7 @@ options:
     type: str
     default: qcow2
     choices: [ami, ari, aki, vhd, vhdx, vmdk, raw, qcow2, vdi, iso, ploop]
+    aliases: [image_type]
   properties:
     description:
       - Properties set on every uploaded image, a dict or a list of C(key=value) strings. A
@@ -125,12 +166,14 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ deployed.deployed | map(attribute='name') | list }}"
 
-- name: Chameleon's supported images, from an index beside the images
+- name: Chameleon's supported images, as hammers-v2's site.yaml configures them
   imageops.cloud.image_deployer:
-    catalog_url: https://object.example.org/chameleon-supported-images/index.json
-    catalog_format: chameleon
-    properties:
-      site: uc
+    cloud: site-admin
+    object_store_url: https://chi.uc.chameleoncloud.org:7480/swift/v1/AUTH_570aad8999f7499db99eae22fe9b29bb
+    image_container: chameleon-supported-images
+    scope: prod
+    image_type: qcow2
+    image_prefix: testing_
 """
 
 RETURN = r"""

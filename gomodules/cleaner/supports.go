@@ -1,0 +1,126 @@
+package cleaner
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+)
+
+// Chameleon's image properties (CC-Images writes them from its
+// supports.yaml: distro, release and variant of each build).
+const (
+	buildDistro  = "build-distro"
+	buildRelease = "build-release"
+	buildVariant = "build-variant"
+	// releaseNameProperty is where the deployer records an image's
+	// production name (deployer.ReleaseNameProperty; the cleaner does not
+	// import the deployer).
+	releaseNameProperty = "imageops_release_name"
+)
+
+// supported is one supported image: its production name and, when it came
+// from a supports.yaml, the build-* values of its builds.
+type supported struct {
+	name                     string
+	distro, release, variant string
+	older                    *regexp.Regexp // names of its superseded images
+}
+
+// parseSupports reads the supports option: a list of production names, or a
+// supports.yaml document as Chameleon's cleaner reads it (supported_distros:
+// distro -> releases: release -> {prod_name, variants}; supported_variants:
+// variant -> prod_name_suffix, appended as "-<suffix>").
+func parseSupports(value any) ([]supported, error) {
+	var out []supported
+	switch v := value.(type) {
+	case nil:
+		return nil, nil
+	case []any:
+		for i, item := range v {
+			name, ok := item.(string)
+			if !ok || strings.TrimSpace(name) == "" {
+				return nil, fmt.Errorf("supports[%d] is %v; expected a production image name", i, item)
+			}
+			out = append(out, supported{name: name})
+		}
+	case map[string]any:
+		var err error
+		if out, err = parseSupportsYAML(v); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("supports is %v; expected a list of production image names or a supports.yaml document (supported_distros, supported_variants)", value)
+	}
+	for i := range out {
+		// Superseded images: Chameleon's deployer names them <name>_<build
+		// timestamp>, ours <name>-<created_at as 20060102T150405Z>.
+		out[i].older = regexp.MustCompile("^" + regexp.QuoteMeta(out[i].name) + `(_.+|-\d{8}T\d{6}Z)$`)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out, nil
+}
+
+func parseSupportsYAML(doc map[string]any) ([]supported, error) {
+	distros, ok := doc["supported_distros"].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("supports has no supported_distros object; expected a supports.yaml document or a list of production names")
+	}
+	variants, _ := doc["supported_variants"].(map[string]any)
+	var out []supported
+	for distro, dv := range distros {
+		releases, _ := asMap(dv)["releases"].(map[string]any)
+		for release, rv := range releases {
+			r := asMap(rv)
+			base, _ := r["prod_name"].(string)
+			names, _ := r["variants"].([]any)
+			if base == "" || len(names) == 0 {
+				continue // as Chameleon's cleaner: releases without variants are not built
+			}
+			for _, raw := range names {
+				variant := fmt.Sprint(raw)
+				name := base
+				if suffix, _ := asMap(variants[variant])["prod_name_suffix"].(string); suffix != "" {
+					name += "-" + suffix
+				}
+				out = append(out, supported{name: name, distro: distro, release: release, variant: variant})
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("supports lists no release with a prod_name and variants; expected at least one supported image")
+	}
+	return out, nil
+}
+
+func asMap(value any) map[string]any {
+	m, _ := value.(map[string]any)
+	return m
+}
+
+// supportOf returns the supported image an image belongs to: the same
+// build-distro, build-release and build-variant (a supports.yaml entry, as
+// Chameleon's cleaner selects), or the production name, a superseded name
+// of it, or the deployer's record of it. nil when none.
+func (p policy) supportOf(image *images.Image) *supported {
+	for i := range p.supports {
+		s := &p.supports[i]
+		switch {
+		case s.distro != "" && textOf(image.Properties[buildDistro]) == s.distro &&
+			textOf(image.Properties[buildRelease]) == s.release && textOf(image.Properties[buildVariant]) == s.variant:
+			return s
+		case image.Name == s.name || s.older.MatchString(image.Name) || textOf(image.Properties[releaseNameProperty]) == s.name:
+			return s
+		}
+	}
+	return nil
+}
+
+// isProduction tells whether an image is the current production image of
+// its supported image: the one with its production name, which is kept.
+func (p policy) isProduction(image *images.Image) bool {
+	s := p.supportOf(image)
+	return s != nil && image.Name == s.name
+}

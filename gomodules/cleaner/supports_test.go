@@ -1,0 +1,94 @@
+package cleaner
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v2"
+
+	"github.com/imageops/cloud/gomodules/ansible"
+)
+
+// A supports.yaml as Chameleon's abracadabra keeps it (supported_distros ->
+// releases -> prod_name and variants; supported_variants -> prod_name_suffix).
+const supportsYAML = `
+supported_distros:
+  ubuntu:
+    repo_location: "https://github.com/ChameleonCloud/CC-Ubuntu"
+    releases:
+      jammy:
+        prod_name: CC-Ubuntu22.04
+        base_image_path: "https://cloud-images.ubuntu.com"
+        variants: [base, gpu]
+      noble:
+        prod_name: CC-Ubuntu24.04
+  centos:
+    releases:
+      9-stream:
+        prod_name: CC-CentOS9-stream
+        variants: [base]
+supported_variants:
+  base:
+    prod_name_suffix:
+  gpu:
+    prod_name_suffix: CUDA
+`
+
+func supportsDoc(t *testing.T) any {
+	t.Helper()
+	var doc any
+	require.NoError(t, yaml.Unmarshal([]byte(supportsYAML), &doc))
+	return ansible.PlainYAML(doc)
+}
+
+func TestSupportsYAMLNamesTheSupportedImages(t *testing.T) {
+	got, err := parseSupports(supportsDoc(t))
+	require.NoError(t, err)
+	var names []string
+	for _, s := range got {
+		names = append(names, s.name+" "+s.distro+"/"+s.release+"/"+s.variant)
+	}
+	assert.Equal(t, []string{"CC-CentOS9-stream centos/9-stream/base", "CC-Ubuntu22.04 ubuntu/jammy/base",
+		"CC-Ubuntu22.04-CUDA ubuntu/jammy/gpu"}, names, "a release without variants is not built, as in Chameleon's cleaner")
+
+	for _, bad := range []any{"CC-Ubuntu22.04", []any{"ok", 3}, map[string]any{"releases": 1}} {
+		_, err := parseSupports(bad)
+		assert.Error(t, err, "%v", bad)
+	}
+}
+
+// Chameleon's set: builds of a supported image (its build-* values, or its
+// production name and the names its superseded images take) are managed;
+// the image with the production name is kept however old; other images are
+// not managed at all.
+func TestSupportsKeepsTheCurrentProductionImageOfEach(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		supports any
+	}{
+		{"supports.yaml", supportsDoc(t)},
+		{"names", []any{"CC-Ubuntu22.04", "CC-Ubuntu22.04-CUDA", "CC-CentOS9-stream"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			jammy := map[string]string{buildDistro: "ubuntu", buildRelease: "jammy", buildVariant: "base"}
+			current := f.image("CC-Ubuntu22.04", jammy, false)
+			archived := f.image("CC-Ubuntu22.04_2024-01-02 03:04:05.000006", jammy, false)
+			ours := f.image("CC-Ubuntu22.04-CUDA-20240102T030405Z", map[string]string{buildDistro: "ubuntu", buildRelease: "jammy", buildVariant: "gpu"}, false)
+			other := f.image("CC-Fedora40", map[string]string{buildDistro: "fedora", buildRelease: "40", buildVariant: "base"}, false)
+			opts := f.options()
+			opts.Supports = c.supports
+			opts.Now = aged(other.CreatedAt, 19)
+
+			report, err := f.clean(opts, false, nil)
+			require.NoError(t, err)
+			assert.ElementsMatch(t, []string{archived.ID, ours.ID}, ids(report.Deleted))
+			assert.Equal(t, []string{current.ID}, ids(report.Kept))
+			assert.Contains(t, report.Kept[0].Reason, "current production image")
+			assert.NotNil(t, f.get(current.ID))
+			assert.NotNil(t, f.get(other.ID), "an image of no supported image is not managed")
+			assert.NotContains(t, append(ids(report.Kept), ids(report.Skipped)...), other.ID)
+		})
+	}
+}
