@@ -158,6 +158,14 @@ notes:
     image hidden or deleted. Images left alone cost no request of their own.
   - The lists are named C(skipped_images) and C(failed_images), not C(skipped) and C(failed),
     because Ansible reads a true C(skipped) or C(failed) key as the status of the task itself.
+  - "Switching from Chameleon's image tools (abracadabra's cleaner): C(hide_image_age_in_month) and
+    C(delete_image_age_in_month) are I(hide_after_months) and I(delete_after_months) (hide less than
+    delete, as there); its C(supports.yaml) is I(supports); its site.yaml C(skip_images) is
+    I(skip_images); C(--dry-run) is check mode or I(dry_run). Deliberate differences: images used by
+    servers in any status are left alone (Chameleon checks ACTIVE servers only); images the module
+    hid are found again and deleted at the delete age (Chameleon looks at public images only, so
+    what it hid is never deleted); the age counts the time of day (Chameleon compares dates).
+    See the C(imageops.cloud.image_cleaner) role's README."
 seealso:
   - module: imageops.cloud.image_deployer
 """

@@ -147,6 +147,15 @@ attributes:
 notes:
   - A static Go binary; the target needs no Python libraries. qemu-img is needed only when a
     release must be converted.
+  - "Switching from Chameleon's image tools (hammers-v2's image_deployer): C(object_store_url),
+    C(image_container), C(scope), C(image_type), C(image_prefix) and C(image_metadata_field) of its
+    site.yaml are the options of those names (C(image_object_store_url), C(image_scope) and
+    C(image_type) are aliases, as a chi-in-a-box site names them); C(image_store_cloud) is
+    I(cloud); C(--dry-run) is check mode. Deliberate differences: the previous image is renamed only
+    once the new one is active (and gets its name back if the new one cannot take it); two public
+    images of one name, or a C(current) entry without its C(.manifest), fail that image instead of
+    being skipped; replaced images are also marked C(imageops_superseded); a POSIX
+    C(build-timestamp) is read in UTC. See the C(imageops.cloud.image_deployer) role's README."
   - Releases are deployed one after another.
 seealso:
   - module: imageops.cloud.community_image

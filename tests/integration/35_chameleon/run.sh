@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# A Chameleon site switching from Chameleon's image tools, with its own inputs: a chi-in-a-box
+# defaults.yml (enable_image_deployer, enable_image_cleaner, hide_image_age_in_month,
+# delete_image_age_in_month, image_object_store_url, image_type) and Chameleon's image store as
+# CC-Images publishes it (<container>/<scope>/current, versions/<version>/<name>.qcow2 and
+# .manifest), served on 127.0.0.1 with real qcow2 files, against a real local Glance. The
+# deployer playbook deploys, re-runs without upload, promotes a bumped version and archives the
+# old image as Chameleon does; the cleaner playbook selects Chameleon's set from a list of
+# supported images; the timers role installs units that systemd-analyze verifies, runs what
+# they run, and removes them when the site disables them. (The deployer's Go tests cover a
+# Glance filled by Chameleon's own deployer.) Stops everything it started.
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/../../.." && pwd)
+here="$repo/tests/integration/35_chameleon"
+state="$repo/build/chameleon-suite"
+log="$state/logs"
+export ANSIBLE_COLLECTIONS_PATH="$repo/build/collections"
+source "$repo/tests/integration/lib.sh"
+
+glance() { curl --noproxy '*' -sf "$@"; }
+cleanup() {
+  "$repo/scripts/serve.sh" stop "$state/store" >/dev/null 2>&1 || true
+  "$repo/scripts/glance.sh" stop "$state/glance" >/dev/null 2>&1 || true
+}
+rm -rf "$state"
+mkdir -p "$state/store/swift/v1/AUTH_site/chameleon-supported-images/prod/versions"
+suite_init "$log"
+trap cleanup EXIT
+
+"$repo/scripts/glance.sh" start "$state/glance" >"$log/glance.log" 2>&1 || { cat "$log/glance.log"; exit 1; }
+# shellcheck disable=SC1091
+source "$state/glance/env"
+G=$IMAGEOPS_GLANCE_URL
+store_url=$("$repo/scripts/serve.sh" start "$state/store" | tail -n 1)
+cc_name="CC-Suite-$$" # the production name, unique to this run
+prod="$state/store/swift/v1/AUTH_site/chameleon-supported-images/prod"
+
+# publish VERSION BUILD_TIMESTAMP: a release of $cc_name, as CC-Images pushes it.
+publish() {
+  local dir="$prod/versions/$1"
+  mkdir -p "$dir"
+  head -c 4M /dev/urandom >"$state/disk.raw"
+  qemu-img convert -q -f raw -O qcow2 "$state/disk.raw" "$dir/$cc_name.qcow2"
+  printf '{"build-distro": "ubuntu", "build-release": "jammy", "build-variant": "base", "build-timestamp": "%s", "build-tag": "%s-%s", "chameleon-supported": "true"}\n' \
+    "$2" "$cc_name" "$2" >"$dir/$cc_name.manifest"
+  printf '{"%s": "%s"}\n' "$cc_name" "$1" >"$prod/current"
+}
+
+cat >"$state/defaults.yml" <<YAML
+# image tools (as in a chi-in-a-box site's defaults.yml)
+enable_image_deployer: yes
+enable_image_cleaner: yes
+hide_image_age_in_month: 6
+delete_image_age_in_month: 9
+image_object_store_url: $store_url/swift/v1/AUTH_site
+image_type: qcow2
+YAML
+
+# named NAME: Glance's list of the images named NAME (eq: takes a name with colons as it is).
+named() { glance "$G/v2/images?visibility=all&name=$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote("eq:" + sys.argv[1]))' "$1")"; }
+# images NAME: "visibility current chameleon-supported" of each image named NAME.
+images() {
+  named "$1" | python3 -c 'import json,sys; [print(i["visibility"], i.get("current", "-"), i.get("chameleon-supported", "-")) for i in json.load(sys.stdin)["images"]]'
+}
+deploy() { playbook imageops.cloud.image_deployer -e @"$state/defaults.yml" "$@"; }
+
+deployer_first() {
+  publish 20250422-v1-amd "2025-04-22 10:11:12.123456"
+  deploy && [ "$(images "$cc_name")" = "public 20250422-v1-amd true" ] && [ -z "$(images "testing_$cc_name")" ]
+}
+deployer_rerun() { ran_with "$unchanged" imageops.cloud.image_deployer -e @"$state/defaults.yml"; }
+deployer_bumped() {
+  publish 20250601-v1-amd "2025-06-01 08:00:00"
+  deploy && [ "$(images "$cc_name")" = "public 20250601-v1-amd true" ] &&
+    [ "$(images "${cc_name}_2025-04-22 10:11:12.123456")" = "public 20250422-v1-amd no" ]
+}
+cleaner_supported_set() { # check mode, ten months on: the archived build would go, the production image stays
+  local out
+  out=$(playbook imageops.cloud.image_cleaner -e @"$state/defaults.yml" -e "{\"image_cleaner_supports\": [\"$cc_name\"]}" \
+    -e image_cleaner_skip_in_use=false -e "image_cleaner_now=$(date -u -d '+10 months' +%Y-%m-%dT%H:%M:%SZ)" --check) || { echo "$out"; return 1; }
+  echo "$out"
+  grep -q "deleted: \['${cc_name}_2025-04-22 10:11:12.123456'\]" <<<"$out" &&
+    [ "$(images "${cc_name}_2025-04-22 10:11:12.123456")" = "public 20250422-v1-amd no" ]
+}
+
+timers_root="$state/root"
+units="$timers_root/etc/systemd/system"
+timers() { playbook "$here/timers.yml" -e @"$state/defaults.yml" -e timers_root="$timers_root" -e "{\"supported\": [\"$cc_name\"]}" "$@"; }
+json() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2]))' "$@"; }
+timers_from_defaults() {
+  timers && systemd-analyze verify "$units"/imageops-image-*.service "$units"/imageops-image-*.timer &&
+    [ "$(json "$timers_root/etc/imageops/image_deployer.json" object_store_url)" = "$store_url/swift/v1/AUTH_site" ] &&
+    [ "$(json "$timers_root/etc/imageops/image_deployer.json" image_prefix)" = testing_ ] &&
+    [ "$(json "$timers_root/etc/imageops/image_cleaner.json" hide_after_months)" = 6 ] &&
+    [ "$(json "$timers_root/etc/imageops/image_cleaner.json" delete_after_months)" = 9 ]
+}
+timers_run_what_they_say() { # the deployer's service, run by hand: the site is current
+  local exec_start out
+  exec_start=$(sed -n 's/^ExecStart=//p' "$units/imageops-image-deployer.service")
+  # shellcheck disable=SC2086
+  out=$($exec_start) || { echo "$out"; return 1; }
+  echo "$out"
+  grep -q '"changed":false' <<<"$out" && grep -q "\"name\":\"$cc_name\",\"version\":\"20250601-v1-amd\"" <<<"$out"
+}
+timers_hide_before_delete() {
+  local out
+  out=$(timers -e hide_image_age_in_month=9) && return 1
+  echo "$out"
+  grep -q 'must be less than delete_after_months' <<<"$out"
+}
+timers_disabled() {
+  timers -e enable_image_deployer=no -e enable_image_cleaner=no &&
+    [ -z "$(ls -A "$units")" ] && [ ! -e "$timers_root/etc/imageops/image_deployer.json" ] &&
+    [ ! -e "$timers_root/etc/imageops/image_cleaner.json" ]
+}
+
+step deployer_first deployer_first
+step deployer_rerun deployer_rerun
+step deployer_bumped deployer_bumped
+step cleaner_supported_set cleaner_supported_set
+step timers_from_defaults timers_from_defaults
+step timers_run_what_they_say timers_run_what_they_say
+step timers_hide_before_delete timers_hide_before_delete
+step timers_disabled timers_disabled
+for n in "$cc_name" "${cc_name}_2025-04-22 10:11:12.123456"; do # leave the shared Glance as found
+  for id in $(named "$n" | python3 -c 'import json,sys; [print(i["id"]) for i in json.load(sys.stdin)["images"]]'); do
+    glance -X DELETE "$G/v2/images/$id" >/dev/null || true
+  done
+done
+suite_finish chameleon
