@@ -310,8 +310,9 @@ func parseChecksumLine(line string, algo Algorithm) (digest, name string, ok boo
 
 func checkListedDigest(digest string, algo Algorithm, name, fileURL string) (string, error) {
 	if len(digest) != hexLen[algo] || !isLowerHex(digest) {
-		return "", fmt.Errorf("checksum file %q gives %q for %q, which is not a %s digest (%d hex digits)",
-			RedactURL(fileURL), digest, name, algo, hexLen[algo])
+		// The value is not quoted: what a downloaded file holds is never shown.
+		return "", fmt.Errorf("checksum file %q gives a %d-character value for %q, which is not a %s digest (%d hex digits)",
+			RedactURL(fileURL), len(digest), name, algo, hexLen[algo])
 	}
 	return digest, nil
 }

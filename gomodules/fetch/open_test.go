@@ -178,6 +178,7 @@ func TestDecompressNeverAndAlways(t *testing.T) {
 	assert.Contains(t, err.Error(), srv.URL+"/b.img")
 	assert.Contains(t, err.Error(), `decompress "always"`)
 	assert.Contains(t, err.Error(), "is not gzip, bzip2, xz or zstd data")
+	assert.Contains(t, err.Error(), "it starts with none of their magic numbers", "and its bytes are never quoted")
 }
 
 func TestServerContentEncodingIsNotUndone(t *testing.T) {

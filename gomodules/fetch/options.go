@@ -11,7 +11,7 @@ import (
 
 // Version is the collection's version, sent in the default User-Agent. It is
 // kept equal to galaxy.yml's version (a test checks that it is).
-const Version = "0.1.0"
+const Version = "1.0.0"
 
 const (
 	// DefaultUserAgent is the User-Agent header sent unless WithUserAgent says

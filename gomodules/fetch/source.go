@@ -157,9 +157,10 @@ func newSource(raw *rawStream, o *options) (_ *Source, err error) {
 	switch o.decompress {
 	case DecompressAlways:
 		if s.compression == CompressionNone {
+			// Its first bytes are not shown: a source's content is never quoted.
 			what := "it is empty"
 			if len(magic) > 0 {
-				what = fmt.Sprintf("it starts with % x", magic)
+				what = "it starts with none of their magic numbers"
 			}
 			return nil, fmt.Errorf("decompress %q: %q is not gzip, bzip2, xz or zstd data (%s); expected one of those, or decompress %q",
 				DecompressAlways, raw.display, what, DecompressAuto)
