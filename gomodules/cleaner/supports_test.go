@@ -8,6 +8,7 @@ import (
 	"gopkg.in/yaml.v2"
 
 	"github.com/imageops/cloud/gomodules/ansible"
+	"github.com/imageops/cloud/gomodules/cleaner/novastub"
 )
 
 // A supports.yaml as Chameleon's abracadabra keeps it (supported_distros ->
@@ -77,18 +78,28 @@ func TestSupportsKeepsTheCurrentProductionImageOfEach(t *testing.T) {
 			archived := f.image("CC-Ubuntu22.04_2024-01-02 03:04:05.000006", jammy, false)
 			ours := f.image("CC-Ubuntu22.04-CUDA-20240102T030405Z", map[string]string{buildDistro: "ubuntu", buildRelease: "jammy", buildVariant: "gpu"}, false)
 			other := f.image("CC-Fedora40", map[string]string{buildDistro: "fedora", buildRelease: "40", buildVariant: "base"}, false)
+			inUse := f.image("CC-Ubuntu22.04_2023-05-06 07:08:09", jammy, false)
+			// The Nova STUB: a shut-off server of another project boots from
+			// an old build (Chameleon's cleaner asks for ACTIVE servers only).
+			_, compute := stubCompute(t, []novastub.Server{
+				{ID: "srv-1", Name: "stopped", Status: "SHUTOFF", TenantID: "project-a", ImageID: inUse.ID},
+			})
 			opts := f.options()
+			on := true
+			opts.SkipInUse = &on
 			opts.Supports = c.supports
 			opts.Now = aged(other.CreatedAt, 19)
 
-			report, err := f.clean(opts, false, nil)
+			report, err := f.clean(opts, false, compute)
 			require.NoError(t, err)
 			assert.ElementsMatch(t, []string{archived.ID, ours.ID}, ids(report.Deleted))
+			assert.Equal(t, map[string]string{inUse.ID: "in use by 1 server(s): srv-1"}, reasons(report.Skipped))
+			assert.NotNil(t, f.get(inUse.ID))
 			assert.Equal(t, []string{current.ID}, ids(report.Kept))
 			assert.Contains(t, report.Kept[0].Reason, "current production image")
 			assert.NotNil(t, f.get(current.ID))
 			assert.NotNil(t, f.get(other.ID), "an image of no supported image is not managed")
-			assert.NotContains(t, append(ids(report.Kept), ids(report.Skipped)...), other.ID)
+			assert.NotContains(t, append(ids(report.Kept), ids(report.Deleted)...), other.ID)
 		})
 	}
 }
