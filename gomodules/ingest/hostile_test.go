@@ -51,6 +51,8 @@ func hostileImages(t *testing.T) string {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "extent-passwd.vmdk"), []byte(descriptor), 0o644))
 	qemuImg(t, dir, "qemu-img", "create", "-q", "-f", "vhdx", "4tib.vhdx", "4T")
 	writeGzipBomb(t, filepath.Join(dir, "bomb.raw.gz"), 256<<20)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "big.raw"), nil, 0o644))
+	require.NoError(t, os.Truncate(filepath.Join(dir, "big.raw"), 2<<20)) // sparse: nothing on disk
 	return dir
 }
 
@@ -95,6 +97,8 @@ func TestHostileImagesAreRefusedAndLeaveNothing(t *testing.T) {
 		{"4tib.vhdx", "vhdx", "", 0, "virtual size is 4398046511104 bytes"},
 		{"bomb.raw.gz", "raw", "", 64 << 20, "decompresses (gzip) to more than"},
 		{"bomb.raw.gz", "qcow2", "", 64 << 20, "decompresses (gzip) to more than"},
+		{"big.raw", "raw", "", 1 << 20, "is 2097152 bytes, more than 1048576 (max_virtual_size)"},
+		{"big.raw", "qcow2", "", 1 << 20, "is 2097152 bytes, more than 1048576 (max_virtual_size)"},
 	}
 	for _, c := range cases {
 		t.Run(c.file+"-to-"+c.diskFormat, func(t *testing.T) {

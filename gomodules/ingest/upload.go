@@ -67,6 +67,11 @@ func (e *Ensurer) upload(ctx context.Context, d desired, t *Timings) (*images.Im
 	if uploadedAsItComes(sourceFormat) {
 		target = sourceFormat
 	}
+	if size := src.Size(); !hasStructure(sourceFormat) && !src.Decompressed() && size > d.maxVirtualSize {
+		// Known from Content-Length (or the file's size): refused before any image is created.
+		return nil, false, fmt.Errorf("the data at %s is %d bytes, more than %d (max_virtual_size), the virtual size of a raw image being its size",
+			fetch.RedactURL(d.SourceURL), size, d.maxVirtualSize)
+	}
 	if sourceFormat == target && !hasStructure(sourceFormat) {
 		image, err := e.streamUpload(ctx, d, target, src, began, t)
 		return image, false, err
