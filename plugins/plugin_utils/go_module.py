@@ -77,6 +77,13 @@ if [ "$(sha256sum "$t" | cut -d' ' -f1)" = %(hash)s ] && chmod 0700 "$t" && mv -
   echo %(cached)s
 else rm -f "$t"; echo %(send)s; fi"""
 
+# The shell's exit code for a file it cannot execute, and what it means for the binary.
+_NOT_EXECUTABLE = 126
+_NOT_EXECUTABLE_MSG = (
+    "%s could not be executed on %s (exit code 126): either the target's remote_tmp is on a filesystem "
+    "mounted noexec (set remote_tmp, e.g. ansible_remote_tmp, to a directory where programs may run), "
+    "or the host is not %s %s as its platform was found (%s). The shell said: %s")
+
 # The controller's hash of each binary, by (path, size, mtime).
 _HASHES = {}
 
@@ -126,6 +133,9 @@ class GoModuleAction(ActionBase):
 
         result = merge_hash(result, self._execute_module(module_name=binary, module_args=self._task.args,
                                                          task_vars=task_vars, wrap_async=wrap_async))
+        if result.get("failed") and result.get("rc") == _NOT_EXECUTABLE:
+            result["msg"] = _NOT_EXECUTABLE_MSG % (binary, self._runs_on(task_vars), system, machine, source,
+                                                   result.get("module_stderr", "").strip())
         if not wrap_async:
             self._remove_tmp_path(self._connection._shell.tmpdir)
         return result

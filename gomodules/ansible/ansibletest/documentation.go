@@ -220,7 +220,7 @@ func parseOption(fields yaml.MapSlice) (DocOption, error) {
 		Default: normalize(raw.Default), Choices: normalizeList(raw.Choices), Aliases: raw.Aliases, NoLog: raw.NoLog}, nil
 }
 
-// pythonAssignment finds `NAME = r"""` (or ”', with an optional r/u prefix),
+// pythonAssignment finds `NAME = r"""` (or three single quotes, with an optional r/u prefix),
 // at the start of a line, indented or not (fragments assign inside a class).
 var pythonAssignment = regexp.MustCompile(`(?m)^[ \t]*([A-Z_][A-Z0-9_]*)[ \t]*=[ \t]*[rRuU]?("""|''')`)
 
