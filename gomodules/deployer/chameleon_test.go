@@ -155,6 +155,24 @@ func TestChameleonSiteFilledByChameleonIsLeftAlone(t *testing.T) {
 	assert.Equal(t, current.ID, final[s.name+"_2025-04-22 10:11:12.123456 public"].ID)
 }
 
+// An image under the temporary name that the deployer did not upload (a
+// user's testing_<name>, or what Chameleon's deployer left) is neither taken
+// for the release, nor promoted, nor deleted: the release fails and says so.
+func TestChameleonForeignTemporaryImageIsNeitherTakenNorDeleted(t *testing.T) {
+	s := newSite(t)
+	s.cleanupNamed()
+	im := testenv.RealImages(t)
+	s.publish("20250422-v1-amd", "2025-04-22 10:11:12.123456", im.QCOW2)
+	foreign := s.chameleonImage("testing_"+s.name, images.ImageVisibilityPrivate, map[string]string{"current": "20250422-v1-amd"}, im.QCOW2)
+
+	_, err := New(testenv.GlanceClient(t, s.glance), nil).Deploy(context.Background(), s.chameleonOptions(), false)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the deployer did not upload it")
+	site := s.named()
+	assert.Equal(t, foreign.ID, site["testing_"+s.name+" private"].ID)
+	assert.NotContains(t, site, s.name+" public")
+}
+
 func TestChameleonTimestampIsPythonsDatetime(t *testing.T) {
 	for stamp, want := range map[string]string{
 		"2025-04-22 10:11:12.123456": "2025-04-22 10:11:12.123456",

@@ -441,7 +441,10 @@ func (d *Deployer) restore(ctx context.Context, o Options, r Release, previous *
 
 // dropStaleIncoming deletes what an earlier run left under the incoming name
 // of another release (unless another run is still uploading it). Such
-// images never had the production name. Unfinished images of this release
+// images never had the production name. An image of that name that the
+// deployer did not upload (with image_prefix testing_, a user's
+// testing_<name>) fails the release: it is neither deleted nor, as the
+// upload would otherwise take it, promoted. Unfinished images of this release
 // are the Glance layer's to finish, wait for or delete once stale.
 func (d *Deployer) dropStaleIncoming(ctx context.Context, o Options, r Release) error {
 	incoming, err := d.named(ctx, incomingName(o, r))
@@ -450,6 +453,12 @@ func (d *Deployer) dropStaleIncoming(ctx context.Context, o Options, r Release) 
 	}
 	for i := range incoming {
 		image := &incoming[i]
+		if !glance.Ours(image) || textProperty(image, ReleaseNameProperty) != r.Name {
+			// Not a deployer's upload (a user's own testing_<name>, or what
+			// Chameleon's deployer left): the upload would be taken for it.
+			return fmt.Errorf("image %s is named %q, the name new releases of %q are uploaded under, but the deployer did not upload it; "+
+				"it is neither used nor deleted: rename or delete it, or set image_prefix to another prefix", image.ID, image.Name, r.Name)
+		}
 		if releaseOf(image, r) == r.Version || d.glance.InProgress(image) {
 			continue
 		}
