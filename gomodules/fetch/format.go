@@ -128,3 +128,32 @@ func KernelOrRamdisk(format string, header []byte) bool {
 	}
 	return true
 }
+
+// otherImageMagics are the signatures of disk image formats that qemu
+// reads but Glance has no disk_format for: uploaded as raw data they would
+// be a disk image in disguise (a host that later probes the format would
+// follow their metadata).
+var otherImageMagics = []formatMagic{
+	// QEMU's QED specification: "QED\0".
+	{"qed", 0, []byte("QED\x00")},
+	// LUKS on-disk format (cryptsetup): "LUKS\xba\xbe".
+	{"luks", 0, []byte("LUKS\xba\xbe")},
+	// Parallels disk images (qemu's block/parallels.c).
+	{"parallels", 0, []byte("WithoutFreeSpace")},
+	{"parallels", 0, []byte("WithouFreSpacExt")},
+	// Bochs disk images (qemu's block/bochs.c).
+	{"bochs", 0, []byte("Bochs Virtual HD Image")},
+}
+
+// OtherImageFormat names the qemu format of header when it is a disk image
+// format Glance has no disk_format for (qed, luks, parallels, bochs), and
+// returns "" otherwise. A source that DetectFormat calls raw but that is one
+// of these is not raw data.
+func OtherImageFormat(header []byte) string {
+	for _, m := range otherImageMagics {
+		if m.matches(header) {
+			return m.format
+		}
+	}
+	return ""
+}

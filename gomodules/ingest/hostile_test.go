@@ -51,6 +51,7 @@ func hostileImages(t *testing.T) string {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "extent-passwd.vmdk"), []byte(descriptor), 0o644))
 	qemuImg(t, dir, "qemu-img", "create", "-q", "-f", "vhdx", "4tib.vhdx", "4T")
 	writeGzipBomb(t, filepath.Join(dir, "bomb.raw.gz"), 256<<20)
+	qemuImg(t, dir, "qemu-img", "create", "-q", "-f", "qed", "disguised.qed", "1M")
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "big.raw"), nil, 0o644))
 	require.NoError(t, os.Truncate(filepath.Join(dir, "big.raw"), 2<<20)) // sparse: nothing on disk
 	return dir
@@ -97,6 +98,8 @@ func TestHostileImagesAreRefusedAndLeaveNothing(t *testing.T) {
 		{"4tib.vhdx", "vhdx", "", 0, "virtual size is 4398046511104 bytes"},
 		{"bomb.raw.gz", "raw", "", 64 << 20, "decompresses (gzip) to more than"},
 		{"bomb.raw.gz", "qcow2", "", 64 << 20, "decompresses (gzip) to more than"},
+		{"disguised.qed", "raw", "raw", 0, "is a qed image, not raw data"},
+		{"disguised.qed", "qcow2", "", 0, "is a qed image, not raw data"},
 		{"big.raw", "raw", "", 1 << 20, "is 2097152 bytes, more than 1048576 (max_virtual_size)"},
 		{"big.raw", "qcow2", "", 1 << 20, "is 2097152 bytes, more than 1048576 (max_virtual_size)"},
 	}

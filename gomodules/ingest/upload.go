@@ -195,6 +195,9 @@ func sourceFormatOf(d desired, header []byte) (string, error) {
 		return declared, nil
 	}
 	detected := fetch.DetectFormat(header)
+	if other := fetch.OtherImageFormat(header); detected == fetch.FormatRaw && other != "" && !(declared == "ploop" && other == "parallels") {
+		return "", fmt.Errorf("the data at %s is a %s image, not raw data, and Glance has no disk format for it; convert it to qcow2 or raw first", url, other)
+	}
 	if detected == fetch.FormatRaw && looksLikeText(header) {
 		return "", fmt.Errorf("the data at %s is not a disk image: it starts with text (an error page, a checksum list?); check source_url", url)
 	}

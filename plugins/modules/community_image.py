@@ -87,7 +87,9 @@ options:
         image that names a backing file or keeps data in other files (a qcow2 external data file,
         VMDK extents), an encrypted one, a corrupt or truncated one, or one larger than
         I(max_virtual_size) is refused, and nothing is left in Glance or I(workdir).
-      - Data in a format with structure declared as another one (a qcow2 given as C(raw)) is refused.
+      - Data in a format with structure declared as another one (a qcow2 given as C(raw)) is refused,
+        and so is a disk image in a format Glance has no disk format for (qed, LUKS, parallels, bochs),
+        which would otherwise be uploaded as raw data.
         Errors never quote the source's content.
     type: str
     choices: [ami, ari, aki, vhd, vhdx, vmdk, raw, qcow2, vdi, iso, ploop]
