@@ -17,25 +17,55 @@ func ReadRoleSpec(path string) (map[string]map[string]DocOption, error) {
 		return nil, fmt.Errorf("reading the role's argument specs: %w", err)
 	}
 	var file struct {
-		ArgumentSpecs map[string]struct {
-			Options yaml.MapSlice `yaml:"options"`
-		} `yaml:"argument_specs"`
+		ArgumentSpecs map[string]optionsFile `yaml:"argument_specs"`
 	}
 	if err := yaml.Unmarshal(content, &file); err != nil {
 		return nil, fmt.Errorf("parsing %s: %w", path, err)
 	}
 	out := make(map[string]map[string]DocOption, len(file.ArgumentSpecs))
 	for entryPoint, spec := range file.ArgumentSpecs {
-		options := make(map[string]DocOption, len(spec.Options))
-		for _, item := range spec.Options {
-			fields, _ := item.Value.(yaml.MapSlice)
-			option, err := parseOption(fields)
-			if err != nil {
-				return nil, fmt.Errorf("parsing %s: entry point %s, option %v: %w", path, entryPoint, item.Key, err)
-			}
-			options[fmt.Sprint(item.Key)] = option
+		options, err := parseOptions(spec.Options)
+		if err != nil {
+			return nil, fmt.Errorf("parsing %s: entry point %s: %w", path, entryPoint, err)
 		}
 		out[entryPoint] = options
 	}
 	return out, nil
+}
+
+// ReadOptionsFile reads a YAML file whose "options" mapping is written as
+// an argument spec's (a role's copy of a module's options, which it
+// validates input with) and returns the options as ReadRoleSpec does.
+func ReadOptionsFile(path string) (map[string]DocOption, error) {
+	content, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the options file: %w", err)
+	}
+	var file optionsFile
+	if err := yaml.Unmarshal(content, &file); err != nil {
+		return nil, fmt.Errorf("parsing %s: %w", path, err)
+	}
+	options, err := parseOptions(file.Options)
+	if err != nil {
+		return nil, fmt.Errorf("parsing %s: %w", path, err)
+	}
+	return options, nil
+}
+
+// optionsFile is anything with an argument spec's "options" mapping.
+type optionsFile struct {
+	Options yaml.MapSlice `yaml:"options"`
+}
+
+func parseOptions(items yaml.MapSlice) (map[string]DocOption, error) {
+	options := make(map[string]DocOption, len(items))
+	for _, item := range items {
+		fields, _ := item.Value.(yaml.MapSlice)
+		option, err := parseOption(fields)
+		if err != nil {
+			return nil, fmt.Errorf("option %v: %w", item.Key, err)
+		}
+		options[fmt.Sprint(item.Key)] = option
+	}
+	return options, nil
 }

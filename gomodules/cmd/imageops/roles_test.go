@@ -52,13 +52,34 @@ func withoutCloudOptions(spec ansible.Spec) ansible.Spec {
 	return spec
 }
 
-// TestRoleEntryPointsThatMirrorAModule: an entry point other than main
-// (community_images' image_spec, which the role validates each image with
-// before the batch module sees it) describes the options of the module whose
-// options include all of its own. It must list every one of that module's
-// options (but the connection options), with the same type, elements,
-// required, choices, aliases and no_log; defaults are the role's.
-func TestRoleEntryPointsThatMirrorAModule(t *testing.T) {
+// TestRoleCopiesOfModuleOptions: a role that validates input for a module
+// before calling it keeps the module's options in
+// roles/<role>/vars/<module>_options.yml (community_images validates each
+// image with community_image's options before the batch module sees it), and
+// an entry point of meta/argument_specs.yml other than main may describe the
+// options of the module that takes all of its own. Either must list every one
+// of that module's options (but the connection options, which a role gives
+// once for all), with the same type, elements, required, choices, aliases
+// and no_log; defaults are the role's.
+func TestRoleCopiesOfModuleOptions(t *testing.T) {
+	copies, err := filepath.Glob(filepath.Join(collectionRoot, "roles", "*", "vars", "*_options.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range copies {
+		where, _ := filepath.Rel(collectionRoot, file)
+		module := strings.TrimSuffix(filepath.Base(file), "_options.yml")
+		entry, ok := modules.Lookup(module)
+		if !ok {
+			t.Errorf("%s: the binary holds no module %s", where, module)
+			continue
+		}
+		options, err := ansibletest.ReadOptionsFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareCopy(t, entry.Spec, options, where)
+	}
 	for role, entryPoints := range roleSpecs(t) {
 		for entryPoint, options := range entryPoints {
 			if entryPoint == "main" {
@@ -71,10 +92,15 @@ func TestRoleEntryPointsThatMirrorAModule(t *testing.T) {
 					where, sortedNames(options))
 				continue
 			}
-			for _, difference := range ansibletest.CompareOptions(withoutCloudOptions(spec), options, where, ansibletest.IgnoreDefaults()) {
-				t.Errorf("%s and the %s spec disagree: %s", where, spec.Name, difference)
-			}
+			compareCopy(t, spec, options, where)
 		}
+	}
+}
+
+func compareCopy(t *testing.T, spec ansible.Spec, options map[string]ansibletest.DocOption, where string) {
+	t.Helper()
+	for _, difference := range ansibletest.CompareOptions(withoutCloudOptions(spec), options, where, ansibletest.IgnoreDefaults()) {
+		t.Errorf("%s and the %s spec disagree: %s", where, spec.Name, difference)
 	}
 }
 
@@ -136,6 +162,9 @@ func TestRoleVariablesFitTheModuleOptionsTheyFill(t *testing.T) {
 					continue
 				}
 				checked++
+				if omitsEmpty.MatchString(fmt.Sprint(value)) {
+					variable.Choices = withoutEmpty(variable.Choices)
+				}
 				for _, problem := range variableFitsOption(variable, opt) {
 					t.Errorf("%s: %s", where, problem)
 				}
@@ -145,6 +174,20 @@ func TestRoleVariablesFitTheModuleOptionsTheyFill(t *testing.T) {
 	if checked == 0 {
 		t.Fatal("no role variable passed to a module was found: the task files were not read")
 	}
+}
+
+// omitsEmpty finds `default(omit, true)`: an empty variable leaves the
+// option out, so "" need not be one of the option's choices.
+var omitsEmpty = regexp.MustCompile(`default\(\s*omit\s*,\s*(true|True)\s*\)`)
+
+func withoutEmpty(choices []any) []any {
+	var out []any
+	for _, choice := range choices {
+		if choice != "" {
+			out = append(out, choice)
+		}
+	}
+	return out
 }
 
 func variableFitsOption(variable ansibletest.DocOption, opt ansible.Option) []string {
