@@ -62,7 +62,7 @@ named() { glance "$G/v2/images?visibility=all&name=$(python3 -c 'import sys,urll
 images() {
   named "$1" | python3 -c 'import json,sys; [print(i["visibility"], i.get("current", "-"), i.get("chameleon-supported", "-")) for i in json.load(sys.stdin)["images"]]'
 }
-deploy() { playbook imageops.cloud.image_deployer -e @"$state/defaults.yml" "$@"; }
+deploy() { playbook imageops.cloud.image_deployer -e @"$state/defaults.yml"; }
 
 deployer_first() {
   publish 20250422-v1-amd "2025-04-22 10:11:12.123456"

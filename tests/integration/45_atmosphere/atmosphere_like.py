@@ -1,5 +1,4 @@
-#!/usr/bin/env python3
-"""Test-only: prints an image list shaped like Atmosphere's `atmosphere_images` (232 names over
+"""Test-only (run as python3 atmosphere_like.py MODE): prints an image list shaped like Atmosphere's `atmosphere_images` (232 names over
 126 distinct references, in the forms its list uses: OpenStack images as tag@digest shared by
 several names, upstream images by tag, nested paths, Docker Hub, a digest-only reference, and a
 reference without tag), as YAML.
@@ -59,16 +58,16 @@ def images():
 def main():
     imgs = images()
     assert len(imgs) == 232 and len(set(imgs.values())) == 126, (len(imgs), len(set(imgs.values())))
-    if sys.argv[1:] == ["inventory"]:
-        doc = {"atmosphere_images": imgs}
-    elif sys.argv[1:] == ["vars"]:
-        doc = {
+    docs = {
+        "inventory": {"atmosphere_images": imgs},
+        "vars": {
             "_atmosphere_images": {k: "{{ atmosphere_image_prefix }}" + v for k, v in imgs.items()},
             "atmosphere_images": "{{ _atmosphere_images | combine(atmosphere_image_overrides, recursive=True) }}",
-        }
-    else:
+        },
+    }
+    if len(sys.argv) != 2 or sys.argv[1] not in docs:
         sys.exit(__doc__)
-    yaml.safe_dump(doc, sys.stdout, default_flow_style=False, width=1000)
+    yaml.safe_dump(docs[sys.argv[1]], sys.stdout, default_flow_style=False, width=1000)
 
 
 main()
