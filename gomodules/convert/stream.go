@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/imageops/cloud/gomodules/scratch"
 )
 
 // ErrQemuNBDNotFound is matched (errors.Is) by StreamRaw's error when the
@@ -126,7 +128,7 @@ func StreamRaw(ctx context.Context, path, format string, opts ...Option) (*Strea
 // nbdServer is a running qemu-nbd and the connection to it.
 type nbdServer struct {
 	cmd    *exec.Cmd
-	dir    string
+	dir    *scratch.Dir
 	conn   net.Conn
 	stderr *bytes.Buffer
 	exited chan struct{}
@@ -134,22 +136,27 @@ type nbdServer struct {
 	err    error
 }
 
+// nbdDirPrefix starts the name of the directory of qemu-nbd's socket.
+const nbdDirPrefix = "imageops-nbd-"
+
 // startNBD starts qemu-nbd on abs and connects to it.
 func startNBD(ctx context.Context, qemuNBD, abs, format string) (*nbdServer, error) {
 	// A short directory: a Unix socket's path is limited to 107 bytes.
-	dir, err := os.MkdirTemp("", "imageops-nbd-")
+	// Locked, so that the directories of killed runs can be told from those
+	// of live ones and removed (see package scratch).
+	_, _ = scratch.ReclaimDirs("", nbdDirPrefix)
+	dir, err := scratch.MkdirLocked("", nbdDirPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("creating a directory for qemu-nbd's socket: %w", err)
 	}
-	socket := filepath.Join(dir, "sock")
+	socket := filepath.Join(dir.Path, "sock")
 	s := &nbdServer{dir: dir, stderr: &bytes.Buffer{}, exited: make(chan struct{})}
 	// --read-only: the image is never written; without --persistent,
 	// qemu-nbd exits when its one client leaves.
-	s.cmd = exec.CommandContext(ctx, qemuNBD, "--read-only", "--format="+format, "--socket="+socket, "--", abs)
+	s.cmd = command(ctx, qemuNBD, "--read-only", "--format="+format, "--socket="+socket, "--", abs)
 	s.cmd.Stderr = s.stderr
-	s.cmd.WaitDelay = waitDelay
 	if err := s.cmd.Start(); err != nil {
-		os.RemoveAll(dir)
+		dir.Remove()
 		return nil, fmt.Errorf("starting qemu-nbd on %q: %w", abs, err)
 	}
 	go func() {
@@ -206,7 +213,7 @@ func (s *nbdServer) stop() error {
 			_ = s.cmd.Process.Kill()
 			<-s.exited
 		}
-		s.err = os.RemoveAll(s.dir)
+		s.err = s.dir.Remove()
 	})
 	return s.err
 }

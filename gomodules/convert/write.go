@@ -2,28 +2,33 @@ package convert
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/imageops/cloud/gomodules/scratch"
 )
 
 // tempFileMode is the mode qemu-img gives the files it creates (before the
 // umask); a replaced dest keeps its own mode instead.
 const tempFileMode = 0o644
 
+// tempSuffix ends the name of the temporary file beside dest:
+// .<dest name>.<random>.tmp.
+const tempSuffix = ".tmp"
+
 // write converts the source into a temporary file beside dest and renames it
 // over dest once complete, checked and on disk. The temporary file is
 // removed on every failure. It sets j.result.ActualSize.
 func (j *job) write(ctx context.Context) (err error) {
 	dest := j.result.Dest
-	tmp, err := reserveTemp(dest)
+	tmp, unlock, err := reserveTemp(dest)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	defer func() {
 		if err != nil {
 			if rmErr := os.Remove(tmp); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
@@ -74,24 +79,24 @@ func (j *job) write(ctx context.Context) (err error) {
 }
 
 // reserveTemp creates an empty, hidden, uniquely named file in dest's
-// directory for qemu-img to write, so that no other run picks the same name.
-func reserveTemp(dest string) (string, error) {
+// directory for qemu-img to write, so that no other run picks the same name,
+// and holds it locked until unlock is called, so that no other run takes it
+// for a leftover (see package scratch). It first removes the temporary files
+// of dest that earlier runs left when they were killed.
+func reserveTemp(dest string) (tmp string, unlock func(), err error) {
 	dir, base := filepath.Split(dest)
-	for attempt := 0; ; attempt++ {
-		var random [6]byte
-		if _, err := rand.Read(random[:]); err != nil {
-			return "", fmt.Errorf("naming a temporary file: %w", err)
-		}
-		tmp := filepath.Join(dir, "."+base+"."+hex.EncodeToString(random[:])+".tmp")
-		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, tempFileMode)
-		if errors.Is(err, fs.ErrExist) && attempt < 10 {
-			continue
-		}
-		if err != nil {
-			return "", fmt.Errorf("creating a temporary file beside %q: %w", dest, err)
-		}
-		return tmp, f.Close()
+	if dir == "" {
+		dir = "."
 	}
+	prefix := "." + base + "."
+	if _, err := scratch.ReclaimFiles(dir, prefix, tempSuffix); err != nil {
+		return "", nil, err
+	}
+	file, err := scratch.CreateLocked(dir, prefix, tempSuffix, tempFileMode)
+	if err != nil {
+		return "", nil, fmt.Errorf("creating a temporary file beside %q: %w", dest, err)
+	}
+	return file.Name(), func() { file.Close() }, nil
 }
 
 // checkSourceUnchanged fails when src was modified while qemu-img read it:

@@ -104,6 +104,10 @@ func (e *Ensurer) Ensure(ctx context.Context, o Options, checkMode bool) (Result
 	if err != nil {
 		return Result{}, err
 	}
+	var reclaimed []string
+	if !checkMode {
+		reclaimed = reclaimWorkdirs(d.Workdir)
+	}
 	var result Result
 	if len(found) == 0 {
 		result, err = e.ensureUploaded(ctx, d, checkMode)
@@ -112,8 +116,8 @@ func (e *Ensurer) Ensure(ctx context.Context, o Options, checkMode bool) (Result
 	}
 	if len(removed) > 0 {
 		result.Changed = true
-		result.Warnings = append(removed, result.Warnings...)
 	}
+	result.Warnings = append(append(removed, reclaimed...), result.Warnings...)
 	return result, err
 }
 

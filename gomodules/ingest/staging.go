@@ -14,6 +14,7 @@ import (
 	"github.com/imageops/cloud/gomodules/convert"
 	"github.com/imageops/cloud/gomodules/fetch"
 	"github.com/imageops/cloud/gomodules/openstack/glance"
+	"github.com/imageops/cloud/gomodules/scratch"
 )
 
 // Timings says where the time of an upload went, in seconds (to the
@@ -214,11 +215,12 @@ func (t *timedWriter) Write(p []byte) (int, error) {
 // the staged image again. The directory is removed whatever happens. It
 // reports whether the data was converted.
 func (e *Ensurer) stageAndUpload(ctx context.Context, d desired, sourceFormat, target string, data io.Reader, src *fetch.Source, t *Timings) (*images.Image, bool, error) {
-	dir, err := os.MkdirTemp(d.Workdir, ".imageops-community-image-")
+	work, err := scratch.MkdirLocked(d.Workdir, workdirPrefix)
 	if err != nil {
 		return nil, false, fmt.Errorf("creating a working directory for %q in %q (workdir): %w", d.Name, d.Workdir, err)
 	}
-	defer os.RemoveAll(dir)
+	defer work.Remove()
+	dir := work.Path
 	image, err := e.stage(ctx, d, dir, sourceFormat, target, data, src, t)
 	if err != nil {
 		return nil, false, err

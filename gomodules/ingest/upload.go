@@ -16,6 +16,7 @@ import (
 	"github.com/imageops/cloud/gomodules/convert"
 	"github.com/imageops/cloud/gomodules/fetch"
 	"github.com/imageops/cloud/gomodules/openstack/glance"
+	"github.com/imageops/cloud/gomodules/scratch"
 )
 
 // Provenance properties recorded on every image this package uploads
@@ -263,6 +264,24 @@ func looksLikeText(header []byte) bool {
 		}
 	}
 	return true
+}
+
+// workdirPrefix starts the name of a run's working directory in workdir.
+const workdirPrefix = ".imageops-community-image-"
+
+// reclaimWorkdirs removes the working directories that runs killed before
+// they could remove them left in workdir (never those of a live run, see
+// package scratch), and returns a warning for each.
+func reclaimWorkdirs(workdir string) []string {
+	removed, err := scratch.ReclaimDirs(workdir, workdirPrefix)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	warnings := make([]string, len(removed))
+	for i, dir := range removed {
+		warnings[i] = fmt.Sprintf("removed %s, the working directory of an earlier run that was killed", dir)
+	}
+	return warnings
 }
 
 func writeFile(path string, data io.Reader) error {

@@ -25,6 +25,9 @@ description:
   - qemu-img writes a hidden temporary file in the directory of I(dest), which is flushed to
     disk and renamed to I(dest) only when complete, so I(dest) is never a partial image. On
     failure or interruption the temporary file is removed and an existing I(dest) is kept.
+    A run killed outright (SIGKILL, OOM) takes its C(qemu-img) with it, and the next run for the
+    same I(dest) removes the temporary file it left; a temporary file is locked while its run
+    lives, so one of a run still going is never removed.
     A replaced I(dest) keeps its permissions.
   - Refuses a source that refers to other files (a backing file, an external data file,
     VMDK extents in other files), since qemu-img would copy whatever those files are into

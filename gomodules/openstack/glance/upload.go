@@ -42,8 +42,8 @@ type Upload struct {
 	Finish func(image *images.Image) images.UpdateOpts
 }
 
-// errUploadFailed marks an upload attempt that failed after its image was
-// created, so that a retry starts from a new image.
+// errNotActive is wrapped by the error of an upload after which Glance
+// shows the image in another status than active.
 var errNotActive = errors.New("image not active after its upload")
 
 // CreateAndUpload creates the image, sends its data, reads it back, checks
