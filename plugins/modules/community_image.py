@@ -42,13 +42,13 @@ description:
     another run has in progress (it updates the image every I(upload_stale_after)/4 seconds while
     it sends data) and then uses that image; when two upload at once, the oldest image (by
     C(created_at), then ID) is kept and the other run deletes its own. An unfinished image of the
-    collection (C(queued), C(saving), or active without C(imageops_source_sha512): never verified)
+    collection (C(queued), C(saving), or active without C(imageops_source_sha512), never verified)
     that shows no progress for I(upload_stale_after) is the leftover of a run that died or of a
     Glance restarted mid-upload; the next run deletes it (with a warning) and uploads again.
   - Glance calls are retried (see I(api_retries)); a failed upload is retried into a new image,
     from the converted file or from the source URL downloaded again.
   - A run killed during a conversion takes its C(qemu-img) with it; the next run removes the
-    working directories of killed runs from I(workdir) (never those of a run still going: each
+    working directories of killed runs from I(workdir) (never those of a run still going, as each
     is locked while its run lives) and says so in a warning.
   - Names that Glance reads as filters (C(in:...), or any C(word:...)) are matched exactly. Names
     Glance refuses (more than 255 characters, characters of 4 bytes in UTF-8 such as emoji) fail

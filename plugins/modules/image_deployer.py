@@ -30,7 +30,7 @@ description:
   - A failed download or upload leaves the production image untouched and no temporary image
     behind. A run interrupted after an upload is finished by the next run without uploading again.
     One release that fails does not stop the others; the task fails at the end and names it.
-  - Several runs at once (two deploy hosts, a timer and a person) leave one production image: they
+  - Several runs at once (two deploy hosts, a timer and a person) leave one production image; they
     share one incoming upload (as M(imageops.cloud.community_image) runs do), look at the
     production name again before and after promoting, and when two promoted the release at once
     the oldest image is kept and the other run deletes its own. Every run reports the same ID.
