@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -150,4 +151,29 @@ func SHA512File(t testing.TB, path string) string {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// NBDLeftovers lists the socket directories of qemu-nbd (convert.StreamRaw)
+// in the temporary directory that no live run holds: what runs left behind.
+// The directories of streams still going, in this package's tests or in
+// another package's run at the same time, are locked and not listed.
+func NBDLeftovers(t testing.TB) []string {
+	t.Helper()
+	found, err := filepath.Glob(filepath.Join(os.TempDir(), "imageops-nbd-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, dir := range found {
+		lock, err := os.Open(filepath.Join(dir, ".lock"))
+		if err == nil {
+			held := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil
+			lock.Close()
+			if held {
+				continue
+			}
+		}
+		out = append(out, dir)
+	}
+	return out
 }

@@ -8,8 +8,8 @@
 #   the run still converges, once, and a second run changes nothing;
 # - Glance SIGKILLed mid-upload and restarted: the "saving" image it leaves is recognised as
 #   stale (upload_stale_after) and the re-run converges;
-# - the module SIGKILLed mid-conversion: its qemu-img dies with it, the re-run converges and
-#   leaves no file in the workdir; image_convert's temporary file likewise.
+# - the module SIGKILLed mid-conversion: its qemu-nbd (image_convert: its qemu-img) dies with it,
+#   the re-run converges and leaves no file in the workdir; image_convert's temporary file likewise.
 # Stops everything it started, by PID.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -128,23 +128,27 @@ glance_killed_mid_upload() { # the saving image left behind is stale once it sho
   grep -q '"changed": *true' "$log/upload-rerun.json" && one_active "$name"
 }
 
-module_killed_mid_conversion() { # qemu-img dies with the module; the re-run converges and leaves no file
-  local name="$run-module-killed" args module
-  args=$(module_args "$name" "$www/disk.raw" ', "source_disk_format": "raw", "disk_format": "qcow2"')
+module_killed_mid_conversion() { # qemu-nbd dies with the module; the re-run converges and leaves no file
+  local name="$run-module-killed" args module nbd_dirs
+  # qcow2 to raw: the disk is read through qemu-nbd while it is uploaded (convert.StreamRaw).
+  args=$(module_args "$name" "$www/disk.qcow2" ', "disk_format": "raw"')
   "$(bin community_image)" "$args" >"$log/convert-killed.json" 2>&1 &
   module=$!
-  for _ in $(seq 600); do pgrep -f "qemu-img convert .*$state/work" >/dev/null && break; sleep 0.02; done
-  pgrep -af "qemu-img convert .*$state/work" || { echo "never saw qemu-img convert"; return 1; }
+  for _ in $(seq 600); do pgrep -f "qemu-nbd .*$state/work" >/dev/null && break; sleep 0.02; done
+  pgrep -af "qemu-nbd .*$state/work" || { echo "never saw qemu-nbd"; return 1; }
+  # The socket directory of the killed run's qemu-nbd.
+  nbd_dirs=$(pgrep -af "qemu-nbd .*$state/work" | grep -o -- '--socket=[^ ]*' | sed 's#^--socket=##; s#/sock$##')
   kill -KILL "$module"
   wait "$module"
-  for _ in $(seq 50); do pgrep -f "qemu-img .*$state/work" >/dev/null || break; sleep 0.1; done
-  if pgrep -af "qemu-img .*$state/work"; then echo "qemu-img outlived the module"; return 1; fi
+  for _ in $(seq 50); do pgrep -f "qemu-(nbd|img) .*$state/work" >/dev/null || break; sleep 0.1; done
+  if pgrep -af "qemu-(nbd|img) .*$state/work"; then echo "qemu-nbd outlived the module"; return 1; fi
   ls -a "$state/work"
   compgen -G "$state/work/.imageops-community-image-*" >/dev/null || { echo "the killed run left no working directory to clean"; return 1; }
   "$(bin community_image)" "$args" >"$log/convert-rerun.json" 2>&1 || { cat "$log/convert-rerun.json"; return 1; }
   cat "$log/convert-rerun.json"
   grep -q 'the working directory of an earlier run that was killed' "$log/convert-rerun.json" &&
-    one_active "$name" && [ -z "$(ls -A "$state/work")" ]
+    one_active "$name" && [ -z "$(ls -A "$state/work")" ] || return 1
+  for dir in $nbd_dirs; do [ ! -e "$dir" ] || { echo "qemu-nbd's socket directory $dir is left"; return 1; }; done
 }
 
 image_convert_killed() { # image_convert's temporary file beside dest is removed by the next run
