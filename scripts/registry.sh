@@ -2,7 +2,7 @@
 # Start or stop a CNCF distribution registry (Debian's docker-registry) on
 # 127.0.0.1, for tests, the demo and benchmarks.
 #
-#   scripts/registry.sh start STATE_DIR [--port N] [--tls] [--auth USER]
+#   scripts/registry.sh start STATE_DIR [--port N] [--tls] [--auth USER] [--access-log]
 #   scripts/registry.sh stop STATE_DIR
 #
 # start writes STATE_DIR/config.yml, keeps the storage in a temporary directory
@@ -10,7 +10,9 @@
 # (also in STATE_DIR/address). --tls serves HTTPS with a certificate for
 # 127.0.0.1 signed by a new CA, STATE_DIR/ca.pem. --auth USER requires htpasswd
 # basic auth (and implies --tls); the password is read from $REGISTRY_PASSWORD so
-# that it never appears in a process list. The pid is in STATE_DIR/pid.
+# that it never appears in a process list. --access-log writes one line per
+# request (Apache's combined format) to STATE_DIR/registry.log, for counting
+# requests. The pid is in STATE_DIR/pid.
 # stop is safe to repeat and removes what start created but STATE_DIR itself.
 set -euo pipefail
 
@@ -34,13 +36,14 @@ make_tls() {
 
 start() {
   local state=$1; shift
-  local port="" tls=false user=""
+  local port="" tls=false user="" access_log_disabled=true
   while [ $# -gt 0 ]; do
     case $1 in
       --port) port=$2; shift 2 ;;
       --tls) tls=true; shift ;;
       --auth) user=$2; tls=true; shift 2 ;;
-      *) die "unknown option $1 (expected --port N, --tls, --auth USER)" ;;
+      --access-log) access_log_disabled=false; shift ;;
+      *) die "unknown option $1 (expected --port N, --tls, --auth USER, --access-log)" ;;
     esac
   done
   command -v docker-registry >/dev/null || die "docker-registry is not installed (scripts/install-deps.sh)"
@@ -54,7 +57,7 @@ start() {
   storage=$(mktemp -d "${TMPDIR:-/tmp}/imageops-registry.XXXXXX")
   echo "$storage" > "$state/storage"
   {
-    printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n'
+    printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: %s\n' "$access_log_disabled"
     printf 'storage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\n' "$storage"
     printf 'http:\n  addr: 127.0.0.1:%s\n' "$port"
   } > "$state/config.yml"
@@ -109,7 +112,7 @@ stop() {
 }
 
 case "${1:-}" in
-  start) [ $# -ge 2 ] || die "usage: $0 start STATE_DIR [--port N] [--tls] [--auth USER]"; start "${@:2}" ;;
+  start) [ $# -ge 2 ] || die "usage: $0 start STATE_DIR [--port N] [--tls] [--auth USER] [--access-log]"; start "${@:2}" ;;
   stop) [ $# -eq 2 ] || die "usage: $0 stop STATE_DIR"; stop "$2" ;;
-  *) die "usage: $0 start STATE_DIR [--port N] [--tls] [--auth USER] | stop STATE_DIR" ;;
+  *) die "usage: $0 start STATE_DIR [--port N] [--tls] [--auth USER] [--access-log] | stop STATE_DIR" ;;
 esac

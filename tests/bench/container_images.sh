@@ -1,22 +1,68 @@
 #!/usr/bin/env bash
-# Benchmark: mirror the same image set from one local registry to another
-# three ways, then run each again (nothing to copy):
-#   crane   Atmosphere's way: one `crane copy` process per name, in sequence
-#           (a bash loop: Ansible's per-item overhead is not counted);
-#   skopeo  one `skopeo copy --all` per name, in sequence;
-#   mirror  the mirror_images module binary, once for the whole set (jobs=4).
-# The set: BENCH_NAMES names (default 32) over BENCH_DISTINCT distinct images
-# (default 20), BENCH_MULTI of them three-platform indexes (default 6), built
-# from real files. crane is built from the Go module proxy into build/bench-bin.
-# Prints each timing and the ratios baseline/mirror; stops what it started.
-set -euo pipefail
+# Benchmark: mirror container images from one local registry (Debian's
+# docker-registry) to another, today's tools against ours, side by side in one
+# run, first run and re-run (nothing left to copy). Two cases (BENCH_CASES,
+# default "small atmosphere"):
+#
+#   small       BENCH_NAMES names (default 32) over BENCH_DISTINCT images (20),
+#               BENCH_MULTI of them three-platform indexes (6), built from real
+#               files, on bare loopback:
+#                 crane   one `crane copy` per name, in sequence (a bash loop);
+#                 skopeo  one `skopeo copy --all` per name, in sequence;
+#                 mirror  the mirror_images binary, once for the whole set.
+#   atmosphere  (BENCH_TOOLS, default "crane skopeo mirror", picks the tools)
+#               VEXXHOST Atmosphere's image dict in shape (mirrortest.AtmosphereSet:
+#               232 names over 129 references in 118 repositories, 38 pinned
+#               tag@digest and one by digest alone, OpenStack images sharing their
+#               runtime layers, four-platform Kubernetes indexes, a Helm chart), its
+#               distinct layers totalling BENCH_ATMOSPHERE_MIB MiB (default 1024;
+#               about 13000 is real size), layers of random bytes, so nothing
+#               compresses. Once on bare loopback and once with every registry
+#               behind a proxy that delays each direction by BENCH_DELAY_MS (default
+#               20 ms; a new connection also pays its handshake's round trip):
+#                 crane   Atmosphere's way: one `crane copy SRC TARGET` per name in
+#                         sequence (a bash loop, so without the per-item cost of
+#                         Atmosphere's Ansible loop);
+#                 skopeo  one `skopeo sync --all` of a YAML list of every reference;
+#                 mirror  `ansible-playbook imageops.cloud.mirror_images`, the role's
+#                         defaults, Ansible's own cost included.
+#               Besides each time it prints the requests each tool made per distinct
+#               image, counted in the registries' access logs (source and target),
+#               and for mirror what they were. After the first run, every target of
+#               mirror is checked against the source's digest.
+#
+# Targets are named as the flatten strategy names them (<registry>/openstack/<last
+# segment>:<tag>). crane v0.22.1 (the go-containerregistry of go.mod) is built from
+# the Go module proxy into build/bench-bin. Ratios are baseline/mirror; the machine's
+# other load moves the numbers, compare the rows of one run. Stops what it started.
+set -Eeuo pipefail
+export LC_ALL=C.UTF-8
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
+CASES=${BENCH_CASES:-small atmosphere}
 NAMES=${BENCH_NAMES:-32} DISTINCT=${BENCH_DISTINCT:-20} MULTI=${BENCH_MULTI:-6}
+ATMOSPHERE_MIB=${BENCH_ATMOSPHERE_MIB:-1024}
+DELAY_MS=${BENCH_DELAY_MS:-20}
+TOOLS=${BENCH_TOOLS:-crane skopeo mirror}
+export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$ROOT/build/collections}
+export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
+export no_proxy=127.0.0.1,localhost NO_PROXY=127.0.0.1,localhost
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+
+die() { echo "bench container_images: $*" >&2; exit 1; }
+trap '[ "$BASHPID" != $$ ] || echo "bench container_images: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
+for c in $CASES; do [[ $c == small || $c == atmosphere ]] || die "BENCH_CASES: unknown case $c (expected small, atmosphere)"; done
+[[ $ATMOSPHERE_MIB =~ ^[1-9][0-9]*$ ]] || die "BENCH_ATMOSPHERE_MIB must be a positive number of MiB, not $ATMOSPHERE_MIB"
+[[ $DELAY_MS =~ ^[0-9]+$ ]] || die "BENCH_DELAY_MS must be a number of milliseconds, not $DELAY_MS"
+for t in $TOOLS; do [[ $t == crane || $t == skopeo || $t == mirror ]] || die "BENCH_TOOLS: unknown tool $t (expected crane, skopeo, mirror)"; done
+
 STATE=$(mktemp -d "${TMPDIR:-/tmp}/imageops-bench-images.XXXXXX")
-REGISTRIES=(src crane skopeo mirror)
+REGISTRIES=() PROXIES=()
 cleanup() {
+  local pid
+  for pid in "${PROXIES[@]}"; do kill "$pid" 2>/dev/null || true; done
   for r in "${REGISTRIES[@]}"; do scripts/registry.sh stop "$STATE/$r" >/dev/null 2>&1 || true; done
   rm -rf "$STATE"
 }
@@ -28,61 +74,276 @@ if [ ! -x "$BIN/crane" ]; then
   echo "building crane v0.22.1 (benchmark baseline only) into build/bench-bin"
   GOBIN="$BIN" go install github.com/google/go-containerregistry/cmd/crane@v0.22.1
 fi
-# The module binary as `make build` makes it, built here so that the run measures this checkout.
-MIRROR="$STATE/mirror_images"
-CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$MIRROR" ./gomodules/cmd/mirror_images
+CRANE="$BIN/crane"
+# What is measured is this checkout: the module binary, and the collection Ansible finds.
+arch=$(go env GOARCH)
+make -s "bin/mirror_images_linux_$arch" "plugins/modules/mirror_images_linux_$arch" collection
+MIRROR="$ROOT/bin/mirror_images_linux_$arch"
+go build -o "$STATE/seed" ./gomodules/mirror/mirrortest/seed
+go build -o "$STATE/delayproxy" ./gomodules/internal/delayproxy/serve
 
-SRC=$(scripts/registry.sh start "$STATE/src")
-declare -A DST
-for r in crane skopeo mirror; do DST[$r]=$(scripts/registry.sh start "$STATE/$r"); done
-go run ./gomodules/mirror/mirrortest/seed -registry "$SRC" -distinct "$DISTINCT" -multi "$MULTI" \
-  -names "$NAMES" -pinned 2 -var images > "$STATE/images.yml"
-mapfile -t REFS < <(python3 -c 'import sys, yaml; [print(v) for v in yaml.safe_load(open(sys.argv[1]))["images"].values()]' "$STATE/images.yml")
-echo "image set: ${#REFS[@]} names over $DISTINCT distinct images ($MULTI three-platform), source $SRC"
-
-# flatten target of a reference, as Atmosphere writes it: <registry>/<last segment>:<tag>.
-target() { local base=${2%@*}; echo "$1/openstack/${base##*/}"; }
-now() { date +%s.%N; }
-declare -A T
-
-run_crane() {
-  for ref in "${REFS[@]}"; do "$BIN/crane" copy --insecure "$ref" "$(target "${DST[crane]}" "$ref")" 2>/dev/null; done
+# start_registry NAME: a registry with an access log; `address NAME` is where it listens.
+start_registry() {
+  REGISTRIES+=("$1")
+  scripts/registry.sh start "$STATE/$1" --access-log > /dev/null
 }
-run_skopeo() {
-  local src
-  for ref in "${REFS[@]}"; do
-    src=$ref
-    # skopeo takes a tag or a digest, not both: copy by digest, push the tag.
-    [[ $ref == *@* ]] && src="$(echo "${ref%@*}" | sed -E 's/:[^:/]+$//')@${ref#*@}"
-    skopeo copy --all --quiet --src-tls-verify=false --dest-tls-verify=false \
-      "docker://$src" "docker://$(target "${DST[skopeo]}" "$ref")"
-  done
+stop_registry() { scripts/registry.sh stop "$STATE/$1" >/dev/null; }
+address() { cat "$STATE/$1/address"; }
+# start_proxy NAME: a delaying proxy in front of registry NAME; `address NAME-proxy` is where.
+start_proxy() {
+  mkdir -p "$STATE/$1-proxy"
+  "$STATE/delayproxy" -upstream "$(address "$1")" -delay "${DELAY_MS}ms" > "$STATE/$1-proxy/address" &
+  PROXIES+=($!)
+  for _ in $(seq 1 100); do [ -s "$STATE/$1-proxy/address" ] && return 0; sleep 0.05; done
+  die "the delaying proxy for $1 did not start"
 }
-# The module's args are written before timing: only the module run is timed.
-python3 - "$STATE/images.yml" "${DST[mirror]}/openstack" > "$STATE/args.json" <<'PY'
-import json, sys, yaml
-print(json.dumps({"images": yaml.safe_load(open(sys.argv[1]))["images"], "registry": sys.argv[2]}))
+stop_proxies() {
+  local pid
+  for pid in "${PROXIES[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  PROXIES=()
+}
+
+# target DST REF: where the flatten strategy writes REF: DST/openstack/<last segment>:<tag>,
+# or @<digest> for a reference by digest alone.
+target() {
+  local base=${2%@*} last
+  last=${base##*/}
+  if [[ $last == *:* ]]; then echo "$1/openstack/$last"; else echo "$1/openstack/$last@${2#*@}"; fi
+}
+now() { echo "$EPOCHREALTIME"; }
+elapsed() { $PY -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$(now)"; }
+ratio() { $PY -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.1f}x')" "$1" "$2"; }
+# refs FILE: the references of a YAML dict under container_images, in order.
+refs() { $PY -c 'import sys, yaml; [print(v) for v in yaml.safe_load(open(sys.argv[1]))["container_images"].values()]' "$1"; }
+
+# log_lines REGISTRY: how many lines its log has now (requests are counted from there).
+log_lines() { wc -l < "$STATE/$1/registry.log"; }
+# requests KIND_FILTER REGISTRY:FROM_LINE...: the requests logged since FROM_LINE, as JSON
+# {kind: count}: ping, manifest HEAD/GET/PUT, blob HEAD/GET, upload (POST/PATCH/PUT), mount.
+requests() {
+  $PY - "$STATE" "$@" <<'PY'
+import json, re, sys
+state, marks = sys.argv[1], sys.argv[2:]
+line_re = re.compile(r'^\S+ \S+ \S+ \[[^]]+\] "(\S+) (\S+) [^"]*" (\d{3}) ')
+counts = {}
+for mark in marks:
+    name, start = mark.rsplit(":", 1)
+    with open(f"{state}/{name}/registry.log") as f:
+        for n, line in enumerate(f):
+            m = line_re.match(line)
+            if n < int(start) or not m:
+                continue
+            method, path, status = m.groups()
+            path = path.split("?")[0] + ("?mount" if "mount=" in path else "")
+            if path.rstrip("/") == "/v2":
+                kind = "ping"
+            elif "/manifests/" in path:
+                kind = "manifest " + method
+            elif path.endswith("?mount"):
+                kind = "mount" if status == "201" else "mount refused"
+            elif "/blobs/uploads/" in path:
+                kind = "upload " + method
+            elif "/blobs/" in path:
+                kind = "blob " + method
+            else:
+                kind = "other"
+            counts[kind] = counts.get(kind, 0) + 1
+print(json.dumps(counts))
 PY
-run_mirror() { "$MIRROR" "$STATE/args.json" > "$STATE/mirror-$pass.json" || [ -s "$STATE/mirror-$pass.json" ]; }
+}
+# per_image JSON N: total requests / N, one decimal.
+per_image() { $PY -c 'import json, sys; print(f"{sum(json.loads(sys.argv[1]).values()) / int(sys.argv[2]):.1f}")' "$1" "$2"; }
+# breakdown JSON: "ping 2, manifest HEAD 129, ..." in a fixed order.
+breakdown() {
+  $PY -c 'import json, sys
+c = json.loads(sys.argv[1])
+order = ["ping", "manifest HEAD", "manifest GET", "manifest PUT", "blob HEAD", "blob GET", "upload POST", "upload PATCH", "upload PUT", "mount", "mount refused", "other"]
+print(", ".join(f"{k} {c[k]}" for k in order if c.get(k)))' "$1"
+}
 
-for pass in first rerun; do
-  for way in crane skopeo mirror; do
-    start=$(now)
-    "run_$way"
-    T[$way.$pass]=$(python3 -c "print(f'{$(now) - $start:.2f}')")
-    printf '%-7s %-6s %6ss\n' "$way" "$pass" "${T[$way.$pass]}"
-  done
-done
-for pass in first rerun; do
-  python3 -c 'import json, sys
+# ---------------------------------------------------------------- small case
+small_case() {
+  local SRC pass way start ref src
+  local -A DST T
+  start_registry small-src
+  SRC=$(address small-src)
+  for r in crane skopeo mirror; do start_registry "small-$r"; DST[$r]=$(address "small-$r"); done
+  "$STATE/seed" -registry "$SRC" -distinct "$DISTINCT" -multi "$MULTI" -names "$NAMES" -pinned 2 > "$STATE/small.yml"
+  mapfile -t REFS < <(refs "$STATE/small.yml")
+  echo "small: ${#REFS[@]} names over $DISTINCT distinct images ($MULTI three-platform), source $SRC"
+  $PY - "$STATE/small.yml" "${DST[mirror]}/openstack" > "$STATE/small-args.json" <<'PY'
+import json, sys, yaml
+print(json.dumps({"images": yaml.safe_load(open(sys.argv[1]))["container_images"], "registry": sys.argv[2]}))
+PY
+  for pass in first rerun; do
+    for way in crane skopeo mirror; do
+      start=$(now)
+      case $way in
+        crane)
+          for ref in "${REFS[@]}"; do "$CRANE" copy --insecure "$ref" "$(target "${DST[crane]}" "$ref")" 2>/dev/null; done ;;
+        skopeo)
+          for ref in "${REFS[@]}"; do
+            src=$ref
+            # skopeo takes a tag or a digest, not both: copy by digest, push the tag.
+            [[ $ref == *@* ]] && src="$(echo "${ref%@*}" | sed -E 's/:[^:/]+$//')@${ref#*@}"
+            skopeo copy --all --quiet --src-tls-verify=false --dest-tls-verify=false \
+              "docker://$src" "docker://$(target "${DST[skopeo]}" "$ref")"
+          done ;;
+        mirror)
+          "$MIRROR" "$STATE/small-args.json" > "$STATE/small-$pass.json" || true
+          $PY - "$STATE/small-$pass.json" "$pass" <<'PY'
+import json, sys
 d = json.load(open(sys.argv[1]))
 if d.get("failed"):
     sys.exit("mirror_images failed: " + d["msg"])
-print("mirror %s: copied %d, skipped %d" % (sys.argv[2], len(d["copied_images"]), len(d["skipped_images"])))' "$STATE/mirror-$pass.json" "$pass"
-done
+if sys.argv[2] == "rerun" and d["copied_images"]:
+    sys.exit("mirror_images copied again on the re-run")
+PY
+          ;;
+      esac
+      T[$way.$pass]=$(elapsed "$start")
+    done
+  done
+  echo "container_images bench, small: names=${#REFS[@]} distinct=$DISTINCT multi=$MULTI"
+  for pass in first rerun; do
+    printf '  %-6s crane %6ss  skopeo %6ss  mirror (binary) %6ss   crane/mirror %s, skopeo/mirror %s\n' "$pass" \
+      "${T[crane.$pass]}" "${T[skopeo.$pass]}" "${T[mirror.$pass]}" \
+      "$(ratio "${T[crane.$pass]}" "${T[mirror.$pass]}")" "$(ratio "${T[skopeo.$pass]}" "${T[mirror.$pass]}")"
+  done
+  for r in small-src small-crane small-skopeo small-mirror; do stop_registry "$r"; done
+}
 
-ratio() { python3 -c "print(f'{$1 / $2:.1f}x')"; }
-echo "container_images bench: names=${#REFS[@]} distinct=$DISTINCT multi=$MULTI"
-for pass in first rerun; do
-  echo "  $pass: crane/mirror $(ratio "${T[crane.$pass]}" "${T[mirror.$pass]}"), skopeo/mirror $(ratio "${T[skopeo.$pass]}" "${T[mirror.$pass]}")"
-done
+# ----------------------------------------------------------- atmosphere case
+# skopeo_sync_yaml IMAGES_YML SRC: skopeo sync's YAML for every reference: per
+# repository its tags (a pinned tag is copied by tag: the source's tag holds that
+# digest) and the digests of references by digest alone.
+skopeo_sync_yaml() {
+  $PY - "$1" "$2" <<'PY'
+import sys, yaml
+images, src = yaml.safe_load(open(sys.argv[1]))["container_images"], sys.argv[2]
+repos = {}
+for ref in dict.fromkeys(images.values()):
+    path = ref[len(src) + 1:]
+    base, _, digest = path.partition("@")
+    repo, _, tag = base.rpartition(":") if ":" in base.rsplit("/", 1)[-1] else (base, "", "")
+    repos.setdefault(repo, []).append(tag or digest)
+print(yaml.safe_dump({src: {"tls-verify": False, "images": repos}}))
+PY
+}
+
+# check_targets IMAGES_YML DST: every distinct target of the flatten strategy has
+# the source's digest (HEAD on both registries); prints "N/N".
+check_targets() {
+  $PY - "$1" "$2" <<'PY'
+import sys, urllib.request, yaml
+images, dst = yaml.safe_load(open(sys.argv[1]))["container_images"], sys.argv[2]
+accept = ", ".join(["application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json",
+                    "application/vnd.docker.distribution.manifest.list.v2+json",
+                    "application/vnd.docker.distribution.manifest.v2+json"])
+def digest(registry, repo, ref):
+    req = urllib.request.Request(f"http://{registry}/v2/{repo}/manifests/{ref}", method="HEAD", headers={"Accept": accept})
+    try:
+        with urllib.request.urlopen(req) as resp:
+            return resp.headers["Docker-Content-Digest"]
+    except urllib.error.HTTPError as e:
+        return f"HTTP {e.code}"
+good, bad = 0, []
+refs = list(dict.fromkeys(images.values()))
+for ref in refs:
+    registry, path = ref.split("/", 1)
+    base, _, pin = path.partition("@")
+    repo, _, tag = base.rpartition(":") if ":" in base.rsplit("/", 1)[-1] else (base, "", "")
+    want = pin or digest(registry, repo, tag)
+    got = digest(dst, "openstack/" + repo.rsplit("/", 1)[-1], tag or pin)
+    if got == want:
+        good += 1
+    else:
+        bad.append(f"{ref}: target has {got}")
+print(f"{good}/{len(refs)}")
+for b in bad[:10]:
+    print("  " + b, file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+}
+
+atmosphere_case() {
+  local SRC_DIRECT pass way start net src_addr images distinct
+  local -A DST T R B
+  start_registry atm-src
+  SRC_DIRECT=$(address atm-src)
+  start=$(now)
+  "$STATE/seed" -registry "$SRC_DIRECT" -shape atmosphere -mib "$ATMOSPHERE_MIB" > "$STATE/atm-direct.yml"
+  distinct=$(refs "$STATE/atm-direct.yml" | sort -u | wc -l)
+  echo "atmosphere: $(refs "$STATE/atm-direct.yml" | wc -l) names over $distinct references," \
+    "distinct layers ${ATMOSPHERE_MIB} MiB, seeded in $(elapsed "$start")s (source $SRC_DIRECT)"
+  local networks=(loopback)
+  [ "$DELAY_MS" = 0 ] || networks+=("delay${DELAY_MS}ms")
+  for net in "${networks[@]}"; do
+    for r in crane skopeo mirror; do start_registry "atm-$r"; DST[$r]=$(address "atm-$r"); done
+    src_addr=$SRC_DIRECT
+    if [ "$net" != loopback ]; then
+      start_proxy atm-src
+      src_addr=$(address atm-src-proxy)
+      for r in crane skopeo mirror; do start_proxy "atm-$r"; DST[$r]=$(address "atm-$r-proxy"); done
+    fi
+    images="$STATE/atm-$net.yml"
+    sed "s|$SRC_DIRECT/|$src_addr/|" "$STATE/atm-direct.yml" > "$images"
+    mapfile -t REFS < <(refs "$images")
+    skopeo_sync_yaml "$images" "$src_addr" > "$STATE/atm-sync.yml"
+    for pass in first rerun; do
+      for way in $TOOLS; do
+        local marks=("atm-src:$(log_lines atm-src)" "atm-$way:$(log_lines "atm-$way")")
+        start=$(now)
+        case $way in
+          crane)
+            for ref in "${REFS[@]}"; do "$CRANE" copy --insecure "$ref" "$(target "${DST[crane]}" "$ref")" 2>/dev/null; done ;;
+          skopeo)
+            skopeo sync --all --src yaml --dest docker --dest-tls-verify=false \
+              "$STATE/atm-sync.yml" "${DST[skopeo]}/openstack" > "$STATE/skopeo.log" 2>&1 \
+              || { tail -5 "$STATE/skopeo.log" >&2; die "skopeo sync failed"; } ;;
+          mirror)
+            ansible-playbook imageops.cloud.mirror_images -e @"$images" \
+              -e mirror_images_registry="${DST[mirror]}/openstack" > "$STATE/play.log" 2>&1 \
+              || { tail -20 "$STATE/play.log" >&2; die "mirror_images failed"; } ;;
+        esac
+        T[$net.$pass.$way]=$(elapsed "$start")
+        R[$net.$pass.$way]=$(requests "${marks[@]}")
+      done
+      if [[ $pass == rerun && " $TOOLS " == *" mirror "* ]] && ! grep -qE '^localhost +:.* changed=0 ' "$STATE/play.log"; then
+        die "mirror_images changed something on the re-run: $(grep -E '^localhost' "$STATE/play.log")"
+      fi
+    done
+    if [[ " $TOOLS " == *" mirror "* ]]; then
+      B[$net]=$(check_targets "$STATE/atm-direct.yml" "$(address atm-mirror)") \
+        || die "mirror_images' target differs from the source"
+    fi
+    stop_proxies
+    for r in crane skopeo mirror; do stop_registry "atm-$r"; done
+  done
+
+  # cell KEY: a time, or - for a tool not run; rate A B: A/B, or -; req KEY: requests per image.
+  cell() { [ -n "${T[$1]:-}" ] && echo "${T[$1]}s" || echo -; }
+  rate() { [ -n "${T[$1]:-}" ] && [ -n "${T[$2]:-}" ] && ratio "${T[$1]}" "${T[$2]}" || echo -; }
+  req() { [ -n "${R[$1]:-}" ] && per_image "${R[$1]}" "$distinct" || echo -; }
+  echo "container_images bench, atmosphere: names=${#REFS[@]} distinct=$distinct layers=${ATMOSPHERE_MIB}MiB"
+  printf '  %-12s %-6s %9s %9s %9s %13s %14s   %s\n' network pass crane skopeo mirror crane/mirror skopeo/mirror \
+    "requests per image: crane skopeo mirror"
+  for net in "${networks[@]}"; do
+    for pass in first rerun; do
+      printf '  %-12s %-6s %9s %9s %9s %13s %14s   %s %s %s\n' "$net" "$pass" \
+        "$(cell "$net.$pass.crane")" "$(cell "$net.$pass.skopeo")" "$(cell "$net.$pass.mirror")" \
+        "$(rate "$net.$pass.crane" "$net.$pass.mirror")" "$(rate "$net.$pass.skopeo" "$net.$pass.mirror")" \
+        "$(req "$net.$pass.crane")" "$(req "$net.$pass.skopeo")" "$(req "$net.$pass.mirror")"
+    done
+  done
+  for net in "${networks[@]}"; do
+    for pass in first rerun; do
+      for way in $TOOLS; do
+        echo "  requests, $net $pass, $way: $(breakdown "${R[$net.$pass.$way]}")"
+      done
+    done
+    [ -z "${B[$net]:-}" ] || echo "  $net: mirror's targets with the source's digest: ${B[$net]}"
+  done
+}
+
+for c in $CASES; do "${c}_case"; done

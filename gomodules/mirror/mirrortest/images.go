@@ -60,9 +60,15 @@ func Image(platform v1.Platform, salt string, files ...string) (v1.Image, error)
 	if err != nil {
 		return nil, err
 	}
-	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
-	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
-	img, err = mutate.AppendLayers(img, base, top)
+	return imageOf(types.OCIManifestSchema1, types.OCIConfigJSON, platform,
+		map[string]string{"org.imageops.test.salt": salt}, base, top)
+}
+
+// imageOf builds an image of the given manifest and config media types, for
+// platform, with labels, from layers.
+func imageOf(manifestType, configType types.MediaType, platform v1.Platform, labels map[string]string, layers ...v1.Layer) (v1.Image, error) {
+	img := mutate.ConfigMediaType(mutate.MediaType(empty.Image, manifestType), configType)
+	img, err := mutate.AppendLayers(img, layers...)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +78,7 @@ func Image(platform v1.Platform, salt string, files ...string) (v1.Image, error)
 	}
 	cfg = cfg.DeepCopy()
 	cfg.OS, cfg.Architecture, cfg.Variant = platform.OS, platform.Architecture, platform.Variant
-	cfg.Config.Labels = map[string]string{"org.imageops.test.salt": salt}
+	cfg.Config.Labels = labels
 	return mutate.ConfigFile(img, cfg)
 }
 

@@ -9,6 +9,14 @@
 // names are written as tag@digest; names beyond -distinct are aliases of the
 // distinct images (image03_alias -> the same reference as image03). The
 // registry must accept anonymous pushes over plain HTTP (127.0.0.1 uses HTTP).
+//
+// With -shape atmosphere it pushes instead the set in the shape of VEXXHOST
+// Atmosphere's image dict (mirrortest.AtmosphereSet: 232 names over 129
+// references, shared base layers, multi-platform indexes), its distinct
+// layers totalling -mib MiB, and prints the dict in the set's order:
+//
+//	go run ./gomodules/mirror/mirrortest/seed -registry 127.0.0.1:5000 \
+//	    -shape atmosphere -mib 2048 > images.yml
 package main
 
 import (
@@ -38,8 +46,15 @@ func run() error {
 	names := flag.Int("names", 30, "number of names (>= distinct; the rest are aliases)")
 	pinned := flag.Int("pinned", 1, "how many names are written as tag@digest")
 	varName := flag.String("var", "container_images", "top-level key of the YAML printed")
+	shape := flag.String("shape", "", `"atmosphere" for Atmosphere's image dict (then -distinct, -multi, -names and -pinned do not apply)`)
+	mib := flag.Float64("mib", 1024, "with -shape atmosphere: total MiB of the distinct layers")
+	jobs := flag.Int("jobs", 4, "with -shape atmosphere: images pushed at once")
 	flag.Parse()
 	switch {
+	case *shape == "atmosphere" && *registry != "":
+		return seedAtmosphere(*registry, *mib, *jobs, *varName)
+	case *shape != "" && *shape != "atmosphere":
+		return fmt.Errorf("-shape %q: expected atmosphere", *shape)
 	case *registry == "":
 		return fmt.Errorf("-registry is required")
 	case *distinct < 1 || *names < *distinct || *multi > *distinct || *pinned > *distinct:
@@ -79,7 +94,28 @@ func run() error {
 		}
 		images = append(images, yaml.MapItem{Key: key, Value: refs[i%*distinct]})
 	}
-	out, err := yaml.Marshal(yaml.MapSlice{{Key: *varName, Value: images}})
+	return printYAML(*varName, images)
+}
+
+// seedAtmosphere pushes the Atmosphere-shaped set and prints its dict.
+func seedAtmosphere(registry string, mib float64, jobs int, varName string) error {
+	set, err := mirrortest.AtmosphereSet(mib)
+	if err != nil {
+		return err
+	}
+	refs, err := set.Push(context.Background(), registry, jobs)
+	if err != nil {
+		return err
+	}
+	images := yaml.MapSlice{}
+	for _, n := range set.OrderedNames() {
+		images = append(images, yaml.MapItem{Key: n, Value: refs[n]})
+	}
+	return printYAML(varName, images)
+}
+
+func printYAML(varName string, images yaml.MapSlice) error {
+	out, err := yaml.Marshal(yaml.MapSlice{{Key: varName, Value: images}})
 	if err != nil {
 		return err
 	}
