@@ -15,16 +15,26 @@
 // How a copy works, for one job:
 //
 //  1. The source digest is read with a HEAD (or from the reference when it is
-//     pinned). With platforms selected, the source index is fetched and the
-//     manifests of other platforms are removed, which gives a new index digest.
-//  2. A HEAD of the target's tag (for a reference with only a digest, the
-//     tag imageref.DigestTag, "sha256-<hex>", which the copy sets): the
-//     same digest means the job is skipped, with nothing fetched or written.
-//  3. Otherwise the manifest or index and every blob it needs are pushed
-//     (blobs the target already has are not uploaded again, and a layer that
-//     this run already pushed to another repository of the same registry is
-//     mounted from there), the target's tag is set, and a final HEAD checks
-//     that the target has the expected digest (ErrDigestMismatch otherwise).
+//     pinned) while the target is asked for its own: a HEAD of the target's tag
+//     (for a reference with only a digest, the tag imageref.DigestTag,
+//     "sha256-<hex>", which the copy sets). With platforms selected, the
+//     source index is fetched instead and the manifests of other platforms are
+//     removed, which gives a new index digest.
+//  2. The same digest at both ends means the job is skipped, with nothing
+//     fetched or written: a run where everything is there costs one round
+//     trip per image.
+//  3. Otherwise, once one of the WithJobs copy slots is free, every blob of
+//     every image is written (up to 4 at a time per job): a blob that this run
+//     already wrote to another repository of the target registry, or is
+//     writing, is mounted from there (one request, no bytes); the others are
+//     uploaded unless the repository has them. Then each image's manifest is
+//     put, then the tag, and a final HEAD checks that the target has the
+//     expected digest (ErrDigestMismatch otherwise).
+//
+// Up to 4×WithJobs images are checked at once. The version check a registry
+// client sends before its first request to every repository is answered once
+// per registry and scheme for the run. Report.Stats counts the requests by
+// kind and the time spent; each Result has its own time.
 //
 // Credentials come from WithAuth (per registry) first, then the keychain
 // (WithKeychain; by default the user's Docker config and its credential

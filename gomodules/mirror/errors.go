@@ -55,13 +55,7 @@ func ReasonOf(err error) Reason {
 	}
 	// A TLS failure comes first: go-containerregistry then retries loopback
 	// registries over plain HTTP, whose error would hide it.
-	var unknownCA x509.UnknownAuthorityError
-	var hostname x509.HostnameError
-	var invalid x509.CertificateInvalidError
-	var verify *tls.CertificateVerificationError
-	var record tls.RecordHeaderError
-	if errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) ||
-		errors.As(err, &verify) || errors.As(err, &record) {
+	if isTLSFailure(err) {
 		return ReasonTLS
 	}
 	var terr *transport.Error
@@ -100,6 +94,18 @@ func ReasonOf(err error) Reason {
 		return ReasonNetwork
 	}
 	return ReasonOther
+}
+
+// isTLSFailure tells whether err is a certificate the client does not
+// trust, or a TLS record that is not TLS.
+func isTLSFailure(err error) bool {
+	var unknownCA x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var verify *tls.CertificateVerificationError
+	var record tls.RecordHeaderError
+	return errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) ||
+		errors.As(err, &verify) || errors.As(err, &record)
 }
 
 // holds tells whether target itself (not an error that merely matches it

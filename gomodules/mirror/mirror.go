@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -44,8 +46,13 @@ type Result struct {
 	Reason Reason `json:"reason,omitempty"`
 	// Msg says what failed and why; absent on success.
 	Msg string `json:"msg,omitempty"`
+	// Seconds is the time spent on this image: the digest checks, and the
+	// copy and its verification when it was copied (not the wait for a
+	// free copy slot).
+	Seconds float64 `json:"seconds"`
 
-	previous string // the target's digest before the copy, "" when absent
+	previous string        // the target's digest before the copy, "" when absent
+	waited   time.Duration // how long the copy waited for a slot (not in Seconds)
 }
 
 // Report lists every distinct image once, in one of three lists, each
@@ -59,6 +66,20 @@ type Report struct {
 	Skipped []Result `json:"skipped_images"`
 	// Failed are the images that could not be copied, with Reason and Msg.
 	Failed []Result `json:"failed_images"`
+	// Stats says where the run's time went.
+	Stats Stats `json:"stats"`
+}
+
+// Stats says where a run's time went.
+type Stats struct {
+	// Seconds is the run's wall time.
+	Seconds float64 `json:"seconds"`
+	// Requests counts the HTTP requests sent to registries and their token
+	// services, by kind (the Request* constants); the version checks that
+	// were answered from this run's earlier ones are not counted.
+	Requests map[string]int `json:"requests"`
+	// Jobs is how many images were copied at once.
+	Jobs int `json:"jobs"`
 }
 
 // Changed tells whether anything was (or, in dry-run mode, would be) written.
@@ -84,13 +105,17 @@ func Mirror(ctx context.Context, jobs []Job, opts ...Option) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	started := time.Now()
 	unique := Dedupe(jobs)
 	results := make([]Result, len(unique))
 	outcomes := make([]outcome, len(unique))
-	forEach(ctx, len(unique), o.jobs, func(i int) {
+	forEach(ctx, len(unique), o.jobs*checksPerJob, func(i int) {
+		start := time.Now()
 		results[i], outcomes[i] = c.copy(ctx, unique[i])
+		results[i].Seconds = seconds(time.Since(start) - results[i].waited)
 	})
-	report := &Report{Copied: []Result{}, Skipped: []Result{}, Failed: []Result{}}
+	report := &Report{Copied: []Result{}, Skipped: []Result{}, Failed: []Result{},
+		Stats: Stats{Seconds: seconds(time.Since(started)), Requests: c.stats.snapshot(), Jobs: o.jobs}}
 	for i, r := range results {
 		switch outcomes[i] {
 		case copied:
@@ -106,6 +131,9 @@ func Mirror(ctx context.Context, jobs []Job, opts ...Option) (*Report, error) {
 	}
 	return report, nil
 }
+
+// seconds is d in seconds, to the millisecond.
+func seconds(d time.Duration) float64 { return math.Round(d.Seconds()*1000) / 1000 }
 
 // Dedupe merges jobs with the same source and target (their Names are
 // joined), keeping the first one's position; the result is sorted by source
@@ -163,16 +191,20 @@ func forEach(ctx context.Context, n, jobs int, fn func(i int)) {
 	wg.Wait()
 }
 
-// copier holds the puller and pusher shared by every job.
+// copier holds what the jobs of one run share: the puller and pusher (and
+// so their connections and tokens), where each blob went, and the counts.
 type copier struct {
 	o      *options
 	puller *remote.Puller
 	pusher *remote.Pusher
-	mounts *mounter
+	blobs  *blobs
+	stats  *requestStats
+	copies chan struct{} // a slot per image being copied: WithJobs of them
 }
 
 func newCopier(o *options) (*copier, error) {
-	ro := o.remoteOptions()
+	stats := newRequestStats()
+	ro := o.remoteOptions(stats)
 	puller, err := remote.NewPuller(ro...)
 	if err != nil {
 		return nil, fmt.Errorf("setting up the registry client: %w", err)
@@ -181,7 +213,8 @@ func newCopier(o *options) (*copier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("setting up the registry client: %w", err)
 	}
-	return &copier{o: o, puller: puller, pusher: pusher, mounts: newMounter()}, nil
+	return &copier{o: o, puller: puller, pusher: pusher, blobs: newBlobs(), stats: stats,
+		copies: make(chan struct{}, o.jobs)}, nil
 }
 
 // copy runs one job: see the package doc for the steps.
@@ -204,24 +237,40 @@ func (c *copier) copy(ctx context.Context, job Job) (Result, outcome) {
 		return fail("parsing "+res.Target, err)
 	}
 
+	// The source's digest and the target's, asked at the same time: one
+	// round trip per image when nothing is to be copied.
+	var head *v1.Descriptor
+	var headErr error
+	checked := make(chan struct{})
+	go func() {
+		defer close(checked)
+		head, headErr = c.puller.Head(ctx, dst)
+	}()
 	want, taggable, err := c.desired(ctx, job, src)
+	<-checked
 	if err != nil {
 		return fail("reading "+res.Source, err)
 	}
 	res.Digest = want.String()
-
-	head, err := c.puller.Head(ctx, dst)
 	switch {
-	case err == nil && head.Digest == want:
+	case headErr == nil && head.Digest == want:
 		return res, skipped
-	case err != nil && !isNotFound(err):
-		return fail("checking "+res.Target, err)
-	case err == nil:
+	case headErr != nil && !isNotFound(headErr):
+		return fail("checking "+res.Target, headErr)
+	case headErr == nil:
 		res.previous = head.Digest.String()
 	}
 	if c.o.dryRun {
 		return res, copied
 	}
+	waiting := time.Now()
+	select {
+	case c.copies <- struct{}{}:
+		defer func() { <-c.copies }()
+	case <-ctx.Done():
+		return fail("copying "+res.Source, ctx.Err())
+	}
+	res.waited = time.Since(waiting)
 
 	if taggable == nil {
 		desc, err := c.puller.Get(ctx, src)
@@ -232,14 +281,9 @@ func (c *copier) copy(ctx context.Context, job Job) (Result, outcome) {
 		want, taggable = desc.Digest, desc
 		res.Digest = want.String()
 	}
-	push, layers, err := c.mounts.wrap(taggable, dst.Context())
-	if err != nil {
-		return fail("reading "+res.Source, err)
-	}
-	if err := c.pusher.Push(ctx, dst, push); err != nil {
+	if err := c.push(ctx, dst, taggable); err != nil {
 		return fail(fmt.Sprintf("copying %s to %s", res.Source, res.Target), err)
 	}
-	c.mounts.record(dst.Context(), layers.list())
 	head, err = c.puller.Head(ctx, dst)
 	if err != nil {
 		return fail("verifying "+res.Target, err)
@@ -349,21 +393,21 @@ func targetRef(r imageref.Reference, opts []name.Option) (name.Reference, error)
 
 // Resolve returns the digest ("sha256:...") each reference points at now,
 // keyed by the reference's String(). Pinned references are returned without
-// a request; the others cost one HEAD each, WithJobs at a time. Every
+// a request; the others cost one HEAD each, 4×WithJobs at a time. Every
 // failure is reported (errors.Join), each naming its reference.
 func Resolve(ctx context.Context, refs []imageref.Reference, opts ...Option) (map[string]string, error) {
 	o, err := makeOptions(opts)
 	if err != nil {
 		return nil, err
 	}
-	puller, err := remote.NewPuller(o.remoteOptions()...)
+	puller, err := remote.NewPuller(o.remoteOptions(newRequestStats())...)
 	if err != nil {
 		return nil, fmt.Errorf("setting up the registry client: %w", err)
 	}
 	out := make(map[string]string, len(refs))
 	errs := make([]error, len(refs))
 	digests := make([]string, len(refs))
-	forEach(ctx, len(refs), o.jobs, func(i int) {
+	forEach(ctx, len(refs), o.jobs*checksPerJob, func(i int) {
 		r := refs[i]
 		if r.Digest != "" {
 			digests[i] = r.Digest

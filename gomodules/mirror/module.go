@@ -114,7 +114,7 @@ func (e *FailedError) Error() string {
 // Fields implements ansible.Fielder.
 func (e *FailedError) Fields() map[string]any {
 	return map[string]any{"changed": e.Result.Changed, "copied_images": e.Result.Copied,
-		"skipped_images": e.Result.Skipped, "failed_images": e.Result.Failed}
+		"skipped_images": e.Result.Skipped, "failed_images": e.Result.Failed, "stats": e.Result.Stats}
 }
 
 // ImagesOption reads the images option: a list of references (each is its

@@ -14,7 +14,15 @@ import (
 )
 
 // DefaultJobs is how many images are copied at the same time by default.
-const DefaultJobs = 4
+// Each copies up to 4 blobs at once, so 8 jobs keep up to 32 transfers in
+// flight: enough to hide tens of milliseconds of latency per request, few
+// enough for one registry.
+const DefaultJobs = 8
+
+// checksPerJob is how many images are checked (a HEAD at the source, one at
+// the target) per copy slot: checks are small requests, and a run where
+// nothing is to be copied is as fast as they are.
+const checksPerJob = 4
 
 // DefaultResponseTimeout is how long a request waits for the registry's
 // response headers by default, once the request is sent. It bounds the wait
@@ -63,7 +71,8 @@ func makeOptions(opts []Option) (*options, error) {
 	return o, nil
 }
 
-// WithJobs sets how many images are copied at once (n >= 1). Default DefaultJobs (4).
+// WithJobs sets how many images are copied at once (n >= 1); up to 4×n
+// images have their digests checked at once. Default DefaultJobs (8).
 func WithJobs(n int) Option {
 	return func(o *options) error {
 		if n < 1 {

@@ -14,10 +14,11 @@ import (
 )
 
 // remoteOptions turns o into go-containerregistry's options, shared by the
-// Puller and the Pusher so that tokens and connections are reused.
-func (o *options) remoteOptions() []remote.Option {
+// Puller and the Pusher so that tokens and connections are reused; stats
+// counts the requests.
+func (o *options) remoteOptions(stats *requestStats) []remote.Option {
 	return []remote.Option{
-		remote.WithTransport(o.httpTransport()),
+		remote.WithTransport(o.httpTransport(stats)),
 		remote.WithAuthFromKeychain(staticKeychain{auth: o.auth, next: o.keychain}),
 		remote.WithRetryBackoff(o.retry),
 		remote.WithUserAgent(o.userAgent),
@@ -34,10 +35,13 @@ func (o *options) nameOptions(host string) []name.Option {
 }
 
 // httpTransport is the transport with the trusted roots, routing insecure
-// registries to a transport that does not verify certificates, and failing
-// at once the requests to a host that could not be connected to before.
-func (o *options) httpTransport() http.RoundTripper {
-	return &unreachable{next: o.tlsTransport(), down: map[string]error{}}
+// registries to a transport that does not verify certificates, failing at
+// once the requests to a host that could not be connected to before,
+// answering the version check once per registry, and counting in stats the
+// requests that reach the network.
+func (o *options) httpTransport(stats *requestStats) http.RoundTripper {
+	counted := counting{next: o.tlsTransport(), stats: stats}
+	return newPingCache(&unreachable{next: counted, down: map[string]error{}})
 }
 
 func (o *options) tlsTransport() http.RoundTripper {

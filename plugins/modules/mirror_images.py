@@ -18,9 +18,14 @@ description:
   - Copies every image of I(images) to I(registry), in process and several at a time
     (I(jobs)), the way C(crane copy) does but without one process per image.
   - Each distinct source is copied once, however many names point at it.
-  - Before copying, the target is asked for its digest (one HEAD request). When it already has
-    the source's digest the image is skipped and nothing is read or written, so a second run
+  - Before copying, the target is asked for its digest (one HEAD request), at the same time as
+    the source when the reference is not pinned by digest. When the target already has the
+    source's digest the image is skipped and nothing is read or written, so a second run
     reports C(changed=false).
+  - A layer that the run already copied to another repository of the target registry (images
+    built on the same base share layers) is mounted from there, one request and no bytes;
+    images copied at the same time wait for each other's uploads rather than uploading twice.
+  - C(stats) in the result counts the requests made, by kind, and each image has its time.
   - The whole image is copied, a multi-platform index with every platform, so every digest is
     the same at the source and at the target. I(platforms) restricts an index to some platforms.
   - A reference with both a tag and a digest (C(repo:tag@sha256:...)) copies the image of that
@@ -80,9 +85,12 @@ options:
     default: []
   jobs:
     description:
-      - How many images are copied at the same time.
+      - How many images are copied at the same time; each transfers up to 4 blobs at once.
+      - Up to four times as many images have their digests checked at once (small HEAD
+        requests), so that a run with nothing to copy takes about one round trip per
+        C(4 * jobs) images.
     type: int
-    default: 4
+    default: 8
   registry_auth:
     description:
       - Credentials per registry, C(host[:port]) (C(docker.io) for Docker Hub) to a dict with
@@ -162,6 +170,7 @@ copied_images:
       target: registry.example.com/openstack/ceph:v18.2.1
       digest: sha256:6f0c...
       names: [ceph, ceph_mon]
+      seconds: 4.21
 skipped_images:
   description: The images whose target already had the same digest; nothing was read or written.
   returned: always
@@ -189,4 +198,24 @@ failed_images:
       names: [nova_api]
       reason: not found
       msg: "reading quay.io/vexxhost/nova:2024.1: ... MANIFEST_UNKNOWN ..."
+stats:
+  description:
+    - Where the run's time went. C(seconds) is its wall time, C(jobs) the copy slots it had.
+    - C(requests) counts the HTTP requests sent to the registries and their token services, by
+      kind; C(ping) (the version check before authentication, answered once per registry and
+      scheme for the run), C(token), C(manifest HEAD), C(manifest GET), C(manifest PUT),
+      C(blob HEAD), C(blob GET), C(upload) (each POST, PATCH or PUT of a blob upload), C(mount)
+      (a layer the registry linked from another repository without its bytes),
+      C(mount refused), C(other).
+    - Each entry of C(copied_images), C(skipped_images) and C(failed_images) also has
+      C(seconds), the time spent on that image (digest checks, copy, verification; not the wait
+      for a copy slot).
+  returned: always
+  type: dict
+  sample:
+    seconds: 1.9
+    jobs: 8
+    requests:
+      ping: 4
+      manifest HEAD: 219
 """

@@ -1,0 +1,182 @@
+package mirror
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+)
+
+// The kinds of request Stats.Requests counts.
+const (
+	RequestPing          = "ping"          // GET /v2/: the version check before auth
+	RequestToken         = "token"         // a token fetch from the registry's auth service
+	RequestManifestHead  = "manifest HEAD" // a digest check
+	RequestManifestGet   = "manifest GET"
+	RequestManifestPut   = "manifest PUT"
+	RequestBlobHead      = "blob HEAD" // an existence check before an upload
+	RequestBlobGet       = "blob GET"  // a layer or config read
+	RequestUpload        = "upload"    // POST, PATCH or PUT of a blob upload
+	RequestMount         = "mount"     // a cross-repository mount the registry made
+	RequestMountRefused  = "mount refused"
+	RequestOther         = "other"
+	maxPingBody          = 64 << 10
+	protocolMismatchText = "server gave HTTP response to HTTPS client"
+)
+
+// requestStats counts the requests of one run by kind.
+type requestStats struct {
+	mu    sync.Mutex
+	kinds map[string]int
+}
+
+func newRequestStats() *requestStats { return &requestStats{kinds: map[string]int{}} }
+
+func (s *requestStats) add(kind string) {
+	s.mu.Lock()
+	s.kinds[kind]++
+	s.mu.Unlock()
+}
+
+func (s *requestStats) snapshot() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.kinds))
+	for k, n := range s.kinds {
+		out[k] = n
+	}
+	return out
+}
+
+// counting counts every request that reaches the network.
+type counting struct {
+	next  http.RoundTripper
+	stats *requestStats
+}
+
+func (c counting) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(req)
+	c.stats.add(requestKind(req, resp))
+	return resp, err
+}
+
+// requestKind names what req was for, from its method and path
+// (distribution's API: /v2/<name>/manifests/<ref>, /v2/<name>/blobs/...).
+func requestKind(req *http.Request, resp *http.Response) string {
+	path, query := req.URL.Path, req.URL.Query()
+	switch {
+	case path == "/v2/" || path == "/v2":
+		return RequestPing
+	case query.Has("scope") || query.Has("service") || (req.Method == http.MethodPost && !strings.Contains(path, "/blobs/")):
+		return RequestToken
+	case strings.Contains(path, "/manifests/"):
+		switch req.Method {
+		case http.MethodHead:
+			return RequestManifestHead
+		case http.MethodGet:
+			return RequestManifestGet
+		case http.MethodPut:
+			return RequestManifestPut
+		}
+	case strings.Contains(path, "/blobs/uploads/") && query.Has("mount"):
+		switch {
+		case resp != nil && resp.StatusCode == http.StatusCreated:
+			return RequestMount
+		case query.Get("origin") != "" && query.Get("origin") != req.URL.Host:
+			// go-containerregistry offers the source registry as the origin of
+			// every layer it copies: the registry cannot mount from another
+			// one, and this is an upload's start.
+			return RequestUpload
+		}
+		return RequestMountRefused
+	case strings.Contains(path, "/blobs/uploads/"):
+		return RequestUpload
+	case strings.Contains(path, "/blobs/") && req.Method == http.MethodHead:
+		return RequestBlobHead
+	case strings.Contains(path, "/blobs/"):
+		return RequestBlobGet
+	}
+	return RequestOther
+}
+
+// pingCache answers the version check (an anonymous GET /v2/) once per
+// registry and scheme for the run. go-containerregistry sends it before the
+// first request to every repository and again for every new mount scope;
+// for a plain-HTTP registry it tries HTTPS first, so without the cache a
+// mirror of 129 repositories pays hundreds of round trips for the same
+// answer. Answers are kept whatever their status; of the failures only the
+// deterministic ones are (HTTPS to a plain-HTTP server, an untrusted
+// certificate), so a passing network error is tried again.
+type pingCache struct {
+	next    http.RoundTripper
+	mu      sync.Mutex
+	answers map[string]*pingAnswer // scheme://host -> the first answer
+}
+
+type pingAnswer struct {
+	ready  chan struct{}
+	status int
+	proto  string
+	header http.Header
+	body   []byte
+	err    error
+}
+
+func newPingCache(next http.RoundTripper) *pingCache {
+	return &pingCache{next: next, answers: map[string]*pingAnswer{}}
+}
+
+func (p *pingCache) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method != http.MethodGet || req.URL.Path != "/v2/" || req.Header.Get("Authorization") != "" {
+		return p.next.RoundTrip(req)
+	}
+	key := req.URL.Scheme + "://" + req.URL.Host
+	p.mu.Lock()
+	answer, known := p.answers[key]
+	if !known {
+		answer = &pingAnswer{ready: make(chan struct{})}
+		p.answers[key] = answer
+	}
+	p.mu.Unlock()
+	if !known {
+		p.ask(req, key, answer)
+	}
+	select {
+	case <-answer.ready:
+	case <-req.Context().Done():
+		return nil, req.Context().Err()
+	}
+	if answer.err != nil {
+		return nil, answer.err
+	}
+	return &http.Response{
+		Status: http.StatusText(answer.status), StatusCode: answer.status, Proto: answer.proto,
+		ProtoMajor: 1, ProtoMinor: 1, Header: answer.header.Clone(), Request: req,
+		Body: io.NopCloser(bytes.NewReader(answer.body)), ContentLength: int64(len(answer.body)),
+	}, nil
+}
+
+// ask sends the ping and keeps the answer, or forgets the entry when the
+// failure might pass.
+func (p *pingCache) ask(req *http.Request, key string, answer *pingAnswer) {
+	defer close(answer.ready)
+	resp, err := p.next.RoundTrip(req)
+	if err == nil {
+		defer resp.Body.Close()
+		answer.body, err = io.ReadAll(io.LimitReader(resp.Body, maxPingBody))
+		answer.status, answer.proto, answer.header = resp.StatusCode, resp.Proto, resp.Header
+	}
+	answer.err = err
+	if err != nil && !isLastingFailure(err) {
+		p.mu.Lock()
+		delete(p.answers, key)
+		p.mu.Unlock()
+	}
+}
+
+// isLastingFailure tells whether err will be the same on the next try in
+// this run: HTTPS to a plain-HTTP server, or a certificate not trusted.
+func isLastingFailure(err error) bool {
+	return isTLSFailure(err) || strings.Contains(err.Error(), protocolMismatchText)
+}
