@@ -78,6 +78,12 @@ type Stats struct {
 	// services, by kind (the Request* constants); the version checks that
 	// were answered from this run's earlier ones are not counted.
 	Requests map[string]int `json:"requests"`
+	// Connections is how many connections the requests opened; the others
+	// reused one (HTTP keep-alive, or HTTP/2's streams).
+	Connections int `json:"connections"`
+	// Protocols counts the responses by protocol ("HTTP/1.1", "HTTP/2.0"):
+	// HTTP/2 is used wherever a registry offers it over TLS.
+	Protocols map[string]int `json:"protocols"`
 	// Jobs is how many images were copied at once.
 	Jobs int `json:"jobs"`
 }
@@ -115,7 +121,7 @@ func Mirror(ctx context.Context, jobs []Job, opts ...Option) (*Report, error) {
 		results[i].Seconds = seconds(time.Since(start) - results[i].waited)
 	})
 	report := &Report{Copied: []Result{}, Skipped: []Result{}, Failed: []Result{},
-		Stats: Stats{Seconds: seconds(time.Since(started)), Requests: c.stats.snapshot(), Jobs: o.jobs}}
+		Stats: c.stats.stats(seconds(time.Since(started)), o.jobs)}
 	for i, r := range results {
 		switch outcomes[i] {
 		case copied:

@@ -163,3 +163,33 @@ func TestRerunAsksEachImageOnceAndCountsItsRequests(t *testing.T) {
 	assert.Len(t, requests, 2, "only HEADs and version checks: %v", requests)
 	assert.Positive(t, again.Stats.Seconds)
 }
+
+// TestConnectionsAreReusedAndHTTP2IsUsedWhereOffered: the target speaks
+// TLS and offers HTTP/2 (docker-registry does); the plain-HTTP source keeps
+// its connections alive. Copying eight images opens a handful of
+// connections, not one per request.
+func TestConnectionsAreReusedAndHTTP2IsUsedWhereOffered(t *testing.T) {
+	src := startSource(t)
+	dst := mirrortest.Start(t, mirrortest.WithTLS())
+	images := map[string]string{"keystone": src.single, "ceph": src.multi, "memcached": src.pin}
+	for _, n := range []string{"glance", "nova", "neutron", "cinder", "heat"} {
+		img, err := mirrortest.Image(platforms[0], n, mirrortest.RealFiles()...)
+		require.NoError(t, err)
+		ref := src.reg.Host + "/openstack/" + n + ":2024.1"
+		_, err = mirrortest.Push(context.Background(), ref, img)
+		require.NoError(t, err)
+		images[n] = ref
+	}
+	report, err := mirror.Mirror(context.Background(), jobs(t, dst.Host+"/mirror", imageref.Flatten, images), mirror.WithCACert(dst.CAFile))
+	require.NoError(t, err)
+	require.Len(t, report.Copied, 8, "%+v", report.Failed)
+	stats := report.Stats
+	t.Logf("requests %v, connections %d, protocols %v", stats.Requests, stats.Connections, stats.Protocols)
+	assert.Positive(t, stats.Protocols["HTTP/2.0"], "the TLS registry is spoken to in HTTP/2: %v", stats.Protocols)
+	assert.Positive(t, stats.Protocols["HTTP/1.1"], "the plain-HTTP one in HTTP/1.1: %v", stats.Protocols)
+	total := 0
+	for _, n := range stats.Requests {
+		total += n
+	}
+	assert.Less(t, stats.Connections, total/4, "connections are reused (%d connections for %d requests)", stats.Connections, total)
+}

@@ -3,7 +3,9 @@ package mirror
 import (
 	"bytes"
 	"io"
+	"maps"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"sync"
 )
@@ -25,39 +27,56 @@ const (
 	protocolMismatchText = "server gave HTTP response to HTTPS client"
 )
 
-// requestStats counts the requests of one run by kind.
+// requestStats counts the requests of one run by kind, the connections
+// they opened and the protocols they were answered in.
 type requestStats struct {
-	mu    sync.Mutex
-	kinds map[string]int
+	mu          sync.Mutex
+	kinds       map[string]int
+	protocols   map[string]int
+	connections int
 }
 
-func newRequestStats() *requestStats { return &requestStats{kinds: map[string]int{}} }
+func newRequestStats() *requestStats {
+	return &requestStats{kinds: map[string]int{}, protocols: map[string]int{}}
+}
 
-func (s *requestStats) add(kind string) {
+func (s *requestStats) add(kind string, resp *http.Response) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.kinds[kind]++
+	if resp != nil {
+		s.protocols[resp.Proto]++
+	}
+}
+
+func (s *requestStats) connected() {
+	s.mu.Lock()
+	s.connections++
 	s.mu.Unlock()
 }
 
-func (s *requestStats) snapshot() map[string]int {
+// stats returns the counts so far, with the run's seconds and jobs.
+func (s *requestStats) stats(seconds float64, jobs int) Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.kinds))
-	for k, n := range s.kinds {
-		out[k] = n
-	}
-	return out
+	return Stats{Seconds: seconds, Jobs: jobs, Requests: maps.Clone(s.kinds), Protocols: maps.Clone(s.protocols), Connections: s.connections}
 }
 
-// counting counts every request that reaches the network.
+// counting counts every request that reaches the network, and every
+// connection opened for one (not reused from an earlier request).
 type counting struct {
 	next  http.RoundTripper
 	stats *requestStats
 }
 
 func (c counting) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := c.next.RoundTrip(req)
-	c.stats.add(requestKind(req, resp))
+	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		if !info.Reused {
+			c.stats.connected()
+		}
+	}}
+	resp, err := c.next.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
+	c.stats.add(requestKind(req, resp), resp)
 	return resp, err
 }
 

@@ -207,6 +207,9 @@ stats:
       C(blob HEAD), C(blob GET), C(upload) (each POST, PATCH or PUT of a blob upload), C(mount)
       (a layer the registry linked from another repository without its bytes),
       C(mount refused), C(other).
+    - C(connections) is how many connections those requests opened (the others reused one), and
+      C(protocols) counts the responses by protocol; HTTP/2 (C(HTTP/2.0)) is used wherever a
+      registry offers it over TLS.
     - Each entry of C(copied_images), C(skipped_images) and C(failed_images) also has
       C(seconds), the time spent on that image (digest checks, copy, verification; not the wait
       for a copy slot).
@@ -218,4 +221,7 @@ stats:
     requests:
       ping: 4
       manifest HEAD: 219
+    connections: 41
+    protocols:
+      HTTP/2.0: 223
 """

@@ -140,7 +140,9 @@ for mark in marks:
             elif "/manifests/" in path:
                 kind = "manifest " + method
             elif path.endswith("?mount"):
-                kind = "mount" if status == "201" else "mount refused"
+                # A refused mount (crane and ours offer the source registry's
+                # repository, which another registry cannot mount) starts an upload.
+                kind = "mount" if status == "201" else "upload POST"
             elif "/blobs/uploads/" in path:
                 kind = "upload " + method
             elif "/blobs/" in path:
@@ -157,7 +159,7 @@ per_image() { $PY -c 'import json, sys; print(f"{sum(json.loads(sys.argv[1]).val
 breakdown() {
   $PY -c 'import json, sys
 c = json.loads(sys.argv[1])
-order = ["ping", "manifest HEAD", "manifest GET", "manifest PUT", "blob HEAD", "blob GET", "upload POST", "upload PATCH", "upload PUT", "mount", "mount refused", "other"]
+order = ["ping", "manifest HEAD", "manifest GET", "manifest PUT", "blob HEAD", "blob GET", "upload POST", "upload PATCH", "upload PUT", "mount", "other"]
 print(", ".join(f"{k} {c[k]}" for k in order if c.get(k)))' "$1"
 }
 
