@@ -75,10 +75,10 @@ if [ ! -x "$BIN/crane" ]; then
   GOBIN="$BIN" go install github.com/google/go-containerregistry/cmd/crane@v0.22.1
 fi
 CRANE="$BIN/crane"
-# What is measured is this checkout: the module binary, and the collection Ansible finds.
+# What is measured is this checkout: the multi-call module binary, and the collection Ansible finds.
 arch=$(go env GOARCH)
-make -s "bin/mirror_images_linux_$arch" "plugins/modules/mirror_images_linux_$arch" collection
-MIRROR="$ROOT/bin/mirror_images_linux_$arch"
+make -s "plugins/modules/imageops_linux_$arch" "build/bin/mirror_images_linux_$arch" collection
+MIRROR="$ROOT/build/bin/mirror_images_linux_$arch"
 go build -o "$STATE/seed" ./gomodules/mirror/mirrortest/seed
 go build -o "$STATE/delayproxy" ./gomodules/internal/delayproxy/serve
 
@@ -104,11 +104,11 @@ stop_proxies() {
 }
 
 # target DST REF: where the flatten strategy writes REF: DST/openstack/<last segment>:<tag>,
-# or @<digest> for a reference by digest alone.
+# or :sha256-<hex> for a reference by digest alone, as mirror_images tags it.
 target() {
-  local base=${2%@*} last
+  local base=${2%@*} last digest=${2#*@}
   last=${base##*/}
-  if [[ $last == *:* ]]; then echo "$1/openstack/$last"; else echo "$1/openstack/$last@${2#*@}"; fi
+  if [[ $last == *:* ]]; then echo "$1/openstack/$last"; else echo "$1/openstack/$last:${digest/:/-}"; fi
 }
 now() { echo "$EPOCHREALTIME"; }
 elapsed() { $PY -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$(now)"; }
