@@ -32,6 +32,11 @@
 // optional flags --check and --diff; that is how systemd timers and users
 // without Ansible use the modules.
 //
+// The collection ships one binary per platform holding every module: a
+// Registry maps module names to their specs and run functions and picks the
+// module from the name the binary runs under, its first argument, or the args
+// file's _ansible_module_name.
+//
 // The protocol is described in Ansible's developer guide, "Ansible module
 // architecture" (binary modules) and module_utils/common/arg_spec.py.
 package ansible

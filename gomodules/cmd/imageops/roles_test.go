@@ -39,6 +39,31 @@ func roleSpecs(t *testing.T) map[string]map[string]map[string]ansibletest.DocOpt
 	return out
 }
 
+// TestEveryRoleHasItsMeta: Galaxy reads a role's meta/main.yml (galaxy_info)
+// and Ansible validates its variables with meta/argument_specs.yml.
+func TestEveryRoleHasItsMeta(t *testing.T) {
+	roles, err := filepath.Glob(filepath.Join(collectionRoot, "roles", "*"))
+	if err != nil || len(roles) == 0 {
+		t.Fatalf("no roles: %v", err)
+	}
+	for _, role := range roles {
+		for _, file := range []string{"main.yml", "argument_specs.yml"} {
+			content, err := os.ReadFile(filepath.Join(role, "meta", file))
+			if err != nil {
+				t.Errorf("role %s: %v", filepath.Base(role), err)
+				continue
+			}
+			var meta map[string]any
+			if err := yaml.Unmarshal(content, &meta); err != nil {
+				t.Errorf("role %s: meta/%s: %v", filepath.Base(role), file, err)
+			}
+			if file == "main.yml" && meta["galaxy_info"] == nil {
+				t.Errorf("role %s: meta/main.yml has no galaxy_info", filepath.Base(role))
+			}
+		}
+	}
+}
+
 // withoutCloudOptions returns spec without openstack.cloud's connection
 // options, which a role gives once for all rather than per item.
 func withoutCloudOptions(spec ansible.Spec) ansible.Spec {
