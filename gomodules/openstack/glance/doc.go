@@ -16,8 +16,9 @@
 //
 // A Client retries a call that failed with a 5xx or 429 answer, or without
 // an answer (connection refused or reset, EOF), up to WithRetries times with
-// exponential back-off from WithRetryDelay, capped at MaxRetryDelay. A call
-// that cannot be repeated safely is made safe first:
+// exponential back-off from WithRetryDelay, capped at MaxRetryDelay (a
+// Retry-After header of a 429 or 503 answer is honoured, within the same
+// cap). A call that cannot be repeated safely is made safe first:
 //
 //   - a create whose answer was lost is looked for again by its run marker
 //     (RunProperty, unique per Upload) before it is sent again, so that a
@@ -30,7 +31,8 @@
 //
 // Glance shows no progress of an upload (size is set when it ends), so an
 // uploading Client shows it: it patches HeartbeatProperty every
-// StaleAfter/4 while the data is sent, which moves the image's updated_at.
+// StaleAfter/4 in which data was sent, which moves the image's updated_at;
+// an upload that hangs stops beating.
 // An image this collection created (it has SourceURLProperty) that is not
 // finished (see Complete) is in progress while its updated_at is younger
 // than StaleAfter, and a stale leftover after: the run that made it died

@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/sha512"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
@@ -149,4 +151,63 @@ func TestBadOptionsAreRefused(t *testing.T) {
 		_, err := glance.New(&gophercloud.ServiceClient{}, opt)
 		assert.ErrorIs(t, err, glance.ErrInvalidOption)
 	}
+}
+
+// trickle returns 1 KiB every interval until stop is closed, then ends,
+// or, when hung is set, sends nothing until it is closed.
+type trickle struct {
+	interval time.Duration
+	stop     <-chan struct{}
+	hung     <-chan struct{}
+}
+
+func (r *trickle) Read(p []byte) (int, error) {
+	if r.hung != nil {
+		<-r.hung
+		return 0, io.ErrUnexpectedEOF
+	}
+	select {
+	case <-r.stop:
+		return 0, io.EOF
+	case <-time.After(r.interval):
+		return copy(p, make([]byte, min(len(p), 1024))), nil
+	}
+}
+
+// An upload that keeps sending shows progress (its heartbeat moves
+// updated_at) and stays in progress past StaleAfter; one that hangs stops
+// beating and becomes stale, so that another run may delete it.
+func TestProgressIsWhatKeepsAnUploadInProgress(t *testing.T) {
+	sc := testenv.Glance(t)
+	staleAfter := glance.MinStaleAfter
+	watcher := testenv.GlanceClient(t, sc, glance.WithStaleAfter(staleAfter))
+	hung, alive := make(chan struct{}), make(chan struct{})
+	t.Cleanup(func() { close(hung) })
+	hungName, aliveName := testenv.UniqueName(t, sc, "hung"), testenv.UniqueName(t, sc, "alive")
+	for name, data := range map[string]*trickle{hungName: {hung: hung}, aliveName: {interval: 200 * time.Millisecond, stop: alive}} {
+		u := upload(name, nil)
+		u.Open = func(context.Context) (*glance.Payload, error) { return &glance.Payload{Reader: data}, nil }
+		go func() {
+			_, _ = testenv.GlanceClient(t, sc, glance.WithStaleAfter(staleAfter)).CreateAndUpload(context.Background(), u)
+		}()
+	}
+	find := func(name string) *images.Image {
+		found, err := watcher.FindByName(context.Background(), name)
+		require.NoError(t, err)
+		if len(found) != 1 {
+			return nil
+		}
+		return &found[0]
+	}
+	for _, name := range []string{hungName, aliveName} {
+		for find(name) == nil {
+			time.Sleep(100 * time.Millisecond)
+		}
+		assert.True(t, watcher.InProgress(find(name)), "%s, just begun", name)
+	}
+	time.Sleep(3 * staleAfter)
+	assert.True(t, watcher.Stale(find(hungName)), "the hung upload, %s later", 3*staleAfter)
+	still := find(aliveName)
+	assert.True(t, watcher.InProgress(still), "the upload still sending, %s later (%s, updated %s)", 3*staleAfter, still.Status, still.UpdatedAt)
+	close(alive)
 }

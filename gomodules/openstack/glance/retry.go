@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -51,11 +52,26 @@ func (c *Client) retry(ctx context.Context, try func() error) error {
 			}
 			return fmt.Errorf("%w (tried %d times)", err, attempt+1)
 		}
-		if err := sleep(ctx, delay); err != nil {
+		if err := sleep(ctx, max(delay, retryAfter(err))); err != nil {
 			return err
 		}
 		delay = min(2*delay, MaxRetryDelay)
 	}
+}
+
+// retryAfter is the wait a 429 or 503 answer asks for in its Retry-After
+// header (in seconds; RFC 9110, 10.2.3), at most MaxRetryDelay; 0 when
+// there is none.
+func retryAfter(err error) time.Duration {
+	var status gophercloud.ErrUnexpectedResponseCode
+	if !errors.As(err, &status) || status.ResponseHeader == nil {
+		return 0
+	}
+	seconds, convErr := strconv.Atoi(status.ResponseHeader.Get("Retry-After"))
+	if convErr != nil || seconds < 0 {
+		return 0
+	}
+	return min(time.Duration(seconds)*time.Second, MaxRetryDelay)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

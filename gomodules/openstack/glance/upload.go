@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"sync/atomic"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
@@ -144,8 +145,9 @@ func (c *Client) fill(ctx context.Context, created *images.Image, u Upload) (*im
 	if payload.Close != nil {
 		defer payload.Close()
 	}
-	stop := c.heartbeat(ctx, created.ID)
-	err = imagedata.Upload(ctx, c.sc, created.ID, payload.Reader).ExtractErr()
+	sent := &countingReader{r: payload.Reader}
+	stop := c.heartbeat(ctx, created.ID, sent)
+	err = imagedata.Upload(ctx, c.sc, created.ID, sent).ExtractErr()
 	stop()
 	if err != nil {
 		return nil, fmt.Errorf("uploading image %q (%s) to Glance at %s: %w", created.Name, created.ID, c.where(), err)
@@ -184,22 +186,41 @@ func verify(image *images.Image, payload *Payload) error {
 	return nil
 }
 
-// heartbeat patches HeartbeatProperty every StaleAfter/4 until stop is
-// called, so that other runs see the upload alive (see the package doc).
-// Failures are ignored: a missed beat only brings the upload nearer to
-// looking stale.
-func (c *Client) heartbeat(ctx context.Context, id string) (stop func()) {
+// countingReader counts the bytes read through it: the upload's progress.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// heartbeat patches HeartbeatProperty every StaleAfter/4 in which bytes
+// were sent, until stop is called, so that other runs see the upload making
+// progress (see the package doc); an upload that hangs stops beating and
+// becomes stale. Failures are ignored: a missed beat only brings the upload
+// nearer to looking stale.
+func (c *Client) heartbeat(ctx context.Context, id string, sent *countingReader) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		ticker := time.NewTicker(c.staleAfter / 4)
 		defer ticker.Stop()
+		var last int64
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-ticker.C:
+				progress := sent.n.Load()
+				if progress == last {
+					continue
+				}
+				last = progress
 				beat := images.UpdateImageProperty{Op: images.AddOp, Name: HeartbeatProperty, Value: c.now().UTC().Format(time.RFC3339)}
 				_, _ = images.Update(ctx, c.sc, id, images.UpdateOpts{beat}).Extract()
 			}
