@@ -393,3 +393,33 @@ func mustRef(t *testing.T, ref string) name.Reference {
 	require.NoError(t, err)
 	return r
 }
+
+// TestVersionCheckFailureIsNotKept: the version check (GET /v2/) is answered
+// once per registry for the run, but a 503 is not that answer: the retry
+// asks the registry again and the copy goes through.
+func TestVersionCheckFailureIsNotKept(t *testing.T) {
+	var pings atomic.Int32
+	handler := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2/" && pings.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		handler.ServeHTTP(w, r)
+	}))
+	t.Cleanup(server.Close)
+	host := strings.TrimPrefix(server.URL, "http://")
+	img, err := mirrortest.Image(platforms[0], "ping", mirrortest.RealFiles()...)
+	require.NoError(t, err)
+	pings.Store(-100) // the seeding pings succeed
+	_, err = mirrortest.Push(context.Background(), host+"/src/app:1", img)
+	require.NoError(t, err)
+	pings.Store(0)
+
+	todo := jobs(t, host+"/dst", imageref.Flatten, map[string]string{"app": host + "/src/app:1", "app2": host + "/src/app:1"})
+	report, err := mirror.Mirror(context.Background(), todo, mirror.WithRetry(remote.Backoff{Duration: 10 * time.Millisecond, Factor: 2, Steps: 3}))
+	require.NoError(t, err)
+	require.Len(t, report.Copied, 1, "%+v", report.Failed)
+	assert.GreaterOrEqual(t, pings.Load(), int32(2), "the 503 was not kept as the registry's answer")
+	assert.LessOrEqual(t, pings.Load(), int32(4), "the 200 was")
+}

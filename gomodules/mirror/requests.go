@@ -124,9 +124,9 @@ func requestKind(req *http.Request, resp *http.Response) string {
 // first request to every repository and again for every new mount scope;
 // for a plain-HTTP registry it tries HTTPS first, so without the cache a
 // mirror of 129 repositories pays hundreds of round trips for the same
-// answer. Answers are kept whatever their status; of the failures only the
+// answer. Answers of 200 and 401 are kept; of the failures only the
 // deterministic ones are (HTTPS to a plain-HTTP server, an untrusted
-// certificate), so a passing network error is tried again.
+// certificate), so a passing network error or a 5xx is tried again.
 type pingCache struct {
 	next    http.RoundTripper
 	mu      sync.Mutex
@@ -187,7 +187,10 @@ func (p *pingCache) ask(req *http.Request, key string, answer *pingAnswer) {
 		answer.status, answer.proto, answer.header = resp.StatusCode, resp.Proto, resp.Header
 	}
 	answer.err = err
-	if err != nil && !isLastingFailure(err) {
+	// Only the answers a client goes on with are kept: 200, or 401 with its
+	// challenge. A 5xx is the registry's passing trouble, retried above.
+	passing := err == nil && answer.status != http.StatusOK && answer.status != http.StatusUnauthorized
+	if passing || (err != nil && !isLastingFailure(err)) {
 		p.mu.Lock()
 		delete(p.answers, key)
 		p.mu.Unlock()
