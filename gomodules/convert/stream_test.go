@@ -29,8 +29,6 @@ func sha512File(t *testing.T, path string) []byte {
 	return h.Sum(nil)
 }
 
-// nbdSockets lists the socket directories StreamRaw left in the temporary
-// directory.
 // nbdSockets lists the socket directories that runs left behind; a stream
 // removes its own, and the next one removes those of killed runs, so the
 // set never grows.

@@ -57,3 +57,20 @@ func TestWithHashesRefusesUnknownAlgorithms(t *testing.T) {
 	_, err := Open(context.Background(), ext4Image(t), WithHashes("md5"))
 	require.ErrorContains(t, err, `hash "md5"`)
 }
+
+func TestDropHashesLeavesOutWhatIsNoLongerNeeded(t *testing.T) {
+	path := compressedImage(t, CompressionGzip)
+	raw := readFile(t, path)
+	src, err := Open(context.Background(), path, WithChecksums(Checksum{Algorithm: SHA256, Hex: sha256Hex(raw)}))
+	require.NoError(t, err)
+	defer src.Close()
+	_, err = src.Peek(FormatHeaderLen) // what a caller reads before it knows what it needs
+	require.NoError(t, err)
+	src.DropHashes(SHA512, SHA256)
+	_, err = io.Copy(io.Discard, src)
+	require.NoError(t, err, "the checksum is still verified")
+	d, _ := src.Digests()
+	assert.Empty(t, d.RawSHA512, "dropped")
+	assert.Empty(t, d.SHA512, "dropped for the decompressed bytes too")
+	assert.Equal(t, sha256Hex(raw), d.RawSHA256, "a checksum's digest is never dropped")
+}

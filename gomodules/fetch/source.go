@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"slices"
 	"sync"
 	"time"
 )
@@ -290,6 +291,23 @@ func (s *Source) WriteTo(w io.Writer) (int64, error) {
 	}
 }
 
+// DropHashes stops computing the digests of algorithms that WithHashes
+// asked for and that turn out not to be needed, such as the SHA-512 of a
+// source that is converted rather than uploaded as it comes: Digests then
+// reports them as "". The digests of the checksums' algorithms are never
+// dropped. Call it before the stream is read to its end.
+func (s *Source) DropHashes(algorithms ...Algorithm) {
+	for _, algorithm := range algorithms {
+		if slices.ContainsFunc(s.checksums, func(c Checksum) bool { return c.Algorithm == algorithm }) {
+			continue
+		}
+		s.rawDigest.drop(algorithm)
+		if s.outDigest != nil {
+			s.outDigest.drop(algorithm)
+		}
+	}
+}
+
 // Digests returns the digests of the whole source, and false until the
 // stream has been read to its end (see Digests).
 func (s *Source) Digests() (Digests, bool) { return s.digests, s.complete }
@@ -378,6 +396,7 @@ type digester struct {
 	hashes     []hash.Hash
 	n          int64
 	work       []chan []byte
+	dropped    []bool         // per hash: no longer computed (drop)
 	pending    sync.WaitGroup // the hashers working on spare
 	fill       []byte         // gathering bytes for the next hand-over
 	spare      []byte         // being hashed, or free once pending is done
@@ -390,7 +409,7 @@ func newDigester(r io.Reader, algorithms ...Algorithm) *digester {
 		hashes[i] = algorithm.newHash()
 	}
 	d := &digester{
-		r: r, algorithms: algorithms, hashes: hashes, work: make([]chan []byte, len(hashes)),
+		r: r, algorithms: algorithms, hashes: hashes, work: make([]chan []byte, len(hashes)), dropped: make([]bool, len(hashes)),
 		fill: make([]byte, 0, hashChunk), spare: make([]byte, 0, hashChunk),
 	}
 	for i, h := range hashes {
@@ -427,11 +446,22 @@ func (d *digester) Read(p []byte) (int, error) {
 // previous hand-over.
 func (d *digester) flush() {
 	d.pending.Wait()
-	d.pending.Add(len(d.work))
-	for _, ch := range d.work {
-		ch <- d.fill
+	for i, ch := range d.work {
+		if !d.dropped[i] {
+			d.pending.Add(1)
+			ch <- d.fill
+		}
 	}
 	d.fill, d.spare = d.spare[:0], d.fill
+}
+
+// drop stops computing the digest of algorithm, if it was: sums leaves it out.
+func (d *digester) drop(algorithm Algorithm) {
+	for i, a := range d.algorithms {
+		if a == algorithm {
+			d.dropped[i] = true
+		}
+	}
 }
 
 // sums waits for the hashing of what was read and returns the digests in
@@ -443,7 +473,9 @@ func (d *digester) sums() map[Algorithm]string {
 	d.pending.Wait()
 	out := make(map[Algorithm]string, len(d.hashes))
 	for i, h := range d.hashes {
-		out[d.algorithms[i]] = hex.EncodeToString(h.Sum(nil))
+		if !d.dropped[i] {
+			out[d.algorithms[i]] = hex.EncodeToString(h.Sum(nil))
+		}
 	}
 	return out
 }

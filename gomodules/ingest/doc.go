@@ -17,8 +17,7 @@
 //
 // An image that had to be converted or decompressed no longer has its
 // source's hash, so every upload records where it came from in properties
-// (glance.SourceURLProperty, glance.SourceSHA512Property, and
-// glance.SourceSHA256Property when a sha256 checksum was given: a hash no
-// check needs is not computed), and the checksum check of an existing image
-// uses those when present.
+// (glance.SourceURLProperty, and glance.SourceSHA512Property or
+// glance.SourceSHA256Property, see keepHashes), and the checksum check of an
+// existing image uses those when present.
 package ingest

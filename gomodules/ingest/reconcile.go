@@ -135,6 +135,12 @@ func verifyExisting(d desired, image *images.Image, sums []fetch.Checksum) error
 		}
 		recorded, ok := glance.Property(image, sourceHashProperty(sum.Algorithm))
 		held, where := recorded, "property "+sourceHashProperty(sum.Algorithm)
+		if !ok && glance.Ours(image) {
+			// Ours, without this hash of its source: converted with no
+			// checksum of this algorithm (see keepHashes); os_hash_value is
+			// the hash of the converted bytes, not the source's.
+			continue
+		}
 		if !ok {
 			algo, value := glance.Hash(image)
 			if algo != string(sum.Algorithm) || value == "" {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -20,8 +21,6 @@ import (
 	"github.com/imageops/cloud/gomodules/internal/testenv"
 )
 
-// nbdLeftovers lists the qemu-nbd socket directories in the temporary
-// directory (convert.StreamRaw removes its own).
 // nbdLeftovers lists the socket directories that runs left behind; a stream
 // removes its own, and the next one removes those of killed runs, so the
 // set never grows.
@@ -56,7 +55,6 @@ func TestConversionToRawStreamsTheDiskIntoGlance(t *testing.T) {
 	name := testenv.UniqueName(t, glance, "to-raw")
 	opts := present(name, serveFile(t, im.QCOW2))
 	opts.DiskFormat = "raw"
-	opts.ChecksumSHA512 = testenv.SHA512File(t, im.QCOW2)
 	opts.Workdir = t.TempDir()
 	before := nbdLeftovers(t)
 
@@ -66,12 +64,37 @@ func TestConversionToRawStreamsTheDiskIntoGlance(t *testing.T) {
 	assert.Equal(t, "raw", result.Image["disk_format"])
 	// im.QCOW2 is im.Raw converted: its disk is im.Raw's bytes.
 	assert.Equal(t, testenv.SHA512File(t, im.Raw), result.Image["os_hash_value"], "Glance holds the raw disk")
-	assert.Equal(t, testenv.SHA512File(t, im.QCOW2), result.Image[SourceSHA512Property])
-	assert.NotContains(t, result.Image, SourceSHA256Property, "no SHA-256 without a sha256 checksum")
+	assert.Equal(t, strconv.FormatInt(fileSize(t, im.QCOW2), 10), result.Image[SourceSizeProperty])
+	assert.NotContains(t, result.Image, SourceSHA512Property, "a converted source is hashed only for its checksums")
+	assert.NotContains(t, result.Image, SourceSHA256Property)
 	assertTimed(t, result)
 	assert.Positive(t, result.Timings.Convert)
 	assert.Empty(t, entries(t, opts.Workdir), "the working directory is left empty")
 	assert.Subset(t, before, nbdLeftovers(t), "qemu-nbd's socket directory is removed")
+
+	again, err := ensure(t, glance, opts, false)
+	require.NoError(t, err)
+	assert.False(t, again.Changed, "the image is complete: a second run uploads nothing")
+	assert.Equal(t, result.ID, again.ID)
+
+	// A checksum given later has nothing recorded to compare with; the raw
+	// bytes' os_hash_value is not the qcow2 source's hash.
+	opts.ChecksumSHA512 = testenv.SHA512File(t, im.QCOW2)
+	again, err = ensure(t, glance, opts, false)
+	require.NoError(t, err)
+	assert.False(t, again.Changed)
+
+	opts.Name = testenv.UniqueName(t, glance, "to-raw-sha512")
+	with512, err := ensure(t, glance, opts, false)
+	require.NoError(t, err)
+	assert.Equal(t, testenv.SHA512File(t, im.QCOW2), with512.Image[SourceSHA512Property], "computed for the sha512 checksum")
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	stat, err := os.Stat(path)
+	require.NoError(t, err)
+	return stat.Size()
 }
 
 func TestConversionToQcow2StoresAnImageQemuImgChecksAndReads(t *testing.T) {
@@ -87,6 +110,7 @@ func TestConversionToQcow2StoresAnImageQemuImgChecksAndReads(t *testing.T) {
 	assert.True(t, result.Converted)
 	assert.Equal(t, "qcow2", result.Image["disk_format"])
 	assert.Equal(t, sha256File(t, im.Raw), result.Image[SourceSHA256Property], "recorded for the sha256 checksum")
+	assert.NotContains(t, result.Image, SourceSHA512Property, "a converted source is hashed only for its checksums")
 	assertTimed(t, result)
 	assert.Empty(t, entries(t, opts.Workdir))
 

@@ -9,6 +9,7 @@ import (
 	"hash"
 	"io"
 	"os"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -25,6 +26,7 @@ const (
 	SourceURLProperty    = glance.SourceURLProperty
 	SourceSHA256Property = glance.SourceSHA256Property
 	SourceSHA512Property = glance.SourceSHA512Property
+	SourceSizeProperty   = glance.SourceSizeProperty
 )
 
 // sectorSize is the unit of a virtual disk: a raw image's size is a multiple of it.
@@ -73,6 +75,7 @@ func (e *Ensurer) upload(ctx context.Context, d desired, t *Timings) (*images.Im
 		return nil, false, fmt.Errorf("the data at %s is %d bytes, more than %d (max_virtual_size), the virtual size of a raw image being its size",
 			fetch.RedactURL(d.SourceURL), size, d.maxVirtualSize)
 	}
+	keepHashes(src, sourceFormat == target)
 	if sourceFormat == target && !hasStructure(sourceFormat) {
 		image, err := e.streamUpload(ctx, d, target, src, began, t)
 		return image, false, err
@@ -84,9 +87,8 @@ func (e *Ensurer) upload(ctx context.Context, d desired, t *Timings) (*images.Im
 }
 
 // open starts the download of d's source, bounded by stagedSizeBound. It
-// computes the source's SHA-512 (its provenance, SourceSHA512Property, and
-// for a stream the hash of the bytes uploaded), and the SHA-256 only for a
-// sha256 checksum.
+// computes the SHA-512 until keepHashes says whether it is needed, and the
+// digests of the checksums.
 func (e *Ensurer) open(ctx context.Context, d desired) (*fetch.Source, error) {
 	opts := append([]fetch.Option{fetch.WithChecksums(d.checksums...), fetch.WithDecompress(d.decompress),
 		fetch.WithDiskFormat(d.SourceDiskFormat), fetch.WithMaxSize(stagedSizeBound(d.maxVirtualSize)),
@@ -96,6 +98,18 @@ func (e *Ensurer) open(ctx context.Context, d desired) (*fetch.Source, error) {
 		return nil, fmt.Errorf("downloading %q: %w", d.Name, d.explainBound(err))
 	}
 	return src, nil
+}
+
+// keepHashes computes each hash once, and only where needed: the SHA-512
+// of bytes uploaded as they come checks them against Glance's
+// os_hash_value (and is recorded, SourceSHA512Property); the source of a
+// conversion is hashed only for its checksums, the bytes uploaded being
+// hashed anyway. SHA-512 costs about 2.5 CPU seconds per GiB here: a second
+// pass would cost more than the whole of the tools a conversion replaces.
+func keepHashes(src *fetch.Source, uploadedAsTheyCome bool) {
+	if !uploadedAsTheyCome {
+		src.DropHashes(fetch.SHA512)
+	}
 }
 
 // stagedSizeBound is the most bytes a source may hold once decompressed: a
@@ -320,11 +334,16 @@ func (d desired) createOpts(diskFormat string) images.CreateOpts {
 // its end, and protects the image if asked.
 func (d desired) finalPatches(src *fetch.Source) images.UpdateOpts {
 	digests, _ := src.Digests() // complete: the upload read the source to its end
-	patches := images.UpdateOpts{
-		images.UpdateImageProperty{Op: images.AddOp, Name: SourceSHA512Property, Value: digests.RawSHA512},
-	}
-	if digests.RawSHA256 != "" { // computed for a sha256 checksum only
-		patches = append(patches, images.UpdateImageProperty{Op: images.AddOp, Name: SourceSHA256Property, Value: digests.RawSHA256})
+	// The size marks the image complete (glance.Complete); the hashes are
+	// those computed (see keepHashes).
+	patches := images.UpdateOpts{images.UpdateImageProperty{Op: images.AddOp, Name: SourceSizeProperty,
+		Value: strconv.FormatInt(digests.RawSize, 10)}}
+	for _, p := range []struct{ property, value string }{
+		{SourceSHA512Property, digests.RawSHA512}, {SourceSHA256Property, digests.RawSHA256},
+	} {
+		if p.value != "" {
+			patches = append(patches, images.UpdateImageProperty{Op: images.AddOp, Name: p.property, Value: p.value})
+		}
 	}
 	if d.Protected != nil && *d.Protected {
 		patches = append(patches, images.ReplaceImageProtected{NewProtected: true})

@@ -114,7 +114,7 @@ options:
   upload_stale_after:
     description:
       - Seconds an unfinished image created by this collection (it has the property
-        C(imageops_source_url) but not yet C(imageops_source_sha512), that is C(queued), C(saving), or
+        C(imageops_source_url) but not yet C(imageops_source_size), that is C(queued), C(saving), or
         holding data never verified) may show no progress in Glance (its C(updated_at)) before any
         run deletes it as the leftover of a run that died (killed, rebooted, or Glance restarted
         mid-upload, which leaves a C(saving) image).

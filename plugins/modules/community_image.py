@@ -34,15 +34,19 @@ description:
     C(update_existing_visibility=false)), properties, tags, I(min_disk), I(min_ram) and
     I(protected) are updated where they differ, and only there.
   - Every upload records its source in the properties C(imageops_source_url) and
-    C(imageops_source_sha512), and C(imageops_source_sha256) when a SHA-256 checksum was given,
-    the hashes of the source bytes as downloaded (a hash no check needs is not computed). Glance's C(os_hash_value) is the hash of the stored bytes, which differ from the
-    source's after a conversion, so checks of existing images use the recorded hashes when present.
+    C(imageops_source_size) (bytes downloaded), and the hashes of the source bytes as downloaded
+    that it computed, C(imageops_source_sha512) when they are uploaded as they come (that hash
+    also checks them against C(os_hash_value)), and C(imageops_source_sha256) or
+    C(imageops_source_sha512) when a checksum of that algorithm was given. The source of a
+    conversion is hashed only for its checksums; the bytes sent are hashed once, with SHA-512.
+    Glance's C(os_hash_value) is the hash of the stored bytes, which differ from the source's
+    after a conversion, so checks of existing images use the recorded hashes when present.
   - Any number of runs of the same image at once, on one host or several, end with exactly one
     image of the name and hand back the same ID. A run waits for an upload of the collection that
     another run has in progress (it updates the image every I(upload_stale_after)/4 seconds while
     it sends data) and then uses that image; when two upload at once, the oldest image (by
     C(created_at), then ID) is kept and the other run deletes its own. An unfinished image of the
-    collection (C(queued), C(saving), or active without C(imageops_source_sha512), never verified)
+    collection (C(queued), C(saving), or active without C(imageops_source_size), never verified)
     that shows no progress for I(upload_stale_after) is the leftover of a run that died or of a
     Glance restarted mid-upload; the next run deletes it (with a warning) and uploads again.
   - Glance calls are retried (see I(api_retries)); a failed upload is retried into a new image,

@@ -38,7 +38,7 @@ type Upload struct {
 	// file, or the source URL downloaded again).
 	Open func(ctx context.Context) (*Payload, error)
 	// Finish returns the patches that record what is known once the data
-	// was sent and verified: SourceSHA512Property at least, which marks the
+	// was sent and verified: SourceSizeProperty at least, which marks the
 	// image Complete, and protected when asked.
 	Finish func(image *images.Image) images.UpdateOpts
 }

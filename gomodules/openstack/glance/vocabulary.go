@@ -21,10 +21,14 @@ const (
 	// SourceURLProperty is the source URL, credentials removed. Set at
 	// create: an image that has it was created by this collection.
 	SourceURLProperty = "imageops_source_url"
+	// SourceSizeProperty is the number of bytes downloaded from the source,
+	// before any decompression or conversion. It is set once the upload was
+	// verified: an image without it is not finished (see Complete).
+	SourceSizeProperty = "imageops_source_size"
 	// SourceSHA256Property and SourceSHA512Property are the SHA-256 and
 	// SHA-512 of the source's bytes as downloaded, before any decompression
-	// or conversion. SourceSHA512Property is set once the upload was
-	// verified: an image without it is not finished (see Complete).
+	// or conversion, each recorded (with SourceSizeProperty) when the upload
+	// computed it.
 	SourceSHA256Property = "imageops_source_sha256"
 	SourceSHA512Property = "imageops_source_sha512"
 	// RunProperty is a marker unique to one Upload, set at create, so that a
@@ -118,8 +122,10 @@ func Ours(image *images.Image) bool {
 
 // Complete tells whether an image holds verified data: it holds data and,
 // when this collection created it, its upload was verified and its
-// provenance recorded (SourceSHA512Property). An image of ours that holds
-// data without it was never verified and is never used as it is.
+// provenance recorded (SourceSizeProperty; SourceSHA512Property for the
+// images of earlier versions, which recorded no size). An image of ours
+// that holds data without them was never verified and is never used as it
+// is.
 func Complete(image *images.Image) bool {
 	if !HoldsData(image) {
 		return false
@@ -127,8 +133,9 @@ func Complete(image *images.Image) bool {
 	if !Ours(image) {
 		return true
 	}
-	_, verified := image.Properties[SourceSHA512Property]
-	return verified
+	_, sized := image.Properties[SourceSizeProperty]
+	_, hashed := image.Properties[SourceSHA512Property]
+	return sized || hashed
 }
 
 // Older orders images oldest first, by created_at then ID (created_at has
