@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,11 +52,53 @@ func hostileImages(t *testing.T) string {
 		"RW 2048 FLAT \"/etc/passwd\" 0\n\nddb.virtualHWVersion = \"4\"\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "extent-passwd.vmdk"), []byte(descriptor), 0o644))
 	qemuImg(t, dir, "qemu-img", "create", "-q", "-f", "vhdx", "4tib.vhdx", "4T")
+	qemuImg(t, dir, "qemu-img", "create", "-q", "-f", "vhdx", "differencing.vhdx", "16M")
+	markVHDXDifferencing(t, filepath.Join(dir, "differencing.vhdx"))
 	writeGzipBomb(t, filepath.Join(dir, "bomb.raw.gz"), 256<<20)
 	qemuImg(t, dir, "qemu-img", "create", "-q", "-f", "qed", "disguised.qed", "1M")
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "big.raw"), nil, 0o644))
 	require.NoError(t, os.Truncate(filepath.Join(dir, "big.raw"), 2<<20)) // sparse: nothing on disk
 	return dir
+}
+
+// markVHDXDifferencing sets the HasParent flag of a VHDX's File Parameters
+// ([MS-VHDX] 2.6.2.1), making it a differencing disk whose data lives partly
+// in a parent file (qemu-img cannot make one). The metadata region has no
+// checksum; the region table, which has one, is only read.
+func markVHDXDifferencing(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	const regionTable = 0x30000 // [MS-VHDX] 2.2.3: the region table, 192 KiB in
+	metadataRegion := guidBytes(0x8B7CA206, 0x4790, 0x4B9A, [8]byte{0xB8, 0xFE, 0x57, 0x5F, 0x05, 0x0F, 0x88, 0x6E})
+	fileParameters := guidBytes(0xCAA16737, 0xFA36, 0x4D43, [8]byte{0xB3, 0xB6, 0x33, 0xF0, 0xAA, 0x44, 0xE7, 0x6B})
+	require.Equal(t, "regi", string(data[regionTable:regionTable+4]))
+	var metadata int
+	for i := 0; i < int(binary.LittleEndian.Uint32(data[regionTable+8:])); i++ {
+		entry := regionTable + 16 + 32*i
+		if bytes.Equal(data[entry:entry+16], metadataRegion) {
+			metadata = int(binary.LittleEndian.Uint64(data[entry+16:]))
+		}
+	}
+	require.Equal(t, "metadata", string(data[metadata:metadata+8]))
+	for i := 0; i < int(binary.LittleEndian.Uint16(data[metadata+10:])); i++ {
+		entry := metadata + 32 + 32*i
+		if bytes.Equal(data[entry:entry+16], fileParameters) {
+			flags := metadata + int(binary.LittleEndian.Uint32(data[entry+16:])) + 4
+			data[flags] |= 2 // HasParent
+			require.NoError(t, os.WriteFile(path, data, 0o644))
+			return
+		}
+	}
+	t.Fatal("no File Parameters item in the VHDX metadata")
+}
+
+// guidBytes is a GUID as VHDX stores it: its first three fields little-endian.
+func guidBytes(a uint32, b, c uint16, d [8]byte) []byte {
+	out := binary.LittleEndian.AppendUint32(nil, a)
+	out = binary.LittleEndian.AppendUint16(out, b)
+	out = binary.LittleEndian.AppendUint16(out, c)
+	return append(out, d[:]...)
 }
 
 // writeGzipBomb writes size zero bytes, gzipped (about 1/1000 of size on disk).
@@ -96,6 +140,8 @@ func TestHostileImagesAreRefusedAndLeaveNothing(t *testing.T) {
 		{"extent-passwd.vmdk", "vmdk", "", 0, "keeps its data in"},
 		{"extent-passwd.vmdk", "raw", "vmdk", 0, "keeps its data in"},
 		{"4tib.vhdx", "vhdx", "", 0, "virtual size is 4398046511104 bytes"},
+		{"differencing.vhdx", "vhdx", "", 0, "qemu-img cannot read it as vhdx"},
+		{"differencing.vhdx", "raw", "", 0, "qemu-img cannot read it as vhdx"},
 		{"bomb.raw.gz", "raw", "", 64 << 20, "decompresses (gzip) to more than"},
 		{"bomb.raw.gz", "qcow2", "", 64 << 20, "decompresses (gzip) to more than"},
 		{"disguised.qed", "raw", "raw", 0, "is a qed image, not raw data"},
