@@ -87,17 +87,18 @@ func (e *Ensurer) Ensure(ctx context.Context, o Options, checkMode bool) (Result
 	if err != nil {
 		return Result{}, err
 	}
-	found, err := e.glance.FindByName(ctx, d.Name, e.lookup...)
+	var found []images.Image
+	if d.State == "absent" || checkMode {
+		found, err = e.glance.FindByName(ctx, d.Name, e.lookup...)
+	} else {
+		// Another run's upload of the image is waited for, then used.
+		found, err = e.glance.AwaitUploads(ctx, d.Name, e.lookup...)
+	}
 	if err != nil {
 		return Result{}, err
 	}
 	if d.State == "absent" {
 		return e.ensureAbsent(ctx, d, found, checkMode)
-	}
-	if !checkMode {
-		if found, err = e.glance.AwaitUploads(ctx, d.Name, e.lookup...); err != nil {
-			return Result{}, err
-		}
 	}
 	found, leftovers := e.splitLeftovers(found)
 	removed, err := e.removeLeftovers(ctx, d, leftovers, checkMode)
