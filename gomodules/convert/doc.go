@@ -41,6 +41,13 @@
 // made absolute before they reach qemu-img, so that a file name containing a
 // colon is never taken for a protocol ("nbd:", "json:").
 //
+// Verify checks an image that came from elsewhere before anything uses it:
+// read as the format given (never probed), it must name no other file (seen
+// in its own header first, so that qemu-img never opens what a hostile image
+// names: a VMDK extent that is a FIFO hangs qemu-img info), not be
+// encrypted, pass qemu-img check (corruption, truncation) and have a virtual
+// size within a bound. Its errors never quote what the image holds.
+//
 // Convert never leaves a partial file where a finished one belongs: qemu-img
 // writes a hidden temporary file in dest's directory (".<dest name>.<random>.tmp"),
 // which is flushed to disk and renamed over dest only after qemu-img succeeded

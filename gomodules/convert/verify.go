@@ -1,9 +1,12 @@
 package convert
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 
@@ -44,6 +47,9 @@ func Verify(ctx context.Context, path, format string, maxVirtualSize int64, opts
 		return Info{}, err
 	}
 	format = CanonicalFormat(format)
+	if err := refuseNamedFilesUnopened(abs, format); err != nil {
+		return Info{}, err
+	}
 	info, err := inspect(ctx, qemuImg, abs, format)
 	if err != nil {
 		return Info{}, fmt.Errorf("%w: qemu-img cannot read it as %s (a damaged or mislabelled image)", ErrUnsafeImage, format)
@@ -64,6 +70,46 @@ func Verify(ctx context.Context, path, format string, maxVirtualSize int64, opts
 		return Info{}, err
 	}
 	return info, nil
+}
+
+// qcow2 header fields (QEMU's docs/interop/qcow2.txt): the backing file's
+// offset at byte 8, version at 4, incompatible features (version 3) at 72,
+// whose bit 2 says the data is in an external data file.
+const (
+	qcow2VersionOffset      = 4
+	qcow2BackingOffset      = 8
+	qcow2IncompatibleOffset = 72
+	qcow2ExternalDataBit    = 1 << 2
+)
+
+// vmdkDescriptorMagic starts a VMDK descriptor file, which holds no data of
+// its own: its extents are other files (VMware Virtual Disk Format 5.0).
+const vmdkDescriptorMagic = "# Disk DescriptorFile"
+
+// refuseNamedFilesUnopened refuses, from the image's own header and before
+// qemu-img runs, a qcow2 that names a backing file or an external data file
+// and a VMDK descriptor file: qemu-img info opens a VMDK's extents (one that
+// is a FIFO hangs it) and may open other named files, so that qemu-img never
+// touches a host file an untrusted image names.
+func refuseNamedFilesUnopened(abs, format string) error {
+	f, err := os.Open(abs)
+	if err != nil {
+		return fmt.Errorf("verifying %q: %w", abs, err)
+	}
+	defer f.Close()
+	header := make([]byte, qcow2IncompatibleOffset+8)
+	n, _ := io.ReadFull(f, header)
+	header = header[:n]
+	switch {
+	case format == "qcow2" && len(header) >= qcow2BackingOffset+8 && binary.BigEndian.Uint64(header[qcow2BackingOffset:]) != 0:
+		return fmt.Errorf("%w: the qcow2 image names a backing file: %w; only self-contained images are accepted", ErrUnsafeImage, ErrExternalFile)
+	case format == "qcow2" && len(header) >= qcow2IncompatibleOffset+8 && binary.BigEndian.Uint32(header[qcow2VersionOffset:]) >= 3 &&
+		binary.BigEndian.Uint64(header[qcow2IncompatibleOffset:])&qcow2ExternalDataBit != 0:
+		return fmt.Errorf("%w: the qcow2 image keeps its data in an external data file: %w; only self-contained images are accepted", ErrUnsafeImage, ErrExternalFile)
+	case format == "vmdk" && bytes.HasPrefix(header, []byte(vmdkDescriptorMagic)):
+		return fmt.Errorf("%w: the vmdk image is a descriptor that keeps its data in other files (extents): %w; only self-contained images are accepted", ErrUnsafeImage, ErrExternalFile)
+	}
+	return nil
 }
 
 // checkJSON is the part of `qemu-img check --output=json` (QEMU's QAPI type
