@@ -104,6 +104,11 @@ func (c *Cleaner) Clean(ctx context.Context, o Options, checkMode bool) (Report,
 		return Report{}, err
 	}
 	dryRun := checkMode || p.dryRun
+	if p.supportsURL != "" {
+		if p.supports, err = loadSupports(ctx, p.supportsURL); err != nil {
+			return Report{}, err
+		}
+	}
 	managed, err := listManaged(ctx, c.glance, p)
 	if err != nil {
 		return Report{}, err

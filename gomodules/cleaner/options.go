@@ -69,9 +69,11 @@ type Options struct {
 	// DryRun reports what would change and changes nothing, as check mode does.
 	DryRun bool `json:"dry_run"`
 	// Supports selects a set of supported images instead of (or besides)
-	// the filters: a list of production names, or a supports.yaml document
-	// as Chameleon's cleaner reads it. The image with each production name
-	// (the current production image) is always kept.
+	// the filters: a list of production names, a supports.yaml document as
+	// Chameleon's cleaner reads it, the index of Chameleon's image store
+	// (name -> version), or the URL (http, https, file) of one of those,
+	// read at each run. The image with each production name (the current
+	// production image) is always kept.
 	Supports any `json:"supports"`
 }
 
@@ -103,6 +105,7 @@ type policy struct {
 	tags                          []string
 	dryRun                        bool
 	supports                      []supported
+	supportsURL                   string
 }
 
 // resolve checks the options and computes the cut-off times. Every error
@@ -155,7 +158,10 @@ func (o Options) resolve(clock func() time.Time) (policy, error) {
 	if p.supports, err = parseSupports(o.Supports); err != nil {
 		return p, err
 	}
-	if len(p.filters) == 0 && p.namePattern == nil && p.owner == "" && len(p.tags) == 0 && len(p.supports) == 0 {
+	if p.supportsURL, err = supportsURL(o.Supports); err != nil {
+		return p, err
+	}
+	if len(p.filters) == 0 && p.namePattern == nil && p.owner == "" && len(p.tags) == 0 && len(p.supports) == 0 && p.supportsURL == "" {
 		return p, fmt.Errorf("filters, name_pattern, owner, tags and supports are all empty; expected at least one of them, " +
 			"to say which images are managed (the cleaner never manages every image of a cloud)")
 	}

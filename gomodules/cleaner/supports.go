@@ -1,13 +1,21 @@
 package cleaner
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+	"gopkg.in/yaml.v2"
+
+	"github.com/imageops/cloud/gomodules/ansible"
+	"github.com/imageops/cloud/gomodules/fetch"
 )
+
+// maxSupportsSize bounds a supports document read from a URL (bytes).
+const maxSupportsSize = 4 << 20
 
 // Chameleon's image properties (CC-Images writes them from its
 // supports.yaml: distro, release and variant of each build).
@@ -29,14 +37,17 @@ type supported struct {
 	older                    *regexp.Regexp // names of its superseded images
 }
 
-// parseSupports reads the supports option: a list of production names, or a
+// parseSupports reads the supports option: a list of production names, a
 // supports.yaml document as Chameleon's cleaner reads it (supported_distros:
 // distro -> releases: release -> {prod_name, variants}; supported_variants:
-// variant -> prod_name_suffix, appended as "-<suffix>").
+// variant -> prod_name_suffix, appended as "-<suffix>"), or the index of
+// Chameleon's image store (production name -> version, the keys are the
+// names). A URL (string) is read by loadSupports at run time; here it
+// gives no entries.
 func parseSupports(value any) ([]supported, error) {
 	var out []supported
 	switch v := value.(type) {
-	case nil:
+	case nil, string:
 		return nil, nil
 	case []any:
 		for i, item := range v {
@@ -47,6 +58,12 @@ func parseSupports(value any) ([]supported, error) {
 			out = append(out, supported{name: name})
 		}
 	case map[string]any:
+		if _, isYAML := v["supported_distros"]; !isYAML && len(v) > 0 && allText(v) {
+			for name := range v { // the store's index: name -> version
+				out = append(out, supported{name: name})
+			}
+			break
+		}
 		var err error
 		if out, err = parseSupportsYAML(v); err != nil {
 			return nil, err
@@ -91,6 +108,48 @@ func parseSupportsYAML(doc map[string]any) ([]supported, error) {
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("supports lists no release with a prod_name and variants; expected at least one supported image")
+	}
+	return out, nil
+}
+
+func allText(m map[string]any) bool {
+	for _, value := range m {
+		if _, ok := value.(string); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// supportsURL is the supports option when it is a URL, else "".
+func supportsURL(value any) (string, error) {
+	text, ok := value.(string)
+	if !ok {
+		return "", nil
+	}
+	if strings.TrimSpace(text) == "" {
+		return "", fmt.Errorf("supports is an empty string; expected a URL, a list of production names or a supports.yaml document")
+	}
+	return text, nil
+}
+
+// loadSupports reads the supports document at location (http, https or
+// file: a supports.yaml, the store's index or a list of names).
+func loadSupports(ctx context.Context, location string) ([]supported, error) {
+	content, err := fetch.ReadSmall(ctx, location, maxSupportsSize)
+	if err != nil {
+		return nil, fmt.Errorf("reading supports: %w", err)
+	}
+	var doc any
+	if err := yaml.Unmarshal(content, &doc); err != nil {
+		return nil, fmt.Errorf("supports at %s is not JSON or YAML: %w", fetch.RedactURL(location), err)
+	}
+	out, err := parseSupports(ansible.PlainYAML(doc))
+	if err != nil {
+		return nil, fmt.Errorf("supports at %s: %w", fetch.RedactURL(location), err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("supports at %s names no image; expected a supports.yaml, the store's index or a list of names", fetch.RedactURL(location))
 	}
 	return out, nil
 }

@@ -1,6 +1,8 @@
 package cleaner
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -53,10 +55,16 @@ func TestSupportsYAMLNamesTheSupportedImages(t *testing.T) {
 	assert.Equal(t, []string{"CC-CentOS9-stream centos/9-stream/base", "CC-Ubuntu22.04 ubuntu/jammy/base",
 		"CC-Ubuntu22.04-CUDA ubuntu/jammy/gpu"}, names, "a release without variants is not built, as in Chameleon's cleaner")
 
-	for _, bad := range []any{"CC-Ubuntu22.04", []any{"ok", 3}, map[string]any{"releases": 1}} {
+	for _, bad := range []any{[]any{"ok", 3}, map[string]any{"releases": 1}, 7} {
 		_, err := parseSupports(bad)
 		assert.Error(t, err, "%v", bad)
 	}
+	index, err := parseSupports(map[string]any{"CC-Ubuntu22.04": "20250422-v1-amd"})
+	require.NoError(t, err)
+	require.Len(t, index, 1, "the store's index names the supported images")
+	assert.Equal(t, "CC-Ubuntu22.04", index[0].name)
+	_, err = supportsURL(" ")
+	assert.Error(t, err)
 }
 
 // Chameleon's set: builds of a supported image (its build-* values, or its
@@ -64,12 +72,19 @@ func TestSupportsYAMLNamesTheSupportedImages(t *testing.T) {
 // the image with the production name is kept however old; other images are
 // not managed at all.
 func TestSupportsKeepsTheCurrentProductionImageOfEach(t *testing.T) {
+	// Chameleon's store index (<container>/<scope>/current), served on
+	// loopback and read at the run.
+	index := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{"CC-Ubuntu22.04": "20250422-v1-amd", "CC-Ubuntu22.04-CUDA": "20250422-v1-amd", "CC-CentOS9-stream": "20250422-v1-centos"}`))
+	}))
+	t.Cleanup(index.Close)
 	for _, c := range []struct {
 		name     string
 		supports any
 	}{
 		{"supports.yaml", supportsDoc(t)},
 		{"names", []any{"CC-Ubuntu22.04", "CC-Ubuntu22.04-CUDA", "CC-CentOS9-stream"}},
+		{"store index URL", index.URL + "/chameleon-supported-images/prod/current"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t)
@@ -102,4 +117,19 @@ func TestSupportsKeepsTheCurrentProductionImageOfEach(t *testing.T) {
 			assert.NotContains(t, append(ids(report.Kept), ids(report.Deleted)...), other.ID)
 		})
 	}
+}
+
+func TestUnreadableSupportsStopsBeforeAnyChange(t *testing.T) {
+	f := newFixture(t)
+	old := f.image("CC-Ubuntu22.04_2024-01-02 03:04:05", map[string]string{buildDistro: "ubuntu"}, false)
+	missing := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(missing.Close)
+	opts := f.options()
+	opts.Supports = missing.URL + "/chameleon-supported-images/prod/current"
+	opts.Now = aged(old.CreatedAt, 19)
+
+	_, err := f.clean(opts, false, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "reading supports")
+	assert.NotNil(t, f.get(old.ID))
 }

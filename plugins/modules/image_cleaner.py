@@ -126,8 +126,11 @@ options:
     default: false
   supports:
     description:
-      - Chameleon's set of supported images, instead of (or besides) I(filters). Either a list of
-        production names, or a C(supports.yaml) document as Chameleon's cleaner reads it
+      - Chameleon's set of supported images, instead of (or besides) I(filters). A list of
+        production names; the index of Chameleon's image store (production name -> version, as
+        in C(<store>/chameleon-supported-images/prod/current)); the URL (C(http://), C(https://),
+        C(file://)) of one of these documents, read at each run (a run that cannot read it fails
+        before any change); or a C(supports.yaml) document as Chameleon's cleaner reads it
         (C(supported_distros) -> C(releases) -> C(prod_name) and C(variants); C(supported_variants)
         -> C(prod_name_suffix), appended as C(-<suffix>)); releases without variants are skipped, as
         Chameleon's cleaner skips them.

@@ -102,6 +102,18 @@ timers_run_what_they_say() { # the deployer's service, run by hand: the site is 
   echo "$out"
   grep -q '"changed":false' <<<"$out" && grep -q "\"name\":\"$cc_name\",\"version\":\"20250601-v1-amd\"" <<<"$out"
 }
+timers_cleaner_from_the_store() { # no cleaner options: the store's index is the supported set
+  local exec_start out
+  timers -e '{"image_timers_cleaner_options": {}}' &&
+    [ "$(json "$timers_root/etc/imageops/image_cleaner.json" supports)" = "$store_url/swift/v1/AUTH_site/chameleon-supported-images/prod/current" ] &&
+    [ "$(json "$timers_root/etc/imageops/image_cleaner.json" hide_after_months)" = 6 ] || return 1
+  exec_start=$(sed -n 's/^ExecStart=//p' "$units/imageops-image-cleaner.service")
+  # shellcheck disable=SC2086
+  out=$($exec_start) || { echo "$out"; return 1; }
+  echo "$out"
+  grep -q "\"name\":\"$cc_name\",\"reason\":\"the current production image" <<<"$out" &&
+    grep -q '"changed":false' <<<"$out"
+}
 timers_hide_before_delete() {
   local out
   out=$(timers -e hide_image_age_in_month=9) && return 1
@@ -120,6 +132,7 @@ step deployer_bumped deployer_bumped
 step cleaner_supported_set cleaner_supported_set
 step timers_from_defaults timers_from_defaults
 step timers_run_what_they_say timers_run_what_they_say
+step timers_cleaner_from_the_store timers_cleaner_from_the_store
 step timers_hide_before_delete timers_hide_before_delete
 step timers_disabled timers_disabled
 for n in "$cc_name" "${cc_name}_2025-04-22 10:11:12.123456"; do # leave the shared Glance as found
