@@ -183,10 +183,10 @@ make_template() {
   local pw deadline=$((SECONDS + timeout))
   pw=$(<"$tmp/data/imageops-password")
   until "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$port"; do
-    ((SECONDS < deadline)) && kill -0 "$pid" 2>/dev/null || {
+    if ((SECONDS >= deadline)) || ! kill -0 "$pid" 2>/dev/null; then
       cat "$tmp.log" >&2
       die "postgres (template) did not start"
-    }
+    fi
     sleep 0.1
   done
   PGPASSWORD=$pw "$pgbin/createdb" -h 127.0.0.1 -p "$port" -U postgres keystone
@@ -542,11 +542,12 @@ do_start() {
     return 0
   fi
   do_stop >/dev/null
-  [ -x "$pgbin/postgres" ] && command -v keystone-manage >/dev/null && command -v glance-api >/dev/null &&
-    command -v uwsgi >/dev/null && command -v nginx >/dev/null ||
+  if ! { [ -x "$pgbin/postgres" ] && command -v keystone-manage >/dev/null && command -v glance-api >/dev/null &&
+    command -v uwsgi >/dev/null && command -v nginx >/dev/null; }; then
     die "missing packages: run scripts/install-deps.sh"
-  rm -rf "$state_dir/pg" "$state_dir/images" "$state_dir/staging" "$state_dir/etc" "$state_dir/tls" \
-    "$state_dir/log" "$state_dir/run" "$state_dir/nginx" "$state_dir/clouds.yaml" "$state_dir/env"
+  fi
+  rm -rf "${state_dir:?}/pg" "${state_dir:?}/images" "${state_dir:?}/staging" "${state_dir:?}/etc" "${state_dir:?}/tls" \
+    "${state_dir:?}/log" "${state_dir:?}/run" "${state_dir:?}/nginx" "${state_dir:?}/clouds.yaml" "${state_dir:?}/env"
   mkdir -p "$state_dir/log" "$state_dir/run" "$state_dir/etc"
   "${as_postgres[@]}" test -x "$state_dir" ||
     die "the postgres user cannot enter $state_dir (PostgreSQL refuses to run as root): make it and its parents searchable (chmod o+x) or choose another STATE_DIR"
@@ -630,7 +631,7 @@ lock_state_dir() {
 }
 
 main() {
-  [ $# -ge 1 ] && [ $# -le 2 ] || usage
+  if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
   local cmd=$1
   case ${2:-} in -*) usage ;; esac
   state_dir=$(realpath -m -- "${2:-$repo/build/cloud}")

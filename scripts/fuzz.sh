@@ -7,7 +7,7 @@
 #   FUZZ_TIME=5m scripts/fuzz.sh ansible:FuzzParseArgs   one target, longer
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 fuzz_time=${FUZZ_TIME:-6s}
 # package:target: the args file, the argument spec (a spec of every type, and community_image's own
 # options as Ensure normalises them), checksums, URLs (redaction), image references.

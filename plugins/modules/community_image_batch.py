@@ -114,7 +114,9 @@ image_ids:
   type: dict
   sample: {debian_12: 6f1b8c3a-2a4e-4f0e-9a55-0c8a2d3d1e6f}
 images:
-  description: Key -> the result of M(imageops.cloud.community_image) for that image (id, image, uploaded, converted, changed, and timings when it was uploaded).
+  description: >-
+    Key -> the result of M(imageops.cloud.community_image) for that image (id, image, uploaded,
+    converted, changed, and timings when it was uploaded).
   returned: always
   type: dict
 failed_images:

@@ -155,7 +155,7 @@ web_download_from_loopback() {
 step web_download_from_loopback web_download_from_loopback
 
 if [ -f "$here/cloud_modules.sh" ]; then
-  # shellcheck source=cloud_modules.sh
+  # shellcheck source=/dev/null # optional, and not always there
   source "$here/cloud_modules.sh"
 fi
 
