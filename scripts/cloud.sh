@@ -336,7 +336,9 @@ error_log $state_dir/log/nginx.log warn;
 worker_processes 1;
 events { worker_connections 512; }
 http {
-  access_log $state_dir/log/nginx-access.log;
+  # request_length: the bytes a client sent (an upload's size), for the benchmarks.
+  log_format imageops '\$remote_addr "\$request" \$status \$request_length \$body_bytes_sent "\$http_user_agent" \$request_time';
+  access_log $state_dir/log/nginx-access.log imageops;
   client_body_temp_path $tmp/body;
   proxy_temp_path $tmp/proxy;
   fastcgi_temp_path $tmp/fastcgi;

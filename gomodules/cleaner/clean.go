@@ -103,6 +103,11 @@ func (c *Cleaner) Clean(ctx context.Context, o Options, checkMode bool) (Report,
 	if err != nil {
 		return Report{}, err
 	}
+	if p.owner == "" {
+		// Only the images of the client's project: an admin's Glance lists
+		// every project's.
+		p.owner = c.glance.Owner()
+	}
 	dryRun := checkMode || p.dryRun
 	if p.supportsURL != "" {
 		if p.supports, err = loadSupports(ctx, p.supportsURL); err != nil {

@@ -63,9 +63,10 @@ func RunModule(ctx context.Context, m *ansible.Module) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, err := clients.Glance(opts.Config.GlanceOptions()...)
+	client, err := clients.GlanceOf(ctx, opts.Owner, opts.Config.GlanceOptions()...)
 	if err != nil {
 		return nil, err
 	}
+	opts.Owner = client.Owner() // the ID, also when a name was given
 	return New(client, clients.Compute).Clean(ctx, opts, m.CheckMode)
 }

@@ -41,7 +41,9 @@ type Options struct {
 	// NamePattern is a regular expression (RE2 syntax) searched for in the
 	// image's name; anchor it with ^ and $ to match the whole name.
 	NamePattern string `json:"name_pattern"`
-	// Owner is the project ID that owns the managed images.
+	// Owner is the project (ID; the module also takes a name) that owns the
+	// managed images; empty means the glance client's Owner (the
+	// credentials' project).
 	Owner string `json:"owner"`
 	// Tags are tags every managed image has (all of them).
 	Tags []string `json:"tags"`

@@ -31,7 +31,7 @@ var BatchSpec = ansible.Spec{
 		"jobs":                       {Type: ansible.TypeInt, Default: ingest.DefaultJobs},
 		"max_virtual_size":           {Type: ansible.TypeBytes},
 	},
-}.With(conn.Options)
+}.With(conn.Options).With(ownerOption)
 
 // specsAreDicts fails the specs that are not dicts (a URL where a spec
 // belongs), naming their keys, where decoding would fail with Go's types.
@@ -82,7 +82,7 @@ func RunBatchModule(ctx context.Context, m *ansible.Module) (any, error) {
 	if len(specs) == 0 {
 		return ingest.BatchResult{ImageIDs: map[string]string{}, Images: map[string]ingest.Result{}}, nil
 	}
-	ensurer, err := connect(ctx, m, opts.Config)
+	ensurer, err := connect(ctx, m, opts.Config, opts.Owner)
 	if err != nil {
 		return nil, err
 	}

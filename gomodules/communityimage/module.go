@@ -14,7 +14,12 @@ const ModuleName = "imageops.cloud.community_image"
 // ModuleSpec is the community_image argument spec: one image's options
 // (ingest.ImageSpec) and the connection's; plugins/modules/community_image.py
 // documents it (a test checks that they agree).
-var ModuleSpec = ansible.Spec{Name: ModuleName, SupportsCheckMode: true, Options: ingest.ImageSpec.Options}.With(conn.Options)
+var ModuleSpec = ansible.Spec{Name: ModuleName, SupportsCheckMode: true, Options: ingest.ImageSpec.Options}.With(conn.Options).With(ownerOption)
+
+// ownerOption names the project whose images a run manages, as
+// openstack.cloud.image's owner (a project name or ID); unset, the
+// credentials' project.
+var ownerOption = map[string]ansible.Option{"owner": {Type: ansible.TypeStr}}
 
 // RunModule is the module's ansible.RunFunc: it connects to the cloud and
 // calls Ensure.
@@ -23,7 +28,7 @@ func RunModule(ctx context.Context, m *ansible.Module) (any, error) {
 	if err := m.Decode(&opts); err != nil {
 		return nil, err
 	}
-	ensurer, err := connect(ctx, m, opts.Config)
+	ensurer, err := connect(ctx, m, opts.Config, opts.Owner)
 	if err != nil {
 		return nil, err
 	}
@@ -38,13 +43,15 @@ func RunModule(ctx context.Context, m *ansible.Module) (any, error) {
 }
 
 // connect returns an Ensurer for the cloud the module's connection options
-// name; the secrets the connection reads are masked in the module's output.
-func connect(ctx context.Context, m *ansible.Module, cfg conn.Config) (*ingest.Ensurer, error) {
+// name, scoped to the images of owner (a project name or ID; "" for the
+// credentials' project); the secrets the connection reads are masked in the
+// module's output.
+func connect(ctx context.Context, m *ansible.Module, cfg conn.Config, owner string) (*ingest.Ensurer, error) {
 	clients, err := conn.Connect(ctx, cfg, conn.WithSecretHandler(m.AddSecret))
 	if err != nil {
 		return nil, err
 	}
-	client, err := clients.Glance(cfg.GlanceOptions()...)
+	client, err := clients.GlanceOf(ctx, owner, cfg.GlanceOptions()...)
 	if err != nil {
 		return nil, err
 	}

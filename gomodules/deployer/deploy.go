@@ -38,6 +38,10 @@ const archiveTimeFormat = "20060102T150405Z"
 // Options are the image_deployer module's options.
 type Options struct {
 	conn.Config
+	// Owner is the project (name or ID) whose images are deployed and
+	// superseded; empty means the credentials' project. Read by RunModule,
+	// which scopes the glance client to it.
+	Owner string `json:"owner"`
 	// CatalogURL is where the catalog is (http, https, file).
 	CatalogURL string `json:"catalog_url"`
 	// CatalogFormat is auto (default), azimuth, chameleon or specs.

@@ -30,6 +30,7 @@ var ModuleSpec = ansible.Spec{
 		"disk_format":          {Type: ansible.TypeStr, Default: "qcow2", Choices: toAny(glance.DiskFormats), Aliases: []string{"image_type"}},
 		"properties":           {Type: ansible.TypeRaw},
 		"workdir":              {Type: ansible.TypePath},
+		"owner":                {Type: ansible.TypeStr},
 	},
 }.With(conn.Options)
 
@@ -47,7 +48,7 @@ func RunModule(ctx context.Context, m *ansible.Module) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, err := clients.Glance(opts.Config.GlanceOptions()...)
+	client, err := clients.GlanceOf(ctx, opts.Owner, opts.Config.GlanceOptions()...)
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,9 @@ type BatchOptions struct {
 	Workdir                  string                    `json:"workdir"`
 	Jobs                     int                       `json:"jobs"`
 	MaxVirtualSize           int64                     `json:"max_virtual_size"`
+	// Owner is the project (name or ID) whose images these are, when not
+	// the credentials' own.
+	Owner string `json:"owner"`
 }
 
 // BatchResult is what EnsureAll did, by image key.

@@ -73,7 +73,11 @@ func New(client *glance.Client, opts ...Option) *Ensurer {
 }
 
 // Ensure makes Glance hold the image o describes (state present) or no image
-// of that name (state absent). In check mode it reads Glance but writes
+// of that name (state absent), among the images of the client's project
+// (glance.Client.Owner): another project's image is never changed. When the
+// project has no image of the name, a public or community image of another
+// project is used read only if its data is verified against the task's
+// checksums (see sharedMatch); otherwise the image is uploaded. In check mode it reads Glance but writes
 // nothing, and returns the same Changed and Diff that a real run would.
 //
 // Unfinished images of this collection are another run's upload in
@@ -111,7 +115,17 @@ func (e *Ensurer) Ensure(ctx context.Context, o Options, checkMode bool) (Result
 	}
 	var result Result
 	if len(found) == 0 {
-		result, err = e.ensureUploaded(ctx, d, checkMode)
+		// Not in the project: another project's public or community image
+		// of the name serves, read only, once its data is verified.
+		shared, how, sharedErr := e.findVerifiedShared(ctx, d)
+		switch {
+		case sharedErr != nil:
+			return Result{}, sharedErr
+		case shared != nil:
+			result = useShared(d, shared, how)
+		default:
+			result, err = e.ensureUploaded(ctx, d, checkMode)
+		}
 	} else {
 		result, err = e.ensureUpToDate(ctx, d, found, checkMode)
 	}
@@ -162,7 +176,14 @@ func (e *Ensurer) ensureUploaded(ctx context.Context, d desired, checkMode bool)
 		return result, nil
 	}
 	var timings Timings
-	image, converted, err := e.upload(ctx, d, &timings)
+	var image *images.Image
+	var converted bool
+	var err error
+	if d.ImportMethod == ImportWebDownload || d.ImportMethod == ImportGlanceDirect {
+		image, err = e.importImage(ctx, d)
+	} else {
+		image, converted, err = e.upload(ctx, d, &timings)
+	}
 	if err != nil {
 		return Result{}, err
 	}

@@ -37,6 +37,13 @@ type Options struct {
 	// MaxVirtualSize bounds a source's virtual size, in bytes; 0 means
 	// DefaultMaxVirtualSize.
 	MaxVirtualSize int64 `json:"max_virtual_size"`
+	// ImportMethod is how the data reaches Glance: upload (PUT, the
+	// default), web-download or glance-direct (ImportMethods).
+	ImportMethod string `json:"import_method"`
+	// Owner is the project (name or ID) whose image this is, when not the
+	// credentials' own (a module option of community_image, resolved by
+	// conn.Clients.ResolveProject; not part of ImageSpec).
+	Owner string `json:"owner"`
 }
 
 // DefaultMaxVirtualSize is max_virtual_size's default: 64 GiB, above every
@@ -102,8 +109,10 @@ func (o Options) normalize() (desired, error) {
 	if d.checksums, err = fetch.ParseChecksums(o.Checksum, o.ChecksumSHA512); err != nil {
 		return d, err
 	}
-	d.decompress, err = parseDecompress(o.Decompress)
-	return d, err
+	if d.decompress, err = parseDecompress(o.Decompress); err != nil {
+		return d, err
+	}
+	return d, d.checkImportMethod()
 }
 
 // parseProperties accepts a dict, or azimuth-ops' list of "key=value" strings.

@@ -34,6 +34,7 @@ var ImageSpec = ansible.Spec{
 		"workdir":                    {Type: ansible.TypePath},
 		"decompress":                 {Type: ansible.TypeRaw, Default: "auto"},
 		"max_virtual_size":           {Type: ansible.TypeBytes, Default: "64G"},
+		"import_method":              {Type: ansible.TypeStr, Default: ImportUpload, Choices: toAny(ImportMethods)},
 	},
 }
 

@@ -59,6 +59,13 @@ description:
     before anything is downloaded.
   - The options are the keys of azimuth-ops' C(community_images) specs, so those specs can be
     passed as they are.
+  - The image is looked up among the images of one project, the one the credentials are scoped to
+    or I(owner). An image of another project is never changed. When that project has no image of the
+    name, a C(public) or C(community) image of another project is used as it is, read only, when its
+    data is verified against the checksum; Glance's C(os_hash_value) against I(checksum_sha512)
+    (Glance hashes the stored data with sha512), or the provenance properties
+    C(imageops_source_sha256)/C(imageops_source_sha512) against I(checksum) (written by that image's
+    owner, so trusted as its word). Otherwise the run uploads its own.
 options:
   name:
     description:
@@ -197,6 +204,38 @@ options:
       - C(true) always decompresses and fails on data with no known compression; C(false) never does.
     type: raw
     default: auto
+  import_method:
+    description:
+      - How the image data reaches Glance.
+      - C(upload) (the default) downloads the source here and sends it with C(PUT /v2/images/{id}/file),
+        decompressing, checking and converting it as needed.
+      - C(web-download) uses Glance's interoperable image import; Glance downloads I(source_url) itself,
+        so no image byte passes through the machine running the module beyond the first bytes read to
+        check the source. It applies only where the source needs no decompression and no conversion
+        (its format is I(disk_format)), is raw, iso, a kernel or ramdisk, or a qcow2 that names no
+        backing or data file, has an http or https I(source_url) without credentials, and Glance can
+        reach the URL (its C([import_filtering_opts]) allow it). Otherwise the task fails before anything
+        is written, saying why.
+      - C(glance-direct) stages the data in Glance (C(PUT /v2/images/{id}/stage)), then imports it; the
+        same conditions on the source apply, except that the URL may be any I(source_url).
+      - An imported image is verified once active; Glance's C(os_hash_value) (sha512, Glance's own hash
+        of the stored data) against I(checksum_sha512). With only a sha256 I(checksum) and
+        C(web-download), nothing here verifies the data Glance downloaded (Glance computes no sha256);
+        the provenance property C(imageops_source_sha512) records Glance's hash and
+        C(imageops_source_sha256) is not set. C(glance-direct) verifies every checksum while the data streams.
+      - An import whose Glance task fails leaves no image behind, and its error is the task's message.
+    type: str
+    default: upload
+    choices: [upload, web-download, glance-direct]
+  owner:
+    description:
+      - The project whose image this is, by name or ID, as openstack.cloud.image's I(owner).
+      - Unset, the project the credentials are scoped to (the token's project). The image is looked up
+        among that project's own images only; an admin, whom Glance shows every project's images, never
+        finds nor changes another project's image unless this option names that project.
+      - Naming another project needs Keystone's admin (or reader) role to find it, and Glance's admin
+        role to create images for it.
+    type: str
   max_virtual_size:
     description:
       - The largest virtual size (the disk size a server sees) a source may have, in bytes or with a unit

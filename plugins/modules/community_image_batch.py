@@ -22,6 +22,8 @@ description:
   - One image that fails does not stop the others; the task fails at the end, naming each failed
     key and its reason, and still returns the IDs of the images that succeeded.
   - This is the module behind the C(imageops.cloud.community_images) role.
+  - Every image is looked up among the images of one project (the credentials' or I(owner)'s)
+    and another project's image is never changed, as M(imageops.cloud.community_image) does.
 options:
   images:
     description:
@@ -53,6 +55,11 @@ options:
     description:
       - Working directory for the specs that do not set their own.
     type: path
+  owner:
+    description:
+      - The project (name or ID) whose images these are; unset, the project the credentials are
+        scoped to. As I(owner) of M(imageops.cloud.community_image), for every image.
+    type: str
   max_virtual_size:
     description:
       - I(max_virtual_size) for the specs that do not set their own (see M(imageops.cloud.community_image));

@@ -18,6 +18,7 @@ description:
   - Retires old images. Among the images that I(filters), I(name_pattern), I(owner) and I(tags)
     select, hides those older than I(hide_after_months) and deletes those older than
     I(delete_after_months).
+  - It acts only on the images of one project, the one the credentials are scoped to or I(owner).
   - Age is measured from Glance's C(created_at) to I(now) in calendar months. An image is old
     enough when it was created on or before the same day and time that many months before I(now);
     when that month is shorter, its last day counts (31 March minus one month is the end of February).
@@ -57,7 +58,9 @@ options:
     type: str
   owner:
     description:
-      - ID of the project that owns the managed images.
+      - The project that owns the managed images, by name or ID.
+      - Unset, the project the credentials are scoped to; the module never hides or deletes another
+        project's images, even with admin credentials, unless this option names that project.
     type: str
   tags:
     description:

@@ -17,6 +17,7 @@ author: imageops.cloud contributors (!UNKNOWN)
 description:
   - Reads a catalog of released images and, for each release the site does not have yet, uploads
     it and gives it the production name, superseding the previous image.
+  - It acts only on the images of one project, the one the credentials are scoped to or I(owner).
   - The released version of an image is recorded in its property C(imageops_release), its
     production name in C(imageops_release_name). When the image with the production name already
     records the catalog's version, nothing is written.
@@ -130,6 +131,14 @@ options:
       - Properties set on every uploaded image, a dict or a list of C(key=value) strings. A
         release's own properties win.
     type: raw
+  owner:
+    description:
+      - The project whose images the module deploys and supersedes, by name or ID, as
+        openstack.cloud.image's I(owner). Unset, the project the credentials are scoped to.
+      - The module looks up, renames and supersedes only that project's images; an admin, whom
+        Glance shows every project's images, never touches another project's image unless this
+        option names that project.
+    type: str
   workdir:
     description:
       - Directory for downloads that need converting; a private subdirectory is made there and

@@ -298,13 +298,15 @@ func (c *Clients) Image() (*gophercloud.ServiceClient, error) {
 }
 
 // Glance returns the Glance layer's client (see package glance) for the
-// image endpoint that Image finds.
+// image endpoint that Image finds, scoped to the credentials' project
+// (glance.WithProject): it looks up only that project's images unless opts
+// name another owner (glance.WithOwner).
 func (c *Clients) Glance(opts ...glance.Option) (*glance.Client, error) {
 	image, err := c.Image()
 	if err != nil {
 		return nil, err
 	}
-	return glance.New(image, opts...)
+	return glance.New(image, append([]glance.Option{glance.WithProject(c.ProjectID())}, opts...)...)
 }
 
 // Compute returns a client for Nova's v2.1 API: at compute_endpoint_override

@@ -89,7 +89,11 @@ func explainAuthError(err error) error {
 			return fmt.Errorf("Keystone refused the credentials (401 %s): check the user, password, token or application credential, and the project and domains: %w",
 				ResponseText(unauthorized.Body), errSecretFree)
 		case http.StatusNotFound:
-			return fmt.Errorf("Keystone answered 404 %s: check auth_url (it usually ends in /v3) and the project and domain names", ResponseText(unauthorized.Body))
+			text := ResponseText(unauthorized.Body)
+			if strings.Contains(strings.ToLower(text), "token") {
+				return fmt.Errorf("Keystone does not accept the token (404 %s): it expired, was revoked or is not a token of this Keystone; get a new one: %w", text, errSecretFree)
+			}
+			return fmt.Errorf("Keystone answered 404 %s: check auth_url (it usually ends in /v3) and the project and domain names", text)
 		}
 	}
 	var unknownAuthority x509.UnknownAuthorityError

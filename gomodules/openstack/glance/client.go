@@ -40,6 +40,8 @@ type Client struct {
 }
 
 type options struct {
+	project    string
+	owner      string
 	retries    int
 	retryDelay time.Duration
 	staleAfter time.Duration
@@ -87,6 +89,29 @@ func WithStaleAfter(after time.Duration) Option {
 	}
 }
 
+// WithProject tells the client which project its credentials are scoped to
+// (the token's project ID, conn.Clients.ProjectID; conn.Clients.Glance sets
+// it). Images are then looked up among that project's own images only
+// (FindByName), never among the other projects' images an admin sees.
+// Default: "" (a Glance without Keystone: images have no owner).
+func WithProject(projectID string) Option {
+	return func(o *options) error {
+		o.project = projectID
+		return nil
+	}
+}
+
+// WithOwner names the project (ID) whose images the client looks up and
+// creates, when it is not the credentials' own: the module's owner option.
+// Glance lets only admins create images for another project. Default: the
+// credentials' project (WithProject).
+func WithOwner(projectID string) Option {
+	return func(o *options) error {
+		o.owner = projectID
+		return nil
+	}
+}
+
 // New returns a Client for the Glance that sc (an image v2 client, from
 // conn.Clients.Image) reaches.
 func New(sc *gophercloud.ServiceClient, opts ...Option) (*Client, error) {
@@ -102,6 +127,15 @@ func New(sc *gophercloud.ServiceClient, opts ...Option) (*Client, error) {
 
 // ServiceClient returns the gophercloud image client under c.
 func (c *Client) ServiceClient() *gophercloud.ServiceClient { return c.sc }
+
+// Owner returns the project ID whose images the client manages: WithOwner's,
+// else WithProject's; "" for a Glance without Keystone.
+func (c *Client) Owner() string {
+	if c.owner != "" {
+		return c.owner
+	}
+	return c.project
+}
 
 // StaleAfter returns how long an unfinished image may show no progress
 // before it is a stale leftover.

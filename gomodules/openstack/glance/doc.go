@@ -8,6 +8,23 @@
 // verification (os_hash_value), updates and deletes, and the retries of all
 // of those.
 //
+// # Projects
+//
+// A Client is scoped to one project (WithProject, which conn.Clients.Glance
+// sets to the token's project, or WithOwner for another project an admin
+// names): FindByName finds only images that project owns, of every
+// visibility, and CreateAndUpload creates images for it. An admin, whom
+// Glance lists every project's images, thus never finds, changes or deletes
+// another project's image by accident. FindShared lists the public and
+// community images of other projects, for callers that use them read only.
+//
+// # Import
+//
+// CreateAndImport fills an image through Glance's interoperable import
+// (web-download, glance-direct) instead of PUT /file, waits for it to be
+// active, checks os_hash_value, and deletes the image when the import task
+// fails, returning the task's message.
+//
 // Terms follow the Image service API v2 reference
 // (https://docs.openstack.org/api-ref/image/v2/): disk_format,
 // container_format, visibility, owner, os_hash_algo and os_hash_value.

@@ -114,8 +114,9 @@ type lookup struct {
 // LookupOption narrows or widens FindByName.
 type LookupOption func(*lookup)
 
-// InProject finds only images owned by this project ID. Default: any
-// project the caller can see.
+// InProject finds only images owned by this project ID. Default: the
+// client's Owner (the credentials' project), or, for a Glance without
+// Keystone, any image the caller can see.
 func InProject(owner string) LookupOption { return func(l *lookup) { l.owner = owner } }
 
 // InEveryVisibility finds images of every visibility (Glance's
@@ -124,23 +125,30 @@ func InProject(owner string) LookupOption { return func(l *lookup) { l.owner = o
 func InEveryVisibility() LookupOption { return func(l *lookup) { l.allVisibility = true } }
 
 // FindByName lists the images named name, of any status, oldest first (see
-// Older): by default those of Glance's default list (own, public and
-// accepted shared images) or, when there are none, the community images of
-// any project, as azimuth-ops looks for them; Glance leaves community images
-// out of its default list unless the caller owns them (Image API v2, "List
+// Older). With a project (InProject, else the client's Owner) it finds the
+// images that project owns, of every visibility, and no other: an admin,
+// whom Glance shows every project's images, never finds another project's
+// image this way (FindShared finds those, for reading). Without a project (a
+// Glance without Keystone) it finds those of Glance's default list (own,
+// public and accepted shared images) or, when there are none, the community
+// images, as azimuth-ops looks for them; Glance leaves community images out
+// of its default list unless the caller owns them (Image API v2, "List
 // images", visibility filter). Any name is found exactly, "in:..." included
 // (see NameFilter).
 func (c *Client) FindByName(ctx context.Context, name string, opts ...LookupOption) ([]images.Image, error) {
-	var l lookup
+	l := lookup{owner: c.Owner()}
 	for _, apply := range opts {
 		apply(&l)
 	}
 	q := Query{Name: name, Owner: l.owner}
-	if l.allVisibility {
+	if l.allVisibility || l.owner != "" {
 		q.Visibility = "all"
 	}
 	found, err := c.List(ctx, q)
-	if err == nil && len(found) == 0 && !l.allVisibility {
+	if err == nil && l.owner != "" {
+		found = ownedBy(found, l.owner) // a Glance that ignored the owner filter must not widen the set
+	}
+	if err == nil && len(found) == 0 && !l.allVisibility && l.owner == "" {
 		q.Visibility = string(images.ImageVisibilityCommunity)
 		found, err = c.List(ctx, q)
 	}
@@ -149,6 +157,42 @@ func (c *Client) FindByName(ctx context.Context, name string, opts ...LookupOpti
 	}
 	sort.SliceStable(found, func(i, j int) bool { return Older(&found[i], &found[j]) })
 	return found, nil
+}
+
+// FindShared lists the public and community images named name that other
+// projects than the client's Owner own, oldest first: images a run may use
+// but never changes (a caller takes one only once its data is verified).
+// Without an Owner (a Glance without Keystone) there are no other projects
+// and it returns none.
+func (c *Client) FindShared(ctx context.Context, name string) ([]images.Image, error) {
+	owner := c.Owner()
+	if owner == "" {
+		return nil, nil
+	}
+	var out []images.Image
+	for _, visibility := range []images.ImageVisibility{images.ImageVisibilityPublic, images.ImageVisibilityCommunity} {
+		found, err := c.List(ctx, Query{Name: name, Visibility: string(visibility)})
+		if err != nil {
+			return nil, err
+		}
+		for _, image := range found {
+			if image.Owner != owner && image.Visibility == visibility {
+				out = append(out, image)
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return Older(&out[i], &out[j]) })
+	return out, nil
+}
+
+func ownedBy(found []images.Image, owner string) []images.Image {
+	kept := found[:0]
+	for _, image := range found {
+		if image.Owner == owner {
+			kept = append(kept, image)
+		}
+	}
+	return kept
 }
 
 // Get reads one image, retrying as the Client does.

@@ -102,6 +102,11 @@ func (c *Client) create(ctx context.Context, opts images.CreateOpts, marker stri
 		opts.Properties = map[string]string{}
 	}
 	opts.Properties[RunProperty] = marker
+	if c.owner != "" && c.owner != c.project {
+		// An image for another project (WithOwner): Glance takes owner in
+		// the create body from admins (Image API v2, "Create image").
+		opts.Properties["owner"] = c.owner
+	}
 	var image *images.Image
 	err := c.retry(ctx, func() error {
 		created, err := images.Create(ctx, c.sc, opts).Extract()
@@ -123,7 +128,7 @@ func (c *Client) create(ctx context.Context, opts images.CreateOpts, marker stri
 
 // findMarked returns the image of that name with RunProperty marker, or nil.
 func (c *Client) findMarked(ctx context.Context, name, marker string) (*images.Image, error) {
-	found, err := c.List(ctx, Query{Name: name, Visibility: "all", Filters: map[string]string{RunProperty: marker}})
+	found, err := c.List(ctx, Query{Name: name, Visibility: "all", Owner: c.Owner(), Filters: map[string]string{RunProperty: marker}})
 	if err != nil {
 		return nil, err
 	}

@@ -26,7 +26,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if ! "$repo/scripts/cloud.sh" start "$work/cloud" >"$work/start.log" 2>&1; then
+# Tokens of 20 s: the batch below outlives one.
+if ! IMAGEOPS_CLOUD_TOKEN_TTL=${IMAGEOPS_CLOUD_TOKEN_TTL:-20} "$repo/scripts/cloud.sh" start "$work/cloud" >"$work/start.log" 2>&1; then
   cat "$work/start.log" >&2
   echo "keystone: scripts/cloud.sh start failed"
   exit 1
