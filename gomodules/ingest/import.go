@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/url"
+	"strconv"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/imageops/cloud/gomodules/fetch"
@@ -139,11 +140,14 @@ func (d desired) checksum(algorithm fetch.Algorithm) string {
 }
 
 // importedPatches records the provenance of a web-download image: Glance
-// stored the source as it came, so its os_hash_value (sha512) is the
-// source's SHA-512. A sha256 checksum is not recorded: nothing here has
+// stored the source as it came, so its size and os_hash_value (sha512) are
+// the source's. A sha256 checksum is not recorded: nothing here has
 // verified it (Glance hashes with sha512 only).
 func (d desired) importedPatches(image *images.Image) images.UpdateOpts {
-	var patches images.UpdateOpts
+	// The size marks the image complete (glance.Complete): Glance stored
+	// the source's bytes as they came.
+	patches := images.UpdateOpts{images.UpdateImageProperty{Op: images.AddOp, Name: SourceSizeProperty,
+		Value: strconv.FormatInt(image.SizeBytes, 10)}}
 	if algo, value := glance.Hash(image); algo == string(fetch.SHA512) && value != "" {
 		patches = append(patches, images.UpdateImageProperty{Op: images.AddOp, Name: SourceSHA512Property, Value: value})
 	}
