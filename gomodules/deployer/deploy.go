@@ -2,6 +2,7 @@ package deployer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -329,13 +330,19 @@ func (d *Deployer) deployOne(ctx context.Context, o Options, r Release, checkMod
 		done.PreviousID, done.PreviousVersion = previous.ID, releaseOf(previous, r)
 		done.PreviousName = archiveName(previous, r)
 	}
-	if err := d.promote(ctx, o, r, previous, uploaded.ID, done.PreviousName); err != nil {
-		return done, false, err
-	}
+	promoteErr := d.promote(ctx, o, r, previous, uploaded.ID, done.PreviousName)
 	if existing, err = d.production(ctx, o, r.Name); err != nil {
-		return done, false, err
+		return done, false, errors.Join(promoteErr, err)
 	}
 	winner := releasedAs(existing, r)
+	if promoteErr != nil {
+		if winner == nil || !errors.Is(promoteErr, errPromotedElsewhere) {
+			return done, false, promoteErr
+		}
+		// Another run promoted the release with its own image (and deleted
+		// the one this run found): that one stays.
+		return d.settle(ctx, done, winner, winner.ID)
+	}
 	if winner == nil {
 		return done, false, fmt.Errorf("image %s was given the name %q but no image of that name has release %s any more (another run? run again)",
 			uploaded.ID, r.Name, r.Version)
@@ -390,6 +397,10 @@ func onlyPrevious(existing []images.Image, name string) (*images.Image, error) {
 		len(existing), name, glance.IDs(existing))
 }
 
+// errPromotedElsewhere says that promoting failed because another run
+// promoted the same release at the same time.
+var errPromotedElsewhere = errors.New("another run promoted the release")
+
 // promote renames the previous image (when there is one) to its archive
 // name, then gives the uploaded image the production name and visibility.
 func (d *Deployer) promote(ctx context.Context, o Options, r Release, previous *images.Image, uploaded, archive string) error {
@@ -412,6 +423,10 @@ func (d *Deployer) promote(ctx context.Context, o Options, r Release, previous *
 		images.UpdateVisibility{Visibility: images.ImageVisibility(o.Visibility)}}
 	if _, err := d.glance.Update(ctx, uploaded, promote); err != nil {
 		err = fmt.Errorf("giving the uploaded image %s the name %q: %w", uploaded, r.Name, err)
+		if existing, listErr := d.production(ctx, o, r.Name); listErr == nil && releasedAs(existing, r) != nil {
+			// Not restored: the production name has the release already.
+			return fmt.Errorf("%w: %w", errPromotedElsewhere, err)
+		}
 		if previous == nil {
 			return fmt.Errorf("%w (run again)", err)
 		}

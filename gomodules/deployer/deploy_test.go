@@ -318,7 +318,7 @@ func TestConcurrentDeploymentsLeaveOneProductionImage(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				results[i], errs[i] = New(testenv.GlanceClient(t, s.glance), nil).Deploy(context.Background(), Options{CatalogURL: catalog}, false)
+				results[i], errs[i] = New(testenv.GlanceClient(t, s.glance, testenv.Patient...), nil).Deploy(context.Background(), Options{CatalogURL: catalog}, false)
 			}()
 		}
 		wg.Wait()

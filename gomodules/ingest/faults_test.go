@@ -36,7 +36,7 @@ func TestConcurrentRunsEndWithOneImage(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					<-start
-					result, err := New(testenv.GlanceClient(t, sc)).Ensure(context.Background(), opts, false)
+					result, err := New(testenv.GlanceClient(t, sc, testenv.Patient...)).Ensure(context.Background(), opts, false)
 					ids[i], errs[i] = result.ID, err
 				}()
 			}

@@ -94,3 +94,8 @@ func GlanceClient(t testing.TB, sc *gophercloud.ServiceClient, opts ...glance.Op
 	}
 	return client
 }
+
+// Patient are the Glance client options of tests that run several clients
+// at once against the one local Glance, whose sqlite database answers some
+// concurrent writes with a 500 ("database is locked"): more, slower retries.
+var Patient = []glance.Option{glance.WithRetries(6), glance.WithRetryDelay(100 * time.Millisecond)}

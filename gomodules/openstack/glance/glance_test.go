@@ -211,3 +211,21 @@ func TestProgressIsWhatKeepsAnUploadInProgress(t *testing.T) {
 	assert.True(t, watcher.InProgress(still), "the upload still sending, %s later (%s, updated %s)", 3*staleAfter, still.Status, still.UpdatedAt)
 	close(alive)
 }
+
+// Runs that delete the same image at once (two losers of a race) all
+// succeed: Glance's 400 to the later deletes is taken for what it is.
+func TestDeletesOfOneImageAtOnceAllSucceed(t *testing.T) {
+	sc := testenv.Glance(t)
+	client := testenv.GlanceClient(t, sc)
+	for range 3 {
+		image, err := client.CreateAndUpload(context.Background(), upload(testenv.UniqueName(t, sc, "deleted"), make([]byte, 4<<20)))
+		require.NoError(t, err)
+		errs := make(chan error, 4)
+		for range 4 {
+			go func() { errs <- client.Delete(context.Background(), image.ID) }()
+		}
+		for range 4 {
+			assert.NoError(t, <-errs)
+		}
+	}
+}
