@@ -64,12 +64,17 @@ func TestEveryRoleHasItsMeta(t *testing.T) {
 	}
 }
 
-// withoutCloudOptions returns spec without openstack.cloud's connection
-// options, which a role gives once for all rather than per item.
-func withoutCloudOptions(spec ansible.Spec) ansible.Spec {
+// runScopeOptions are the options that scope a whole run rather than one
+// item: besides openstack.cloud's connection options, the project whose
+// images a run manages. A role gives them once for all its items.
+var runScopeOptions = map[string]bool{"owner": true}
+
+// withoutRunScope returns spec without the connection options and
+// runScopeOptions.
+func withoutRunScope(spec ansible.Spec) ansible.Spec {
 	options := map[string]ansible.Option{}
 	for name, opt := range spec.Options {
-		if _, shared := conn.Options[name]; !shared {
+		if _, shared := conn.Options[name]; !shared && !runScopeOptions[name] {
 			options[name] = opt
 		}
 	}
@@ -83,8 +88,8 @@ func withoutCloudOptions(spec ansible.Spec) ansible.Spec {
 // image with community_image's options before the batch module sees it), and
 // an entry point of meta/argument_specs.yml other than main may describe the
 // options of the module that takes all of its own. Either must list every one
-// of that module's options (but the connection options, which a role gives
-// once for all), with the same type, elements, required, choices, aliases
+// of that module's options (but the connection options and the owner, which
+// a role gives once for all), with the same type, elements, required, choices, aliases
 // and no_log; defaults are the role's.
 func TestRoleCopiesOfModuleOptions(t *testing.T) {
 	copies, err := filepath.Glob(filepath.Join(collectionRoot, "roles", "*", "vars", "*_options.yml"))
@@ -124,7 +129,7 @@ func TestRoleCopiesOfModuleOptions(t *testing.T) {
 
 func compareCopy(t *testing.T, spec ansible.Spec, options map[string]ansibletest.DocOption, where string) {
 	t.Helper()
-	for _, difference := range ansibletest.CompareOptions(withoutCloudOptions(spec), options, where, ansibletest.IgnoreDefaults()) {
+	for _, difference := range ansibletest.CompareOptions(withoutRunScope(spec), options, where, ansibletest.IgnoreDefaults()) {
 		t.Errorf("%s and the %s spec disagree: %s", where, spec.Name, difference)
 	}
 }

@@ -5,6 +5,7 @@
 # public image refused, secrets never in -vvv output, a token that expires
 # during a batch.
 # shellcheck shell=bash
+# shellcheck disable=SC2154 # repo, work, python, here: set by run.sh, which sources this file
 
 export ANSIBLE_COLLECTIONS_PATH="$repo/build/collections"
 images_dir=$work/serve
