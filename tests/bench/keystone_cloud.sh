@@ -140,7 +140,7 @@ bytes_through_host() { # NAME: bytes the module downloaded plus bytes it sent to
   local downloaded sent id
   downloaded=$(awk -F'\t' '$1 ~ /imageops/ && $2 == "/big.raw" {s += $3} END {print s + 0}' "$WORK/source.log")
   id=$(OS_CLIENT_CONFIG_FILE=$keystone_clouds openstack --os-cloud demo image show "$1" -f value -c id)
-  sent=$(awk -v id="$id" '$0 ~ "PUT /v2/images/" id "/(file|stage)" {s += $5} END {print s + 0}' "$access_log")
+  sent=$(awk -v id="$id" '$0 ~ "PUT /v2/images/" id "/(file|stage)" {s += $6} END {print s + 0}' "$access_log")
   : >"$WORK/source.log"
   echo $((downloaded + sent))
 }

@@ -127,8 +127,8 @@ step admin_never_changes_another_projects_image admin_never_changes_another_proj
 
 other_projects_images_read_only() {
   local r other_id id before after
-  # other publishes a community image of a.raw.
-  r=$(module community_image "$(image_args published a.raw "$sha512_a" '"cloud": "other", "properties": {"site": "other"}')")
+  # other publishes a community image of a.raw (both checksums: both are recorded).
+  r=$(module community_image "$(image_args published a.raw "$sha512_a" "\"cloud\": \"other\", \"checksum\": \"sha256:$sha256_a\", \"properties\": {\"site\": \"other\"}")")
   other_id=$(field "$r" 'r.get("id", "")')
   before=$(openstack --os-cloud admin image show "$other_id" -f json)
   # demo asks for the same data with other properties: other's image serves, unchanged.
