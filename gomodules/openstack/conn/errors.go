@@ -118,10 +118,32 @@ func (t *textErrorsTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	if readErr != nil {
 		body = append(body, fmt.Sprintf(" (reading the rest of the answer: %v)", readErr)...)
 	}
-	text := fmt.Sprintf("%s [%s]", ResponseText(body), t.cloud)
+	text := fmt.Sprintf("%s%s [%s]", ResponseText(body), policyHint(resp.StatusCode, body), t.cloud)
 	resp.Body = io.NopCloser(bytes.NewReader([]byte(text)))
 	resp.ContentLength = int64(len(text))
 	resp.Header.Set("Content-Type", "text/plain; charset=utf-8")
 	resp.Header.Del("Content-Length")
 	return resp, nil
+}
+
+// policyHints explain Glance's refusals by policy rule name (Glance's
+// default policies, glance/policies/image.py) in terms of who may do it.
+var policyHints = map[string]string{
+	"publicize_image":   "Glance lets only admins make an image public (policy publicize_image): ask an admin, or use visibility community or shared",
+	"communitize_image": "Glance's policy communitize_image does not let these credentials make an image community",
+	"delete_image":      "Glance's policy delete_image does not let these credentials delete this image (it belongs to another project, or is protected by policy)",
+	"modify_image":      "Glance's policy modify_image does not let these credentials change this image (it belongs to another project)",
+}
+
+// policyHint returns " (who may do it)" for a 403 naming a known policy rule.
+func policyHint(status int, body []byte) string {
+	if status != http.StatusForbidden {
+		return ""
+	}
+	for rule, hint := range policyHints {
+		if bytes.Contains(body, []byte(rule)) {
+			return " (" + hint + ")"
+		}
+	}
+	return ""
 }

@@ -211,6 +211,7 @@ func TestGlanceErrorsAreText(t *testing.T) {
 	}
 	msg := err.Error()
 	for _, want := range []string{"403", "You are not authorized to complete publicize_image action.",
+		"Glance lets only admins make an image public (policy publicize_image)",
 		`[cloud "demo" (`, os.Getenv("IMAGEOPS_CLOUD_GLANCE_URL") + "/v2/images"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error %q does not say %q", msg, want)

@@ -97,7 +97,8 @@ step failures_are_clear failures_are_clear
 
 member_cannot_publicize() {
   fails_with "$(image_args member-public a.raw "$sha512_a" '"cloud": "demo", "visibility": "public"')" \
-    'You are not authorized to complete publicize_image action' 'Forbidden' '[cloud "demo"' || return 1
+    'You are not authorized to complete publicize_image action' 'Forbidden' '[cloud "demo"' \
+    'Glance lets only admins make an image public' || return 1
   local left
   left=$(openstack --os-cloud demo image list --name member-public -f value -c ID)
   echo "left in Glance: '$left'"
