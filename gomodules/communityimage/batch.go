@@ -31,7 +31,7 @@ var BatchSpec = ansible.Spec{
 		"jobs":                       {Type: ansible.TypeInt, Default: ingest.DefaultJobs},
 		"max_virtual_size":           {Type: ansible.TypeBytes},
 	},
-}.With(conn.Options).With(ownerOption)
+}.With(conn.Options).With(conn.OwnerOption)
 
 // specsAreDicts fails the specs that are not dicts (a URL where a spec
 // belongs), naming their keys, where decoding would fail with Go's types.

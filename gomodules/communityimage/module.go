@@ -14,12 +14,7 @@ const ModuleName = "imageops.cloud.community_image"
 // ModuleSpec is the community_image argument spec: one image's options
 // (ingest.ImageSpec) and the connection's; plugins/modules/community_image.py
 // documents it (a test checks that they agree).
-var ModuleSpec = ansible.Spec{Name: ModuleName, SupportsCheckMode: true, Options: ingest.ImageSpec.Options}.With(conn.Options).With(ownerOption)
-
-// ownerOption names the project whose images a run manages, as
-// openstack.cloud.image's owner (a project name or ID); unset, the
-// credentials' project.
-var ownerOption = map[string]ansible.Option{"owner": {Type: ansible.TypeStr}}
+var ModuleSpec = ansible.Spec{Name: ModuleName, SupportsCheckMode: true, Options: ingest.ImageSpec.Options}.With(conn.Options).With(conn.OwnerOption)
 
 // RunModule is the module's ansible.RunFunc: it connects to the cloud and
 // calls Ensure.

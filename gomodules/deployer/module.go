@@ -30,9 +30,8 @@ var ModuleSpec = ansible.Spec{
 		"disk_format":          {Type: ansible.TypeStr, Default: "qcow2", Choices: toAny(glance.DiskFormats), Aliases: []string{"image_type"}},
 		"properties":           {Type: ansible.TypeRaw},
 		"workdir":              {Type: ansible.TypePath},
-		"owner":                {Type: ansible.TypeStr},
 	},
-}.With(conn.Options)
+}.With(conn.Options).With(conn.OwnerOption)
 
 // RunModule is the module's ansible.RunFunc: it checks the options, connects
 // to the cloud and calls Deploy.

@@ -28,6 +28,13 @@ var Options = map[string]ansible.Option{
 	"upload_stale_after":        {Type: ansible.TypeInt, Default: int(glance.DefaultStaleAfter.Seconds())},
 }
 
+// OwnerOption is the owner option of the modules that act on one project's
+// images (community_image, community_image_batch, image_deployer): a project
+// name or ID, as openstack.cloud.image's owner; unset, the credentials'
+// project (see Clients.GlanceOf). Like the connection options, a role gives
+// it once for all.
+var OwnerOption = map[string]ansible.Option{"owner": {Type: ansible.TypeStr}}
+
 // AuthSecretKeys are the keys of an auth dict that hold secrets; they are
 // masked in every result, while auth_url, username and project names stay
 // readable so that errors can say which endpoint failed.
