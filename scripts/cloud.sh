@@ -391,19 +391,30 @@ def token(user, password, project):
     r.raise_for_status()
     return r.headers["X-Subject-Token"], r.json()["token"]
 
-admin_token, _ = token("admin", os.environ["ADMIN_PASSWORD"], "admin")
-H = {"X-Auth-Token": admin_token}
+# Tokens may live only seconds (IMAGEOPS_CLOUD_TOKEN_TTL) and a loaded
+# machine is slow: every call that gets a 401 makes a new token and retries.
+H = {}
 
-def post(path, key, body, headers=H):
-    r = s.post(auth_url + path, json={key: body}, headers=headers)
+def renew():
+    H["X-Auth-Token"], _ = token("admin", os.environ["ADMIN_PASSWORD"], "admin")
+
+def call(method, path, headers=None, **kwargs):
+    for _ in range(3):
+        r = s.request(method, auth_url + path, headers=headers or H, **kwargs)
+        if r.status_code != 401 or headers:
+            break
+        renew()
     if r.status_code >= 300:
-        sys.exit(f"POST {path}: {r.status_code} {r.text}")
-    return r.json()[key]
+        sys.exit(f"{method} {path}: {r.status_code} {r.text}")
+    return r
+
+def post(path, key, body, headers=None):
+    return call("POST", path, headers, json={key: body}).json()[key]
 
 def get_id(path, key, name):
-    r = s.get(auth_url + path, params={"name": name}, headers=H)
-    r.raise_for_status()
-    return r.json()[key][0]["id"]
+    return call("GET", path, params={"name": name}).json()[key][0]["id"]
+
+renew()
 
 roles = {name: get_id("/roles", "roles", name) for name in ("admin", "member", "reader")}
 ids = {"roles": roles, "projects": {}, "users": {}}
@@ -417,8 +428,7 @@ for project, user, password, role in (
                                         "description": "imageops.cloud local cloud"})["id"]
     uid = post("/users", "user", {"name": user, "domain_id": "default", "password": password,
                                   "default_project_id": pid})["id"]
-    r = s.put(f"{auth_url}/projects/{pid}/users/{uid}/roles/{roles[role]}", headers=H)
-    r.raise_for_status()
+    call("PUT", f"/projects/{pid}/users/{uid}/roles/{roles[role]}")
     ids["projects"][project], ids["users"][user] = pid, uid
 post("/regions", "region", {"id": "RegionTwo", "description": "a region without an image endpoint"})
 service = post("/services", "service", {"type": "image", "name": "glance", "enabled": True})
