@@ -56,6 +56,11 @@ func hostileImages(t *testing.T) string {
 	markVHDXDifferencing(t, filepath.Join(dir, "differencing.vhdx"))
 	writeGzipBomb(t, filepath.Join(dir, "bomb.raw.gz"), 256<<20)
 	qemuImg(t, dir, "qemu-img", "create", "-q", "-f", "qed", "disguised.qed", "1M")
+	// A qcow2 whose disk holds a qcow2 naming /etc/passwd: converted to raw,
+	// the inner image would be uploaded as raw data.
+	qemuImg(t, dir, "qemu-img", "create", "-q", "-f", "qcow2", "nested.qcow2", "1M")
+	qemuImg(t, dir, "qemu-io", "-f", "qcow2", "-c", "write -P 0 0 1M", "nested.qcow2")
+	qemuImg(t, dir, "qemu-img", "dd", "-f", "raw", "-O", "qcow2", "if=backing-passwd.qcow2", "of=nested.qcow2")
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "big.raw"), nil, 0o644))
 	require.NoError(t, os.Truncate(filepath.Join(dir, "big.raw"), 2<<20)) // sparse: nothing on disk
 	return dir
@@ -146,6 +151,7 @@ func TestHostileImagesAreRefusedAndLeaveNothing(t *testing.T) {
 		{"bomb.raw.gz", "qcow2", "", 64 << 20, "decompresses (gzip) to more than"},
 		{"disguised.qed", "raw", "raw", 0, "is a qed image, not raw data"},
 		{"disguised.qed", "qcow2", "", 0, "is a qed image, not raw data"},
+		{"nested.qcow2", "raw", "", 0, "disk holds a qcow2 image, which would reach Glance as raw"},
 		{"big.raw", "raw", "", 1 << 20, "is 2097152 bytes, more than 1048576 (max_virtual_size)"},
 		{"big.raw", "qcow2", "", 1 << 20, "is 2097152 bytes, more than 1048576 (max_virtual_size)"},
 	}

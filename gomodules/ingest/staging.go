@@ -117,7 +117,11 @@ func (e *Ensurer) stage(ctx context.Context, d desired, dir, sourceFormat, targe
 	case sourceFormat == target:
 		return stagedFile(d, downloaded, streamedSHA512(src)), nil
 	case target == "raw" && servedAsRaw(sourceFormat):
-		return e.servedAsRaw(d, downloaded, sourceFormat), nil
+		image := e.servedAsRaw(d, downloaded, sourceFormat)
+		if err := checkRawContent(ctx, d, sourceFormat, image); err != nil {
+			return nil, err
+		}
+		return image, nil
 	}
 	began := time.Now()
 	converted := filepath.Join(dir, "converted."+target)
@@ -129,6 +133,35 @@ func (e *Ensurer) stage(ctx context.Context, d desired, dir, sourceFormat, targe
 	t.Convert = seconds(time.Since(began))
 	_ = os.Remove(downloaded) // free the space before the upload
 	return stagedFile(d, converted, nil), nil
+}
+
+// checkRawContent reads the first bytes of what a conversion to raw gives
+// and refuses a disk image in a format with structure: a guest disk that
+// holds, say, a qcow2 naming a backing or data file would reach Glance as
+// raw, where a hypervisor or tool that probes formats reads what it names
+// (OSSA-2024-001), and Glance since 2024.2 refuses such an upload itself.
+// It runs before any image is created.
+func checkRawContent(ctx context.Context, d desired, sourceFormat string, image *staged) error {
+	stream, err := image.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer stream.Close()
+	header := make([]byte, fetch.FormatHeaderLen)
+	n, err := io.ReadFull(stream, header)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("converting %q from %s to raw: %w", d.Name, sourceFormat, err)
+	}
+	header = header[:n]
+	inner := fetch.DetectFormat(header)
+	if inner == fetch.FormatRaw {
+		inner = fetch.OtherImageFormat(header)
+	}
+	if inner != "" && inner != fetch.FormatISO {
+		return fmt.Errorf("checking %q from %s before its upload: the %s image's disk holds a %s image, which would reach Glance as raw; "+
+			"convert the inner image itself", d.Name, fetch.RedactURL(d.SourceURL), sourceFormat, inner)
+	}
+	return nil
 }
 
 // servedAsRaw tells whether a Glance disk format is read as raw through
