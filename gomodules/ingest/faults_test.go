@@ -23,10 +23,10 @@ func TestConcurrentRunsEndWithOneImage(t *testing.T) {
 	sc := testenv.Glance(t)
 	im := testenv.RealImages(t)
 	for _, runs := range []int{2, 3} {
-		for format, source := range map[string]string{"qcow2": im.QCOW2, "raw": im.QCOW2} {
+		for format, source := range map[string]string{"qcow2": im.QCOW2, "raw": im.QCOW2, "vmdk": im.QCOW2} {
 			name := testenv.UniqueName(t, sc, "concurrent")
 			opts := present(name, serveFile(t, source))
-			opts.DiskFormat = format // raw: each run converts
+			opts.DiskFormat = format // raw, vmdk: each run converts (a VMDK's CID is random)
 			ids := make([]string, runs)
 			errs := make([]error, runs)
 			var wg sync.WaitGroup

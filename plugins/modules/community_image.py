@@ -45,7 +45,10 @@ description:
     image of the name and hand back the same ID. A run waits for an upload of the collection that
     another run has in progress (it updates the image every I(upload_stale_after)/4 seconds while
     it sends data) and then uses that image; when two upload at once, the oldest image (by
-    C(created_at), then ID) is kept and the other run deletes its own. An unfinished image of the
+    C(created_at), then ID) is kept and the other run deletes its own when both hold the same bytes
+    (C(os_hash_value)) or were made from the same source (same I(disk_format), C(imageops_source_url),
+    C(imageops_source_size) and source hashes), as conversions to vmdk, vhdx or vdi write random
+    identifiers, so their bytes differ from run to run. An unfinished image of the
     collection (C(queued), C(saving), or active without C(imageops_source_size), never verified)
     that shows no progress for I(upload_stale_after) is the leftover of a run that died or of a
     Glance restarted mid-upload; the next run deletes it (with a warning) and uploads again.
@@ -115,6 +118,7 @@ options:
         VMDK extents), an encrypted one, a corrupt or truncated one, or one larger than
         I(max_virtual_size) is refused, and nothing is left in Glance or I(workdir).
       - Data in a format with structure declared as another one (a qcow2 given as C(raw)) is refused,
+        and so is a disk whose content, converted to C(raw), is itself such an image (a qcow2 inside a qcow2),
         and so is a disk image in a format Glance has no disk format for (qed, LUKS, parallels, bochs),
         which would otherwise be uploaded as raw data.
         Errors never quote the source's content.

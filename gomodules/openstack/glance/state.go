@@ -78,8 +78,9 @@ func (c *Client) pollInterval() time.Duration { return min(pollInterval, c.stale
 // complete or in progress, the oldest (see Older) wins. When mine is the
 // oldest it is returned. Otherwise Converge waits for the winner to be
 // complete (or stale, then the next oldest wins), and when it holds the same
-// bytes as mine (os_hash_value) deletes mine and returns the winner; when
-// its bytes differ, mine is kept and the error says so.
+// bytes as mine (os_hash_value), or was made from the same source in the
+// same way (SameSource), deletes mine and returns the winner; otherwise mine
+// is kept and the error says so.
 func (c *Client) Converge(ctx context.Context, mine *images.Image, opts ...LookupOption) (*images.Image, error) {
 	for {
 		found, err := c.FindByName(ctx, mine.Name, opts...)
@@ -119,7 +120,7 @@ func (c *Client) oldestCandidate(found []images.Image, mine *images.Image) *imag
 func (c *Client) yieldTo(ctx context.Context, mine, winner *images.Image) (*images.Image, error) {
 	_, mineHash := Hash(mine)
 	_, winnerHash := Hash(winner)
-	if mineHash == "" || mineHash != winnerHash {
+	if (mineHash == "" || mineHash != winnerHash) && !SameSource(mine, winner) {
 		return mine, fmt.Errorf("image %q was uploaded twice at once with different data: %s (os_hash_value %s) and the older %s (os_hash_value %s); "+
 			"keep one: delete the other, then run again", mine.Name, mine.ID, mineHash, winner.ID, winnerHash)
 	}

@@ -67,6 +67,33 @@ func Hash(image *images.Image) (algo, value string) {
 	return algo, value
 }
 
+// SameSource tells whether two complete images of this collection were made
+// from the same source in the same way: the same disk_format, and the same
+// provenance (SourceURLProperty, SourceSizeProperty, and each source hash
+// that both record). Runs converting one source at once upload different
+// bytes when the target format holds random identifiers (a VMDK's CID, a
+// VHDX's or VDI's GUIDs), so os_hash_value alone cannot tell they agree.
+func SameSource(a, b *images.Image) bool {
+	if !Ours(a) || !Ours(b) || !Complete(a) || !Complete(b) || a.DiskFormat != b.DiskFormat {
+		return false
+	}
+	for _, key := range []string{SourceURLProperty, SourceSizeProperty} {
+		va, oka := Property(a, key)
+		vb, okb := Property(b, key)
+		if !oka || !okb || va != vb {
+			return false
+		}
+	}
+	for _, key := range []string{SourceSHA512Property, SourceSHA256Property} {
+		va, oka := Property(a, key)
+		vb, okb := Property(b, key)
+		if oka && okb && va != vb {
+			return false
+		}
+	}
+	return true
+}
+
 // Property returns an extra property of an image as text, and whether the
 // image has it.
 func Property(image *images.Image, key string) (string, bool) {
