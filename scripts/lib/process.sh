@@ -9,7 +9,8 @@ alive() {
   [ -r "/proc/$pid/stat" ] || return 1
   state=$(sed 's/^.*) \(.\).*$/\1/' "/proc/$pid/stat" 2>/dev/null) || return 1
   [ "$state" != Z ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2"
+  # 2>/dev/null first: it also hides the error of a process gone meanwhile.
+  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q -- "$2"
 }
 
 # listening PORT: something accepts TCP connections on 127.0.0.1:PORT.
