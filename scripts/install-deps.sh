@@ -24,6 +24,8 @@ packages=(
   yamllint pylint pycodestyle python3-voluptuous # ansible-test sanity's tools, offline
   openssh-server                    # a real SSH target on loopback: bytes sent per task
   qemu-user-static                  # runs the arm64 binary by hand on amd64
+  mmdebstrap dosfstools mtools fdisk # image_build: rootfs in a folder, ESP from files, GPT by sfdisk
+  qemu-system-x86 ovmf              # image_build's test boots the image under TCG with UEFI
 )
 
 missing=()

@@ -1,0 +1,92 @@
+package imagebuild
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/imageops/cloud/gomodules/ansible"
+)
+
+// ModuleName is the image_build module's fully qualified name.
+const ModuleName = "imageops.cloud.image_build"
+
+// ModuleSpec is the image_build argument spec; plugins/modules/image_build.py
+// documents it (a test checks that they agree). Build variables have no
+// default here, so that a var file's value counts unless the task gives one;
+// Load applies the Default* constants.
+var ModuleSpec = ansible.Spec{
+	Name:              ModuleName,
+	SupportsCheckMode: true,
+	Options: map[string]ansible.Option{
+		"distribution":      {Type: ansible.TypeStr},
+		"release":           {Type: ansible.TypeStr},
+		"mirror":            {Type: ansible.TypeStr},
+		"packages":          {Type: ansible.TypeList, Elements: ansible.TypeStr},
+		"kernel_cmdline":    {Type: ansible.TypeStr},
+		"size":              {Type: ansible.TypeBytes},
+		"filesystem":        {Type: ansible.TypeStr, Choices: []any{"ext4"}},
+		"formats":           {Type: ansible.TypeList, Elements: ansible.TypeStr},
+		"name":              {Type: ansible.TypeStr},
+		"output_dir":        {Type: ansible.TypePath},
+		"source_date_epoch": {Type: ansible.TypeInt},
+		"http_proxy":        {Type: ansible.TypeStr},
+		"https_proxy":       {Type: ansible.TypeStr},
+		"no_proxy":          {Type: ansible.TypeStr},
+		"var_files":         {Type: ansible.TypeList, Elements: ansible.TypePath},
+		"force":             {Type: ansible.TypeBool, Default: false},
+	},
+}
+
+// ModuleResult is image_build's result; plugins/modules/image_build.py's
+// RETURN documents each key.
+type ModuleResult struct {
+	Changed bool   `json:"changed"`
+	Msg     string `json:"msg"`
+	// Outputs maps each format to the image's path.
+	Outputs map[string]string `json:"outputs"`
+	// Record is the build record's path; Build is its content (absent in
+	// check mode when the image would be built).
+	Record string  `json:"record"`
+	Build  *Record `json:"build,omitempty"`
+	Diff   struct {
+		Before map[string]any `json:"before"`
+		After  map[string]any `json:"after"`
+	} `json:"diff"`
+}
+
+// RunModule is the image_build ansible.RunFunc: Load, then Plan in check
+// mode or Build.
+func RunModule(ctx context.Context, m *ansible.Module) (any, error) {
+	var opts struct {
+		VarFiles []string `json:"var_files"`
+		Force    bool     `json:"force"`
+	}
+	if err := m.Decode(&opts); err != nil {
+		return nil, err
+	}
+	spec, err := Load(m.Params, opts.VarFiles)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := Plan(spec, opts.Force)
+	if err != nil {
+		return nil, err
+	}
+	res := ModuleResult{Changed: plan.Build, Outputs: plan.Outputs, Record: plan.RecordPath}
+	res.Diff.Before = map[string]any{"record": plan.RecordPath, "spec_sha256": plan.RecordedSHA256}
+	res.Diff.After = map[string]any{"record": plan.RecordPath, "spec_sha256": plan.SpecSHA256}
+	switch {
+	case !plan.Build:
+		res.Msg, res.Build = "image is up to date", plan.Existing
+	case m.CheckMode:
+		res.Msg = "would build: " + plan.Reason
+	default:
+		record, err := Build(ctx, spec, WithProgress(os.Stderr))
+		if err != nil {
+			return nil, err
+		}
+		res.Msg, res.Build = fmt.Sprintf("built: %s", plan.Reason), &record
+	}
+	return res, nil
+}

@@ -1,0 +1,224 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Documentation only: the module is the multi-call Go binary beside this file,
+# built by `make build`; plugins/action/image_build.py runs it.
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: image_build
+short_description: Build a bootable cloud image from a declarative spec, without a VM, loop device or mount
+version_added: "1.0.0"
+author: imageops.cloud contributors (!UNKNOWN)
+description:
+  - Builds a Debian disk image that boots under UEFI and runs cloud-init at first boot, from a
+    spec whose names follow kubernetes-sigs image-builder.
+  - The root filesystem is made in a folder by C(mmdebstrap), with a kernel, an initramfs,
+    systemd, udev, cloud-init, ifupdown and I(packages). The EFI system partition (256 MiB) is
+    made by C(mkfs.vfat) and mtools and holds systemd-boot at the removable path
+    C(EFI/BOOT/BOOTX64.EFI), a loader entry, the kernel and the initramfs. The root ext4
+    filesystem is made by C(mke2fs -d) from the folder. Both go into a GPT written by C(sfdisk)
+    into a sparse file, which C(qemu-img convert) turns into each of I(formats). No VM, loop
+    device or mount is used.
+  - Identifiers are derived from I(name) (disk and partition GUIDs, the root filesystem's UUID
+    and hash seed, the ESP's serial) and file times come from I(source_date_epoch), so that the
+    same spec and mirror state give the same file system contents. C(/etc/machine-id) is left
+    empty (made at first boot) and SSH host keys are removed.
+  - "Beside the images, a build record C(<name>.build.json) holds every build variable with its
+    final value and where it came from (C(default), C(task) or a var file's path), the var
+    files, the mirror, the packages and versions installed, the kernel, the tool and host tools'
+    versions, the time each stage took, and each output's path, size, SHA-256 and SHA-512."
+  - Idempotent. When the record beside the outputs matches the spec (the same variables and
+    recipe version) and each output has its recorded size, nothing is built (C(changed=false)).
+    I(force) builds again.
+  - The image is made in a hidden working directory in I(output_dir), locked while the build
+    lives; the outputs are moved into place at the end, after the old record is removed, and
+    the record is written last. An interrupted build leaves no record that matches, so the
+    next run builds again; the next build removes the working directory a killed build left.
+  - A bad spec fails before anything is downloaded, for unknown variables (in the task or in a
+    var file, with the file and line), values of the wrong type, an unknown distribution or
+    release, a mirror that is not an http(s) URL or a size under 1 GiB. A size too small for
+    what was installed fails after the bootstrap, saying how much is needed.
+  - The module logs each stage and its elapsed time on its standard error.
+options:
+  distribution:
+    description:
+      - Distribution to build. Default C(debian).
+    type: str
+  release:
+    description:
+      - Release of I(distribution) (C(bullseye), C(bookworm), C(trixie)). Default C(bookworm).
+    type: str
+  mirror:
+    description:
+      - URL of the apt archive the packages come from. Default C(http://deb.debian.org/debian).
+    type: str
+  packages:
+    description:
+      - Packages installed besides the base set (C(linux-image-amd64), C(initramfs-tools),
+        C(systemd-sysv), C(udev), C(cloud-init), C(ifupdown), C(systemd-boot-efi)), by name,
+        optionally C(name=version).
+    type: list
+    elements: str
+  kernel_cmdline:
+    description:
+      - Kernel command line after C(root=UUID=<root> rw). Default C(console=tty0 console=ttyS0,115200).
+    type: str
+  size:
+    description:
+      - Virtual size of the disk, in bytes or with a unit (C(4G), C(2048M), powers of 1024).
+        At least C(1G). Default C(4G).
+    type: bytes
+  filesystem:
+    description:
+      - Root filesystem type. Default C(ext4).
+    type: str
+    choices: [ext4]
+  formats:
+    description:
+      - Image formats to write, each as C(<output_dir>/<name>.<format>). Default C([qcow2]).
+      - C(qcow2) and C(raw); C(iso) is not built yet.
+    type: list
+    elements: str
+  name:
+    description:
+      - Name of the image; it names the outputs and the record. Letters, digits and C(. _ + -).
+      - Required, in the task or in a var file.
+    type: str
+  output_dir:
+    description:
+      - Absolute path of the directory the images and their record are written to; made when
+        missing. Required, in the task or in a var file.
+    type: path
+  source_date_epoch:
+    description:
+      - Time stamped on the files of the image, in seconds since 1970. Default the
+        C(SOURCE_DATE_EPOCH) environment variable of the module, else the build's start.
+    type: int
+  http_proxy:
+    description:
+      - Proxy for HTTP downloads during the build (C(http_proxy)).
+    type: str
+  https_proxy:
+    description:
+      - Proxy for HTTPS downloads during the build (C(https_proxy)).
+    type: str
+  no_proxy:
+    description:
+      - Hosts reached without a proxy (C(no_proxy)).
+    type: str
+  var_files:
+    description:
+      - YAML or JSON files of build variables, layered in order as image-builder's
+        C(PACKER_VAR_FILES); a later file wins over an earlier one, and the task's own options
+        win over every file. Each file is a mapping of the options above (not I(var_files) nor
+        I(force)); relative paths are read from the module's working directory.
+    type: list
+    elements: path
+  force:
+    description:
+      - Build even when the build record matches the spec.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+    description: Loads and checks the spec, reads the record and reports whether the image would be built, and why, in C(msg); builds nothing.
+  diff_mode:
+    support: full
+    description: Shows the record's path and spec hash before and after.
+  platform:
+    support: full
+    platforms: posix
+    description: Linux amd64 targets; the images are x86-64.
+notes:
+  - This is a binary module, a static Go program, run on the target, which builds the image.
+  - The build runs as root (mmdebstrap's root mode, and C(mke2fs -d) keeps the files' owners).
+requirements:
+  - On the target, Debian packages C(mmdebstrap), C(dosfstools), C(mtools), C(fdisk),
+    C(e2fsprogs), C(qemu-utils); network access to I(mirror).
+seealso:
+  - name: kubernetes-sigs image-builder
+    description: The variable names this module follows.
+    link: https://image-builder.sigs.k8s.io/capi/capi.html
+  - name: mmdebstrap(1)
+    description: How the root filesystem is made.
+    link: https://manpages.debian.org/bookworm/mmdebstrap/mmdebstrap.1.en.html
+"""
+
+EXAMPLES = r"""
+- name: A minimal Debian 12 cloud image
+  imageops.cloud.image_build:
+    name: debian-12-minimal
+    output_dir: /srv/images
+    packages: [openssh-server, qemu-guest-agent]
+    size: 4G
+  register: built
+
+- name: The same spec from layered var files, as PACKER_VAR_FILES
+  imageops.cloud.image_build:
+    var_files:
+      - /srv/specs/debian-12.yml
+      - /srv/specs/site.json
+    output_dir: /srv/images
+    formats: [qcow2, raw]
+
+- name: Show the image's digest
+  ansible.builtin.debug:
+    msg: "{{ built.outputs.qcow2 }}: {{ built.build.outputs.qcow2.sha256 }}"
+"""
+
+RETURN = r"""
+msg:
+  description: "What was done and why: C(built: no build record), C(would build: ...) in check mode, or C(image is up to date)."
+  returned: always
+  type: str
+  sample: "built: no build record"
+outputs:
+  description: Path of the image of each of I(formats), by format.
+  returned: success
+  type: dict
+  sample: {qcow2: /srv/images/debian-12-minimal.qcow2}
+record:
+  description: Path of the build record.
+  returned: success
+  type: str
+  sample: /srv/images/debian-12-minimal.build.json
+build:
+  description:
+    - The build record's content (see the description); absent in check mode when the image would be built.
+  returned: success, unless the image would be built in check mode
+  type: dict
+  contains:
+    spec_sha256:
+      description: SHA-256 of the spec's canonical JSON and the recipe version; a record matches a spec when they are equal.
+      type: str
+    variables:
+      description: Every build variable, as C({value, source}); source is C(default), C(task) or a var file's path.
+      type: dict
+    packages:
+      description: Each installed package's version, by name.
+      type: dict
+    kernel:
+      description: The installed kernel's release.
+      type: str
+    mirror:
+      description: The apt archive the packages came from.
+      type: str
+    outputs:
+      description: Each output as C({path, format, size, sha256, sha512}), by format.
+      type: dict
+    tool_version:
+      description: Version of the build recipe.
+      type: str
+    host_tools:
+      description: First line of the version of mmdebstrap, mke2fs and qemu-img.
+      type: dict
+    seconds:
+      description: Seconds each stage took (bootstrap, configure, esp, root, disk, formats).
+      type: dict
+"""
