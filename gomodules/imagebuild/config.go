@@ -126,6 +126,9 @@ func Load(task map[string]any, varFiles []string) (Spec, error) {
 		vars[name] = Variable{Value: value, Source: SourceDefault}
 	}
 	for _, file := range varFiles {
+		if !filepath.IsAbs(file) {
+			return Spec{}, fmt.Errorf("%w: var file %q is a relative path: expected an absolute path (a module does not run in the playbook's directory)", ErrInvalidSpec, file)
+		}
 		fileValues, err := readVarFile(file)
 		if err != nil {
 			return Spec{}, err

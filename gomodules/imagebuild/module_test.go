@@ -75,6 +75,7 @@ func TestBadSpecsFailNamingTheFieldFileAndLine(t *testing.T) {
 			[]string{"size 104857600", "at least"}},
 		{"relative output_dir", map[string]any{"name": "img", "output_dir": "out"}, "", []string{"output_dir", "absolute"}},
 		{"no name", map[string]any{"output_dir": dir}, "", []string{"name is required"}},
+		{"relative var file", map[string]any{"output_dir": dir, "var_files": []any{"specs/a.yml"}}, "", []string{`var file "specs/a.yml" is a relative path`}},
 		{"bad format", map[string]any{"name": "img", "output_dir": dir, "formats": []any{"vmdk"}}, "", []string{"formats", "qcow2, raw"}},
 		{"bad mirror", map[string]any{"name": "img", "output_dir": dir, "mirror": "ftp://x"}, "", []string{"mirror", "http"}},
 	} {
@@ -83,7 +84,13 @@ func TestBadSpecsFailNamingTheFieldFileAndLine(t *testing.T) {
 			if tc.varFile != "" {
 				files = []string{writeFile(t, dir, "vars.yml", tc.varFile)}
 			}
-			_, err := imagebuild.Load(validated(t, tc.task), files)
+			task := validated(t, tc.task)
+			if vf, ok := task["var_files"].([]any); ok && files == nil {
+				for _, f := range vf {
+					files = append(files, f.(string))
+				}
+			}
+			_, err := imagebuild.Load(task, files)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, imagebuild.ErrInvalidSpec)
 			for _, want := range tc.contains {

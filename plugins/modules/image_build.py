@@ -116,7 +116,7 @@ options:
       - YAML or JSON files of build variables, layered in order as image-builder's
         C(PACKER_VAR_FILES); a later file wins over an earlier one, and the task's own options
         win over every file. Each file is a mapping of the options above (not I(var_files) nor
-        I(force)); relative paths are read from the module's working directory.
+        I(force)). Absolute paths, since a module does not run in the playbook's directory.
     type: list
     elements: path
   force:
