@@ -175,7 +175,7 @@ func prepare(ctx context.Context, req Request, opts []Option) (*job, error) {
 	j.result = Result{Dest: dest, Format: destFormat, SrcFormat: j.srcInfo.Format, VirtualSize: j.srcInfo.VirtualSize}
 	if destStat == nil {
 		j.result.Changed, j.result.Reason = true, "dest does not exist"
-		return j, nil
+		return j, j.checkSource(ctx)
 	}
 	before, reason := j.compareDest(ctx, dest, destStat)
 	j.result.Before = before
@@ -186,8 +186,22 @@ func prepare(ctx context.Context, req Request, opts []Option) (*job, error) {
 		j.result.Changed, j.result.Reason = true, "dest is up to date, but force is set"
 	default:
 		j.result.ActualSize = before.ActualSize
+		return j, nil
 	}
-	return j, nil
+	return j, j.checkSource(ctx)
+}
+
+// checkSource runs qemu-img check on a source with structure that is about
+// to be converted: qemu-img convert reads a truncated qcow2's missing
+// clusters as zeros and writes a silently corrupt image.
+func (j *job) checkSource(ctx context.Context) error {
+	if j.o.verified || j.srcInfo.Format == "raw" {
+		return nil
+	}
+	if err := checkConsistency(ctx, j.qemuImg, j.src, j.srcInfo.Format, j.srcInfo.ClusterSize); err != nil {
+		return fmt.Errorf("src %q: %w", j.src, err)
+	}
+	return nil
 }
 
 // regularFile resolves path (the value of option field) to an absolute path

@@ -349,6 +349,21 @@ func TestConvertRefusesExternalDataFiles(t *testing.T) {
 	require.ErrorIs(t, err, convert.ErrExternalFile)
 }
 
+func TestConvertRefusesATruncatedQcow2(t *testing.T) {
+	dir := t.TempDir()
+	image := filepath.Join(dir, "truncated.qcow2")
+	run(t, "qemu-img", "create", "-q", "-f", "qcow2", image, "32M")
+	run(t, "qemu-io", "-f", "qcow2", "-c", "write -P 0xcd 0 6M", image)
+	require.NoError(t, os.Truncate(image, 3<<20))
+	dest := filepath.Join(dir, "x.raw")
+	_, err := convert.Plan(context.Background(), convert.Request{Src: image, Dest: dest, DestFormat: "raw"})
+	require.ErrorIs(t, err, convert.ErrUnsafeImage, "check mode says the conversion would fail")
+	_, err = convert.Convert(context.Background(), convert.Request{Src: image, Dest: dest, DestFormat: "raw"})
+	require.ErrorIs(t, err, convert.ErrUnsafeImage, "a truncated qcow2 is not converted into a silently corrupt raw image")
+	assert.Contains(t, err.Error(), "corrupt or truncated")
+	assert.NoFileExists(t, dest)
+}
+
 func TestConvertWrongSrcFormatLeavesNothing(t *testing.T) {
 	src := rawImage(t)
 	dir := filepath.Dir(src)
@@ -373,7 +388,8 @@ func TestConvertQemuImgFailureKeepsTheOldDest(t *testing.T) {
 	old := []byte("the previous image, which must survive\n")
 	require.NoError(t, os.WriteFile(dest, old, 0o644))
 
-	_, err = convert.Convert(context.Background(), convert.Request{Src: broken, Dest: dest, DestFormat: "raw"})
+	// Past qemu-img check (which refuses it, see TestConvertRefusesATruncatedQcow2), to make qemu-img convert fail.
+	_, err = convert.Convert(context.Background(), convert.Request{Src: broken, Dest: dest, DestFormat: "raw"}, convert.SourceVerified())
 	require.Error(t, err)
 	var qerr *convert.QemuImgError
 	require.ErrorAs(t, err, &qerr)

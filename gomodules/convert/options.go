@@ -31,6 +31,8 @@ type options struct {
 	outOfOrder *bool
 	// noSync skips flushing the destination to disk before the rename.
 	noSync bool
+	// verified skips qemu-img check of the source: Verify already ran.
+	verified bool
 }
 
 func makeOptions(opts []Option) (*options, error) {
@@ -51,6 +53,17 @@ func makeOptions(opts []Option) (*options, error) {
 func WithoutSync() Option {
 	return func(o *options) error {
 		o.noSync = true
+		return nil
+	}
+}
+
+// SourceVerified tells Convert and Plan that the source already passed
+// Verify, so its qemu-img check is not run a second time. Default: a source
+// in a format with structure is checked (qemu-img check) before it is
+// converted, and a corrupt or truncated one is refused.
+func SourceVerified() Option {
+	return func(o *options) error {
+		o.verified = true
 		return nil
 	}
 }

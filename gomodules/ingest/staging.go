@@ -127,7 +127,11 @@ func (e *Ensurer) stage(ctx context.Context, d desired, dir, sourceFormat, targe
 	converted := filepath.Join(dir, "converted."+target)
 	request := convert.Request{Src: downloaded, Dest: converted, SrcFormat: qemuFormat(sourceFormat), DestFormat: target}
 	// The converted file is read and deleted: it need not reach the disk.
-	if _, err := convert.Convert(ctx, request, append([]convert.Option{convert.WithoutSync()}, e.convert...)...); err != nil {
+	options := []convert.Option{convert.WithoutSync()}
+	if hasStructure(sourceFormat) {
+		options = append(options, convert.SourceVerified()) // checked above
+	}
+	if _, err := convert.Convert(ctx, request, append(options, e.convert...)...); err != nil {
 		return nil, fmt.Errorf("converting %q from %s to %s: %w", d.Name, sourceFormat, target, err)
 	}
 	t.Convert = seconds(time.Since(began))

@@ -32,6 +32,10 @@ description:
   - Refuses a source that refers to other files (a backing file, an external data file,
     VMDK extents in other files), since qemu-img would copy whatever those files are into
     I(dest); and an encrypted source.
+  - Before converting, checks a source in a format with structure with C(qemu-img check) (for the
+    formats it supports, such as qcow2, vdi, vhdx and vmdk) and refuses a corrupt or truncated one, which
+    qemu-img convert would turn into a silently corrupt I(dest) (the missing data read as zeros).
+    The check runs only when I(dest) is to be written, in check mode too.
   - When the format was detected as C(raw), refuses a file that cannot be a disk image
     (empty, a size that is not a whole number of 512-byte sectors, such as a text file, or
     gzip, bzip2, xz or zstd data). Set I(src_format=raw) to convert such a file anyway.
