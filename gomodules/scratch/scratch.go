@@ -27,22 +27,51 @@ type Dir struct {
 }
 
 // MkdirLocked creates a private (0700) directory in parent named prefix
-// followed by random characters, and locks it (see the package doc).
+// followed by random characters, and locks it (see the package doc). A run
+// reclaiming leftovers at the same moment can take the new lock file in the
+// instant between its creation and its lock, and remove the directory: the
+// lock is then checked to still be the file at its path, and another
+// directory is made when it is not.
 func MkdirLocked(parent, prefix string) (*Dir, error) {
 	if parent == "" {
 		parent = os.TempDir()
 	}
+	for attempt := 0; ; attempt++ {
+		dir, err := mkdirLockedOnce(parent, prefix)
+		if err != nil || dir != nil {
+			return dir, err
+		}
+		if attempt >= createAttempts {
+			return nil, fmt.Errorf("creating a working directory in %q: removed by another run as soon as it was made", parent)
+		}
+	}
+}
+
+// mkdirLockedOnce makes and locks one directory; it returns nil, nil when
+// another run removed the directory before the lock was taken.
+func mkdirLockedOnce(parent, prefix string) (*Dir, error) {
 	path, err := os.MkdirTemp(parent, prefix)
 	if err != nil {
 		return nil, err
 	}
-	lock, err := os.OpenFile(filepath.Join(path, lockName), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	lockPath := filepath.Join(path, lockName)
+	lock, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err == nil {
 		err = flock(lock, false)
 	}
 	if err != nil {
+		if lock != nil {
+			lock.Close()
+		}
 		os.RemoveAll(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil // removed before the lock file was made
+		}
 		return nil, fmt.Errorf("locking %q: %w", path, err)
+	}
+	if !samePath(lock, lockPath) {
+		lock.Close()
+		return nil, nil
 	}
 	return &Dir{Path: path, lock: lock}, nil
 }

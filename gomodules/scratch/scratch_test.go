@@ -94,3 +94,32 @@ func TestADirectoryWithoutItsLockIsReclaimedWhenOld(t *testing.T) {
 	assert.DirExists(t, young)
 	assert.DirExists(t, filepath.Join(parent, "unrelated"))
 }
+
+// A run that reclaims leftovers while other runs make their directories
+// never removes a directory that MkdirLocked has handed out (the lock file
+// taken between its creation and its lock, seen in concurrent batch runs).
+func TestReclaimingWhileOthersMakeDirectoriesRemovesNoneInUse(t *testing.T) {
+	parent := t.TempDir()
+	stop := make(chan struct{})
+	reclaimed := make(chan struct{})
+	go func() {
+		defer close(reclaimed)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				_, _ = ReclaimDirs(parent, prefix)
+			}
+		}
+	}()
+	for i := 0; i < 2000; i++ {
+		dir, err := MkdirLocked(parent, prefix)
+		require.NoError(t, err)
+		_, err = os.Stat(filepath.Join(dir.Path, lockName))
+		require.NoError(t, err, "directory %d was removed while in use", i)
+		require.NoError(t, dir.Remove())
+	}
+	close(stop)
+	<-reclaimed
+}
