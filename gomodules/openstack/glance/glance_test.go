@@ -146,6 +146,24 @@ func TestRetriesAreBounded(t *testing.T) {
 	assert.Empty(t, testenv.ImagesNamed(t, sc, name))
 }
 
+// A create that keeps failing is tried 1+retries times in all, not once
+// more for each retry of the whole upload.
+func TestAFailingCreateIsRetriedWithinTheBound(t *testing.T) {
+	sc := testenv.Glance(t)
+	name := testenv.UniqueName(t, sc, "bounded-create")
+	faulty, proxy := testenv.FaultyGlance(t, sc, func(r *http.Request, _ []byte, _ int) testenv.Fault {
+		if r.Method == http.MethodPost {
+			return testenv.Fail
+		}
+		return testenv.Pass
+	})
+	_, err := testenv.GlanceClient(t, faulty, glance.WithRetries(2)).CreateAndUpload(context.Background(), upload(name, make([]byte, 512)))
+	require.Error(t, err)
+	assert.Equal(t, 1, strings.Count(err.Error(), "tried 3 times"), "one count of tries: %v", err)
+	assert.Equal(t, 3, proxy.Injected(testenv.Fail))
+	assert.Empty(t, testenv.ImagesNamed(t, sc, name))
+}
+
 func TestBadOptionsAreRefused(t *testing.T) {
 	for _, opt := range []glance.Option{glance.WithRetries(-1), glance.WithRetryDelay(-1), glance.WithStaleAfter(glance.MinStaleAfter - 1)} {
 		_, err := glance.New(&gophercloud.ServiceClient{}, opt)

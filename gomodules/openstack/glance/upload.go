@@ -61,11 +61,18 @@ func (c *Client) CreateAndUpload(ctx context.Context, u Upload) (*images.Image, 
 	}
 	attempt := 0
 	var image *images.Image
+	var createErr error
 	err = c.retry(ctx, func() (err error) {
 		attempt++
-		image, err = c.uploadOnce(ctx, u, fmt.Sprintf("%s-%d", run, attempt))
+		image, createErr, err = c.uploadOnce(ctx, u, fmt.Sprintf("%s-%d", run, attempt))
+		if createErr != nil {
+			return nil // create retried on its own: not again for each try of the upload
+		}
 		return err
 	})
+	if createErr != nil {
+		return nil, createErr
+	}
 	return image, err
 }
 
@@ -77,19 +84,21 @@ func runMarker() (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-func (c *Client) uploadOnce(ctx context.Context, u Upload, marker string) (*images.Image, error) {
-	created, err := c.create(ctx, u.Create, marker)
-	if err != nil {
-		return nil, err
+// uploadOnce creates the image and fills it. A failed create (already
+// retried by create) comes back as createErr, any later failure as err.
+func (c *Client) uploadOnce(ctx context.Context, u Upload, marker string) (image *images.Image, createErr, err error) {
+	created, createErr := c.create(ctx, u.Create, marker)
+	if createErr != nil {
+		return nil, createErr, nil
 	}
-	image, err := c.fill(ctx, created, u)
+	image, err = c.fill(ctx, created, u)
 	if err == nil {
-		return image, nil
+		return image, nil, nil
 	}
 	if cleanupErr := c.deleteDetached(created.ID); cleanupErr != nil {
-		return nil, fmt.Errorf("%w; and deleting the incomplete image %s failed too (a later run deletes it once it is stale): %v", err, created.ID, cleanupErr)
+		return nil, nil, fmt.Errorf("%w; and deleting the incomplete image %s failed too (a later run deletes it once it is stale): %v", err, created.ID, cleanupErr)
 	}
-	return nil, err
+	return nil, nil, err
 }
 
 // create creates the image record with RunProperty set to marker. When a
