@@ -128,40 +128,25 @@ func TestALostCreateAnswerMakesNoSecondImage(t *testing.T) {
 }
 
 // A Glance that keeps failing fails the call after the retries, saying how
-// many tries were made, and leaves no image.
+// many tries were made, and leaves no image. A failing create (POST) is
+// tried 1+retries times in all, not once more for each retry of the upload.
 func TestRetriesAreBounded(t *testing.T) {
 	sc := testenv.Glance(t)
-	name := testenv.UniqueName(t, sc, "bounded")
-	faulty, proxy := testenv.FaultyGlance(t, sc, func(r *http.Request, _ []byte, _ int) testenv.Fault {
-		if r.Method == http.MethodPut {
-			return testenv.Fail
-		}
-		return testenv.Pass
-	})
-	_, err := testenv.GlanceClient(t, faulty, glance.WithRetries(2)).CreateAndUpload(context.Background(), upload(name, make([]byte, 512)))
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "tried 3 times")
-	assert.Contains(t, err.Error(), "injected failure")
-	assert.Equal(t, 3, proxy.Injected(testenv.Fail))
-	assert.Empty(t, testenv.ImagesNamed(t, sc, name))
-}
-
-// A create that keeps failing is tried 1+retries times in all, not once
-// more for each retry of the whole upload.
-func TestAFailingCreateIsRetriedWithinTheBound(t *testing.T) {
-	sc := testenv.Glance(t)
-	name := testenv.UniqueName(t, sc, "bounded-create")
-	faulty, proxy := testenv.FaultyGlance(t, sc, func(r *http.Request, _ []byte, _ int) testenv.Fault {
-		if r.Method == http.MethodPost {
-			return testenv.Fail
-		}
-		return testenv.Pass
-	})
-	_, err := testenv.GlanceClient(t, faulty, glance.WithRetries(2)).CreateAndUpload(context.Background(), upload(name, make([]byte, 512)))
-	require.Error(t, err)
-	assert.Equal(t, 1, strings.Count(err.Error(), "tried 3 times"), "one count of tries: %v", err)
-	assert.Equal(t, 3, proxy.Injected(testenv.Fail))
-	assert.Empty(t, testenv.ImagesNamed(t, sc, name))
+	for _, method := range []string{http.MethodPut, http.MethodPost} {
+		name := testenv.UniqueName(t, sc, "bounded")
+		faulty, proxy := testenv.FaultyGlance(t, sc, func(r *http.Request, _ []byte, _ int) testenv.Fault {
+			if r.Method == method {
+				return testenv.Fail
+			}
+			return testenv.Pass
+		})
+		_, err := testenv.GlanceClient(t, faulty, glance.WithRetries(2)).CreateAndUpload(context.Background(), upload(name, make([]byte, 512)))
+		require.Error(t, err, method)
+		assert.Equal(t, 1, strings.Count(err.Error(), "tried 3 times"), "one count of tries (%s): %v", method, err)
+		assert.Contains(t, err.Error(), "injected failure")
+		assert.Equal(t, 3, proxy.Injected(testenv.Fail), method)
+		assert.Empty(t, testenv.ImagesNamed(t, sc, name), method)
+	}
 }
 
 func TestBadOptionsAreRefused(t *testing.T) {
