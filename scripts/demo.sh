@@ -54,6 +54,8 @@ cat > "$state/inventory/group_vars/all/community_images.yml" <<YAML
 community_images_clouds_file: $state/glance/clouds.yaml
 community_images_cloud: imageops-local
 community_images_default_visibility: public
+# Not azimuth-ops' default images (an azimuth-images release, read from GitHub): only these.
+community_images_default: {}
 community_images_custom_properties:
   - site=demo
   - hw_architecture=x86_64

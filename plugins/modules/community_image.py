@@ -174,7 +174,9 @@ options:
     type: raw
   kubernetes_version:
     description:
-      - Sets the property C(kube_version), as azimuth-ops does for Kubernetes images.
+      - Sets the property C(kube_version), which the OpenStack Magnum Cluster API Helm driver reads.
+        azimuth-ops' released role does not set it (only its unmerged branch C(additional-image-properties)
+        does); it is kept because it describes the image truly.
     type: str
   tags:
     description:

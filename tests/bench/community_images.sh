@@ -450,6 +450,7 @@ sha=$(sha512sum "$WWW/disk.qcow2" | cut -d' ' -f1)
   echo "community_images_workdir: $WORK"
   echo "# public: \`openstack image list\` lists public images, not community ones"
   echo "community_images_default_visibility: public"
+  echo "community_images_default: {}"
   echo "community_images_extra:"
   for ((i = 1; i <= NIMAGES; i++)); do
     printf '  bench_%02d:\n    name: bench-rerun-%02d\n' "$i" "$i"
