@@ -22,14 +22,17 @@ var BatchSpec = ansible.Spec{
 	Name:              BatchModuleName,
 	SupportsCheckMode: true,
 	Options: map[string]ansible.Option{
-		"images":                     {Type: ansible.TypeDict, Required: true},
-		"properties":                 {Type: ansible.TypeRaw},
-		"disk_format":                {Type: ansible.TypeStr, Choices: stringsToAny(glance.DiskFormats)},
-		"visibility":                 {Type: ansible.TypeStr, Choices: stringsToAny(glance.Visibilities)},
-		"update_existing_visibility": {Type: ansible.TypeBool},
-		"workdir":                    {Type: ansible.TypePath},
-		"jobs":                       {Type: ansible.TypeInt, Default: ingest.DefaultJobs},
-		"max_virtual_size":           {Type: ansible.TypeBytes},
+		"images":                                {Type: ansible.TypeDict, Required: true},
+		"properties":                            {Type: ansible.TypeRaw},
+		"disk_format":                           {Type: ansible.TypeStr, Choices: stringsToAny(glance.DiskFormats)},
+		"visibility":                            {Type: ansible.TypeStr, Choices: stringsToAny(glance.Visibilities)},
+		"update_existing_visibility":            {Type: ansible.TypeBool},
+		"workdir":                               {Type: ansible.TypePath},
+		"jobs":                                  {Type: ansible.TypeInt, Default: ingest.DefaultJobs},
+		"max_virtual_size":                      {Type: ansible.TypeBytes},
+		"insecure_skip_glance_verify":           {Type: ansible.TypeBool},
+		"use_existing_trusted_community_images": {Type: ansible.TypeBool},
+		"share_projects":                        {Type: ansible.TypeList, Elements: ansible.TypeDict},
 	},
 }.With(conn.Options).With(conn.OwnerOption)
 
@@ -75,6 +78,13 @@ func RunBatchModule(ctx context.Context, m *ansible.Module) (any, error) {
 	if err := m.Decode(&opts); err != nil {
 		return nil, err
 	}
+	var share shareOptions
+	if err := m.Decode(&share); err != nil {
+		return nil, err
+	}
+	if err := share.check(); err != nil {
+		return nil, err
+	}
 	specs, err := opts.Specs()
 	if err != nil {
 		return nil, err
@@ -82,7 +92,7 @@ func RunBatchModule(ctx context.Context, m *ansible.Module) (any, error) {
 	if len(specs) == 0 {
 		return ingest.BatchResult{ImageIDs: map[string]string{}, Images: map[string]ingest.Result{}}, nil
 	}
-	ensurer, err := connect(ctx, m, opts.Config, opts.Owner)
+	ensurer, client, err := connectGlance(ctx, m, opts.Config, opts.Owner)
 	if err != nil {
 		return nil, err
 	}
@@ -95,5 +105,6 @@ func RunBatchModule(ctx context.Context, m *ansible.Module) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return result, nil
+	s := &sharer{m: m, owner: client, base: opts.Config, accepters: map[string]*glance.Client{}, checkMode: m.CheckMode}
+	return s.shareAll(ctx, share.ShareProjects, result)
 }

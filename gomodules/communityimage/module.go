@@ -6,6 +6,7 @@ import (
 	"github.com/imageops/cloud/gomodules/ansible"
 	"github.com/imageops/cloud/gomodules/ingest"
 	"github.com/imageops/cloud/gomodules/openstack/conn"
+	"github.com/imageops/cloud/gomodules/openstack/glance"
 )
 
 // ModuleName is the module's fully qualified name.
@@ -42,15 +43,21 @@ func RunModule(ctx context.Context, m *ansible.Module) (any, error) {
 // credentials' project); the secrets the connection reads are masked in the
 // module's output.
 func connect(ctx context.Context, m *ansible.Module, cfg conn.Config, owner string) (*ingest.Ensurer, error) {
+	ensurer, _, err := connectGlance(ctx, m, cfg, owner)
+	return ensurer, err
+}
+
+// connectGlance is connect, also returning the Glance client itself.
+func connectGlance(ctx context.Context, m *ansible.Module, cfg conn.Config, owner string) (*ingest.Ensurer, *glance.Client, error) {
 	clients, err := conn.Connect(ctx, cfg, conn.WithSecretHandler(m.AddSecret))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	client, err := clients.GlanceOf(ctx, owner, cfg.GlanceOptions()...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return ingest.New(client), nil
+	return ingest.New(client), client, nil
 }
 
 func stringsToAny(values []string) []any {

@@ -30,6 +30,10 @@ type BatchOptions struct {
 	// Owner is the project (name or ID) whose images these are, when not
 	// the credentials' own.
 	Owner string `json:"owner"`
+	// InsecureSkipGlanceVerify and UseExistingTrustedCommunityImages are
+	// every image's unless its spec sets them (azimuth-ops' role variables).
+	InsecureSkipGlanceVerify          *bool `json:"insecure_skip_glance_verify"`
+	UseExistingTrustedCommunityImages *bool `json:"use_existing_trusted_community_images"`
 }
 
 // BatchResult is what EnsureAll did, by image key.
@@ -93,8 +97,11 @@ func (b BatchOptions) spec(key string) (Options, error) {
 			raw[name] = value
 		}
 	}
-	if b.UpdateExistingVisibility != nil {
-		raw["update_existing_visibility"] = *b.UpdateExistingVisibility
+	for name, value := range map[string]*bool{"update_existing_visibility": b.UpdateExistingVisibility,
+		"insecure_skip_glance_verify": b.InsecureSkipGlanceVerify, "use_existing_trusted_community_images": b.UseExistingTrustedCommunityImages} {
+		if value != nil {
+			raw[name] = *value
+		}
 	}
 	if b.MaxVirtualSize != 0 {
 		raw["max_virtual_size"] = b.MaxVirtualSize
@@ -119,10 +126,16 @@ func (b BatchOptions) spec(key string) (Options, error) {
 		return Options{}, fmt.Errorf("decoding the spec: %w", err)
 	}
 	opts.Config = b.Config
+	// As azimuth-ops' role: an image whose visibility is not to be changed
+	// is also created without one, at Glance's default.
+	opts.newAtGlanceDefaultVisibility = !opts.UpdateExistingVisibility
 	return opts, nil
 }
 
-// mergeProperties lays an image's own properties over the batch's.
+// mergeProperties lays the batch's properties over an image's own: for a
+// key both set, the batch's wins, as in azimuth-ops' role, which passes
+// community_images_custom_properties after a spec's properties to `openstack
+// image set`, where the last --property of a key wins.
 func mergeProperties(common, own any) (map[string]any, error) {
 	base, err := parseProperties(common)
 	if err != nil {
@@ -133,10 +146,10 @@ func mergeProperties(common, own any) (map[string]any, error) {
 		return nil, err
 	}
 	out := make(map[string]any, len(base)+len(mine))
-	for key, value := range base {
+	for key, value := range mine {
 		out[key] = value
 	}
-	for key, value := range mine {
+	for key, value := range base {
 		out[key] = value
 	}
 	return out, nil

@@ -116,14 +116,18 @@ func (e *Ensurer) Ensure(ctx context.Context, o Options, checkMode bool) (Result
 	var result Result
 	if len(found) == 0 {
 		// Not in the project: another project's public or community image
-		// of the name serves, read only, once its data is verified.
-		shared, how, sharedErr := e.findVerifiedShared(ctx, d)
-		switch {
-		case sharedErr != nil:
-			return Result{}, sharedErr
-		case shared != nil:
+		// of the name serves, read only, once its data is verified (unless
+		// use_existing_trusted_community_images is false, or verification skipped).
+		var shared *images.Image
+		var how string
+		if d.otherProjectsCommunityImages() {
+			if shared, how, err = e.findVerifiedShared(ctx, d); err != nil {
+				return Result{}, err
+			}
+		}
+		if shared != nil {
 			result = useShared(d, shared, how)
-		default:
+		} else {
 			result, err = e.ensureUploaded(ctx, d, checkMode)
 		}
 	} else {
@@ -132,7 +136,7 @@ func (e *Ensurer) Ensure(ctx context.Context, o Options, checkMode bool) (Result
 	if len(removed) > 0 {
 		result.Changed = true
 	}
-	result.Warnings = append(append(removed, reclaimed...), result.Warnings...)
+	result.Warnings = append(append(append(d.warnings, removed...), reclaimed...), result.Warnings...)
 	return result, err
 }
 
@@ -201,8 +205,8 @@ func (e *Ensurer) ensureUpToDate(ctx context.Context, d desired, found []images.
 			return Result{}, fmt.Errorf("%d images named %q hold different data in Glance (IDs, oldest first: %s); "+
 				"keep one: delete or rename the others, then run again", len(found), d.Name, glance.IDs(found))
 		}
-		warnings = append(warnings, fmt.Sprintf("%d images named %q hold the same data (IDs: %s); managing the oldest, %s",
-			len(found), d.Name, glance.IDs(found), found[0].ID))
+		warnings = append(warnings, fmt.Sprintf("%d images named %q hold the same data (IDs: %s); managing %s",
+			len(found), d.Name, glance.IDs(found), chosenOfSameData(found).describe()))
 	}
 	for i := range found {
 		if !glance.HoldsData(&found[i]) {
@@ -211,9 +215,11 @@ func (e *Ensurer) ensureUpToDate(ctx context.Context, d desired, found []images.
 				d.Name, found[i].ID, found[i].Status, found[i].ID)
 		}
 	}
-	image := &found[0]
-	if err := verifyExisting(d, image, d.checksums); err != nil {
-		return Result{}, err
+	image := chosenOfSameData(found).image
+	if !d.InsecureSkipGlanceVerify {
+		if err := verifyExisting(d, image, d.checksums); err != nil {
+			return Result{}, err
+		}
 	}
 	if warning := formatWarning(d, image); warning != "" {
 		warnings = append(warnings, warning)
@@ -265,6 +271,9 @@ func (e *Ensurer) ensureAbsent(ctx context.Context, d desired, found []images.Im
 func (d desired) planned() map[string]any {
 	out := map[string]any{"name": d.Name, "source_url": fetch.RedactURL(d.SourceURL), "disk_format": d.DiskFormat,
 		"container_format": d.ContainerFormat, "visibility": d.Visibility}
+	if d.newAtGlanceDefaultVisibility {
+		out["visibility"] = "Glance's default"
+	}
 	if len(d.properties) > 0 {
 		out["properties"] = d.properties
 	}
@@ -299,4 +308,27 @@ func formatWarning(d desired, image *images.Image) string {
 	}
 	return fmt.Sprintf("image %q (%s) is %s in Glance, not %s as disk_format asks; an image's data is never replaced: "+
 		"upload it under a new name to have it in %s", d.Name, image.ID, image.DiskFormat, d.DiskFormat, d.DiskFormat)
+}
+
+// chosen is the image managed among several of one name with the same data.
+type chosen struct {
+	image  *images.Image
+	reason string
+}
+
+func (c chosen) describe() string { return c.image.ID + ", " + c.reason }
+
+// chosenOfSameData picks, among images of one name with the same data
+// (oldest first), the one azimuth-ops hands back: the newest, which Glance
+// lists first and `openstack image list --name` shows first, so that IDs
+// stay when a site switches. When some are this collection's own (runs that
+// uploaded at the same time, before all but one deleted theirs), the oldest
+// of those, the one such runs converge on (glance.Client.Converge).
+func chosenOfSameData(found []images.Image) chosen {
+	for i := range found {
+		if glance.Ours(&found[i]) && glance.Complete(&found[i]) {
+			return chosen{&found[i], "the oldest of this collection's uploads, which concurrent runs converge on"}
+		}
+	}
+	return chosen{&found[len(found)-1], "the newest, the one Glance lists first and azimuth-ops hands back"}
 }

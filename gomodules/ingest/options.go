@@ -44,6 +44,20 @@ type Options struct {
 	// credentials' own (a module option of community_image, resolved by
 	// conn.Clients.ResolveProject; not part of ImageSpec).
 	Owner string `json:"owner"`
+	// InsecureSkipGlanceVerify uses an existing image without checking its
+	// data against the checksums (needed for images another tool converted,
+	// whose os_hash_value is that of the converted bytes); it also leaves out
+	// other projects' community images, which only a check makes trusted.
+	InsecureSkipGlanceVerify bool `json:"insecure_skip_glance_verify"`
+	// UseExistingTrustedCommunityImages uses, when Glance's default list has
+	// no image of the name, another project's community image of it, once
+	// verified; nil means true.
+	UseExistingTrustedCommunityImages *bool `json:"use_existing_trusted_community_images"`
+
+	// newAtGlanceDefaultVisibility creates a new image without a visibility,
+	// so that it gets Glance's default (shared): azimuth-ops' role does so
+	// when community_images_update_existing_visibility is false.
+	newAtGlanceDefaultVisibility bool
 }
 
 // DefaultMaxVirtualSize is max_virtual_size's default: 64 GiB, above every
@@ -64,6 +78,14 @@ type desired struct {
 	checksums  []fetch.Checksum
 	// maxVirtualSize is MaxVirtualSize with its default applied.
 	maxVirtualSize int64
+	// warnings are about the options themselves (a weak checksum).
+	warnings []string
+}
+
+// otherProjectsCommunityImages tells whether another project's community
+// image of the name may be used: asked for, and verifiable.
+func (d desired) otherProjectsCommunityImages() bool {
+	return !d.InsecureSkipGlanceVerify && (d.UseExistingTrustedCommunityImages == nil || *d.UseExistingTrustedCommunityImages)
 }
 
 // normalize checks what the Ansible spec cannot (formats and the shapes of
@@ -108,6 +130,12 @@ func (o Options) normalize() (desired, error) {
 	d.properties = props
 	if d.checksums, err = fetch.ParseChecksums(o.Checksum, o.ChecksumSHA512); err != nil {
 		return d, err
+	}
+	for _, sum := range d.checksums {
+		if sum.Weak() {
+			d.warnings = append(d.warnings, fmt.Sprintf("checksum %s: %s is weak: it catches a broken download, not a deliberate change; "+
+				"prefer the publisher's sha256 or sha512", sum, sum.Algorithm))
+		}
 	}
 	if d.decompress, err = parseDecompress(o.Decompress); err != nil {
 		return d, err

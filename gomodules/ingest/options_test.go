@@ -12,6 +12,7 @@ import (
 
 	"github.com/imageops/cloud/gomodules/ansible"
 	"github.com/imageops/cloud/gomodules/fetch"
+	"github.com/imageops/cloud/gomodules/openstack/glance"
 )
 
 func TestPropertiesAcceptDictOrKeyValueList(t *testing.T) {
@@ -181,7 +182,8 @@ func TestBatchSpecsMergeDefaultsAndNameTheKey(t *testing.T) {
 	}
 	specs, err := batch.Specs()
 	require.NoError(t, err)
-	assert.Equal(t, map[string]any{"site": "own", "team": "ops"}, specs["a"].Properties)
+	assert.Equal(t, map[string]any{"site": "common", "team": "ops"}, specs["a"].Properties,
+		"the batch's (community_images_custom_properties) win over a spec's, as in azimuth-ops")
 	assert.Equal(t, "public", specs["a"].Visibility)
 	assert.Equal(t, "private", specs["b"].Visibility, "a spec's own visibility wins")
 	assert.Equal(t, "raw", specs["b"].DiskFormat, "a spec's own disk_format wins")
@@ -253,4 +255,88 @@ func TestVerifyExistingSkipsWhatGlanceDoesNotRecord(t *testing.T) {
 		{Algorithm: fetch.SHA512, FileURL: "http://127.0.0.1/SHA512SUMS"},
 	}
 	assert.NoError(t, verifyExisting(d, image, unrecorded), "an md5 is never compared with a sha512, a checksum file is read only to download")
+}
+
+// As azimuth-ops' role: community_images_update_existing_visibility false
+// leaves new images at Glance's default visibility; true creates them with
+// the visibility asked for.
+func TestBatchLeavesNewImagesAtGlanceDefaultVisibilityWhenNotUpdatingIt(t *testing.T) {
+	keep := false
+	batch := BatchOptions{Images: map[string]map[string]any{
+		"kept":  {"name": "K", "source_url": "http://h/k"},
+		"owned": {"name": "O", "source_url": "http://h/o", "update_existing_visibility": true},
+	}, Visibility: "private", UpdateExistingVisibility: &keep, Jobs: 1}
+	specs, err := batch.Specs()
+	require.NoError(t, err)
+	kept, err := specs["kept"].normalize()
+	require.NoError(t, err)
+	assert.Nil(t, kept.createOpts("qcow2").Visibility, "no visibility sent: Glance's default")
+	owned, err := specs["owned"].normalize()
+	require.NoError(t, err)
+	require.NotNil(t, owned.createOpts("qcow2").Visibility)
+	assert.Equal(t, images.ImageVisibilityPrivate, *owned.createOpts("qcow2").Visibility)
+
+	module, err := Options{Name: "m", State: "present", SourceURL: "http://h/m", Visibility: "private"}.normalize()
+	require.NoError(t, err)
+	assert.NotNil(t, module.createOpts("qcow2").Visibility, "community_image itself always sends its visibility")
+}
+
+func TestWeakChecksumsWarn(t *testing.T) {
+	d, err := Options{Name: "x", State: "present", SourceURL: "http://h/x", Checksum: "md5:" + strings.Repeat("a", 32)}.normalize()
+	require.NoError(t, err)
+	require.Len(t, d.warnings, 1)
+	assert.Contains(t, d.warnings[0], "md5 is weak")
+	d, err = Options{Name: "x", State: "present", SourceURL: "http://h/x", Checksum: "sha256:" + strings.Repeat("a", 64)}.normalize()
+	require.NoError(t, err)
+	assert.Empty(t, d.warnings)
+}
+
+// An image azimuth-ops uploaded after converting it to raw: no provenance
+// properties, os_hash_value of the raw bytes.
+func TestImageConvertedByAnotherToolIsNamedAsSuch(t *testing.T) {
+	image := &images.Image{ID: "id-raw", Name: "x", DiskFormat: "raw",
+		Properties: map[string]any{"os_hash_algo": "sha512", "os_hash_value": strings.Repeat("2", 128)}}
+	d := desired{Options: Options{Name: "x", SourceDiskFormat: "qcow2"}}
+	sums := []fetch.Checksum{{Algorithm: fetch.SHA512, Hex: strings.Repeat("1", 128)}}
+	err := verifyExisting(d, image, sums)
+	require.Error(t, err)
+	for _, want := range []string{"carries no imageops_source_sha512 property, so it was uploaded by another tool",
+		"it is raw, while the source is qcow2: converted before its upload",
+		"set insecure_skip_glance_verify: true (community_images_insecure_skip_glance_verify)",
+		"openstack image delete id-raw"} {
+		assert.Contains(t, err.Error(), want)
+	}
+	image.DiskFormat = "qcow2"
+	err = verifyExisting(d, image, sums)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "does not match the expected sha512 checksum", "same format, other data: not a conversion")
+}
+
+func TestOtherProjectsCommunityImagesNeedTrustAndVerification(t *testing.T) {
+	no := false
+	for _, tc := range []struct {
+		opts Options
+		want bool
+	}{
+		{Options{}, true},
+		{Options{UseExistingTrustedCommunityImages: &no}, false},
+		{Options{InsecureSkipGlanceVerify: true}, false},
+	} {
+		assert.Equal(t, tc.want, desired{Options: tc.opts}.otherProjectsCommunityImages(), "%+v", tc.opts)
+	}
+}
+
+func TestSameDataImagesHandBackWhatAzimuthOpsWould(t *testing.T) {
+	at := func(sec int64) time.Time { return time.Unix(sec, 0) }
+	hash := map[string]any{"os_hash_algo": "sha512", "os_hash_value": strings.Repeat("1", 128)}
+	foreign := []images.Image{{ID: "old", CreatedAt: at(1), Properties: hash}, {ID: "new", CreatedAt: at(2), Properties: hash}}
+	assert.Equal(t, "new", chosenOfSameData(foreign).image.ID, "the newest, which Glance and azimuth-ops list first")
+
+	ours := map[string]any{glance.SourceURLProperty: "http://h/x", glance.SourceSHA512Property: strings.Repeat("1", 128)}
+	for key, value := range hash {
+		ours[key] = value
+	}
+	converging := []images.Image{{ID: "a", CreatedAt: at(1), Status: images.ImageStatusActive, Properties: ours},
+		{ID: "b", CreatedAt: at(2), Status: images.ImageStatusActive, Properties: ours}}
+	assert.Equal(t, "a", chosenOfSameData(converging).image.ID, "the oldest of ours, which concurrent runs keep")
 }

@@ -148,6 +148,9 @@ func verifyExisting(d desired, image *images.Image, sums []fetch.Checksum) error
 			}
 			held, where = value, "os_hash_value"
 		}
+		if !strings.EqualFold(held, sum.Hex) && where == "os_hash_value" && image.DiskFormat != d.SourceDiskFormat {
+			return convertedElsewhere(d, image, sum, held)
+		}
 		if !strings.EqualFold(held, sum.Hex) {
 			return fmt.Errorf("image %q (%s) in Glance does not match the expected %s checksum: its %s is %s, expected %s. "+
 				"If that image is unused, delete it (openstack image delete %s) and run again to upload the right one; "+
@@ -155,4 +158,23 @@ func verifyExisting(d desired, image *images.Image, sums []fetch.Checksum) error
 		}
 	}
 	return nil
+}
+
+// convertedElsewhere describes an image without this collection's
+// provenance properties whose os_hash_value is not the source's: Glance's
+// hash is that of the bytes it stores, so an image another tool converted
+// before uploading it (azimuth-ops converts with qemu-img when
+// community_images_disk_format differs from the source's) never matches the
+// source's checksum, though it may hold the very image.
+func convertedElsewhere(d desired, image *images.Image, sum fetch.Checksum, held string) error {
+	converted := "possibly converted (source_disk_format is not given)"
+	if d.SourceDiskFormat != "" {
+		converted = fmt.Sprintf("%s, while the source is %s: converted", image.DiskFormat, d.SourceDiskFormat)
+	}
+	return fmt.Errorf("image %q (%s) in Glance has os_hash_value %s, not the source's %s %s. It carries no %s "+
+		"property, so it was uploaded by another tool, and it is %s before its upload (azimuth-ops converts with qemu-img), "+
+		"so Glance's hash is that of the converted bytes and cannot prove it is the source. To use it as it is, set "+
+		"insecure_skip_glance_verify: true (community_images_insecure_skip_glance_verify); to have it uploaded again and "+
+		"verified, delete it (openstack image delete %s) and run again",
+		d.Name, image.ID, held, sum.Algorithm, sum.Hex, SourceSHA512Property, converted, image.ID)
 }

@@ -35,6 +35,10 @@ var ImageSpec = ansible.Spec{
 		"decompress":                 {Type: ansible.TypeRaw, Default: "auto"},
 		"max_virtual_size":           {Type: ansible.TypeBytes, Default: "64G"},
 		"import_method":              {Type: ansible.TypeStr, Default: ImportUpload, Choices: toAny(ImportMethods)},
+		// azimuth-ops' community_images_insecure_skip_glance_verify and
+		// community_images_use_existing_trusted_community_images.
+		"insecure_skip_glance_verify":           {Type: ansible.TypeBool, Default: false},
+		"use_existing_trusted_community_images": {Type: ansible.TypeBool, Default: true},
 	},
 }
 

@@ -314,13 +314,16 @@ func writeFile(path string, data io.Reader) error {
 // only after the upload (finalPatches), so that a failed upload can still be
 // deleted.
 func (d desired) createOpts(diskFormat string) images.CreateOpts {
-	visibility := images.ImageVisibility(d.Visibility)
 	properties := map[string]string{SourceURLProperty: fetch.RedactURL(d.SourceURL)}
 	for key, value := range d.properties {
 		properties[key] = value
 	}
 	opts := images.CreateOpts{Name: d.Name, DiskFormat: diskFormat, ContainerFormat: d.ContainerFormat,
-		Visibility: &visibility, Tags: d.Tags, Properties: properties}
+		Tags: d.Tags, Properties: properties}
+	if !d.newAtGlanceDefaultVisibility {
+		visibility := images.ImageVisibility(d.Visibility)
+		opts.Visibility = &visibility
+	}
 	if d.MinDisk != nil {
 		opts.MinDisk = *d.MinDisk
 	}

@@ -60,6 +60,9 @@ description:
   - Names that Glance reads as filters (C(in:...), or any C(word:...)) are matched exactly. Names
     Glance refuses (more than 255 characters, characters of 4 bytes in UTF-8 such as emoji) fail
     before anything is downloaded.
+  - When several images of the name, not uploaded by this collection, hold the same data, the newest
+    is managed and returned (the one Glance lists first, which azimuth-ops hands back), so IDs stay when
+    a site switches.
   - The options are the keys of azimuth-ops' C(community_images) specs, so those specs can be
     passed as they are.
   - The image is looked up among the images of one project, the one the credentials are scoped to
@@ -145,7 +148,8 @@ options:
         or C(<algorithm>:<URL of a checksum file>) (http, https or file; a C(SHA256SUMS)-style file, or
         BSD-style C(SHA256 (name) = hex) lines, read before the download; the entry is found by the source
         URL's file name).
-      - Bare hex is read by its length for the SHA-2 algorithms; C(md5) and C(sha1) must be named.
+      - Bare hex is read by its length for the SHA-2 algorithms; C(md5) and C(sha1) must be named, and
+        warn, since they catch a broken download, not a deliberate change.
       - The download fails on a mismatch and nothing is uploaded.
     type: str
   checksum_sha512:
@@ -254,6 +258,25 @@ options:
         write to I(workdir) and send to Glance.
     type: bytes
     default: 64G
+  insecure_skip_glance_verify:
+    description:
+      - Use an existing image without checking its data against I(checksum) and I(checksum_sha512)
+        (azimuth-ops' C(community_images_insecure_skip_glance_verify)). Insecure.
+      - Needed to adopt an image another tool uploaded after converting it (azimuth-ops converts with
+        qemu-img when the disk format differs); it has none of this collection's provenance properties, and
+        Glance's C(os_hash_value) is the hash of the converted bytes, so no checksum of the source can match.
+        Without it, such an image fails the task with a message saying so.
+      - Also leaves out other projects' community images (see I(use_existing_trusted_community_images)).
+    type: bool
+    default: false
+  use_existing_trusted_community_images:
+    description:
+      - When Glance's default list (own, public and accepted shared images) has no image of I(name), use a
+        community image of that name from another project, once verified against the checksums
+        (azimuth-ops' C(community_images_use_existing_trusted_community_images)).
+      - C(false) uploads an image of the project's own instead (its own community images are still found).
+    type: bool
+    default: true
 extends_documentation_fragment:
   - imageops.cloud.openstack
 attributes:

@@ -34,8 +34,9 @@ options:
     required: true
   properties:
     description:
-      - Properties set on every image, a dict or a list of C(key=value) strings. A spec's own
-        properties are laid over them.
+      - Properties set on every image, a dict or a list of C(key=value) strings, with a spec's own
+        properties. For a key both set, these win, as in azimuth-ops' role (which passes
+        C(community_images_custom_properties) after a spec's properties, and the last one wins).
     type: raw
   disk_format:
     description:
@@ -50,6 +51,8 @@ options:
   update_existing_visibility:
     description:
       - Whether to change the visibility of existing images, for the specs that do not say.
+      - As in azimuth-ops' role, an image whose visibility is not to be changed (C(false)) is also
+        created without one, so a new image gets Glance's default visibility (C(shared)).
     type: bool
   workdir:
     description:
@@ -65,6 +68,33 @@ options:
       - I(max_virtual_size) for the specs that do not set their own (see M(imageops.cloud.community_image));
         when omitted, each spec's default, C(64G).
     type: bytes
+  insecure_skip_glance_verify:
+    description:
+      - I(insecure_skip_glance_verify) for the specs that do not set their own (see M(imageops.cloud.community_image)).
+    type: bool
+  use_existing_trusted_community_images:
+    description:
+      - I(use_existing_trusted_community_images) for the specs that do not set their own
+        (see M(imageops.cloud.community_image)).
+    type: bool
+  share_projects:
+    description:
+      - Projects every image of visibility C(shared) is shared with, each accepting it with its own
+        credentials, as azimuth-ops' C(community_images_share_projects) does (C(openstack image add project),
+        then C(openstack image set --accept) with the project's C(OS_CLOUD)).
+      - Only what is missing is done; a rejected membership is accepted again.
+      - Images of another visibility are left alone (Glance takes members only on shared images).
+    type: list
+    elements: dict
+    suboptions:
+      id:
+        description: The project's ID.
+        type: str
+        required: true
+      key:
+        description: The clouds.yaml entry of a user of that project, whose credentials accept the image.
+        type: str
+        required: true
   jobs:
     description:
       - How many images are processed at once. Specs with the same I(name) run one after the other.
@@ -131,6 +161,11 @@ failed_images:
   returned: when an image failed
   type: dict
   sample: {ubuntu_jammy: "downloading \"ubuntu-jammy-20240901\": ... sha512 checksum mismatch ..."}
+shared:
+  description: Key -> the projects (I(share_projects) IDs) its image, of visibility C(shared), is shared with and accepted by.
+  returned: when share_projects is given
+  type: dict
+  sample: {kube_1_34: [4f2c9b0e8d1a4c7b9e3f6a5d2c1b0a99]}
 diff:
   description: With C(--diff), each changed image's diff under its key.
   returned: when changed and diff mode is on
