@@ -56,7 +56,8 @@ one_active() { local got; got=$(named "$1"); echo "$1: ${got:-none}"; [ "$(wc -l
 
 images_vars() { # the suite's images, as group_vars would give them: a stream, a conversion, an in: name
   cat <<JSON
-{"community_images_extra": {
+{"community_images_default": {},
+ "community_images_extra": {
    "streamed": {"name": "$run-streamed", "source_url": "$www/disk.qcow2"},
    "converted": {"name": "$run-converted", "source_url": "$www/small.raw", "source_disk_format": "raw"},
    "filter_name": {"name": "in:$run,$run-streamed", "source_url": "$www/disk.qcow2"}},
