@@ -171,7 +171,7 @@ newest_of_duplicates() {
   done
   first=$(openstack image list --name "$name" -f value -c ID | head -n 1)
   out=$(playbook_with "{\"dup\": {\"name\": \"$name\", \"source_url\": \"$AZIMUTH_OPS_RELEASE_URL/fixtures/disk.qcow2\",
-    \"checksum_sha512\": \"sha512:$AZIMUTH_OPS_QCOW2_SHA512\"}}" -e community_images_default_visibility=private)
+    \"checksum_sha512\": \"sha512:$AZIMUTH_OPS_QCOW2_SHA512\"}}" -e community_images_default_visibility=private 2>&1)
   local rc=$?
   echo "$out"
   echo "first listed: $first"
