@@ -120,6 +120,14 @@ timers_hide_before_delete() {
   echo "$out"
   grep -q 'must be less than delete_after_months' <<<"$out"
 }
+timers_from_hammers_names() { # hammers-v2's site.yaml names, as the deployer playbook reads them
+  printf 'enable_image_deployer: yes\nenable_image_cleaner: yes\nobject_store_url: %s\nscope: prod\nimage_store_cloud: site-admin\n' \
+    "$store_url/swift/v1/AUTH_site" >"$state/hammers.yml"
+  playbook "$here/timers.yml" -e @"$state/hammers.yml" -e timers_root="$timers_root" -e "{\"supported\": [\"$cc_name\"]}" &&
+    [ "$(json "$timers_root/etc/imageops/image_deployer.json" object_store_url)" = "$store_url/swift/v1/AUTH_site" ] &&
+    [ "$(json "$timers_root/etc/imageops/image_deployer.json" scope)" = prod ] &&
+    [ "$(json "$timers_root/etc/imageops/image_deployer.json" cloud)" = site-admin ]
+}
 timers_disabled() {
   timers -e enable_image_deployer=no -e enable_image_cleaner=no &&
     [ -z "$(ls -A "$units")" ] && [ ! -e "$timers_root/etc/imageops/image_deployer.json" ] &&
@@ -134,6 +142,7 @@ step timers_from_defaults timers_from_defaults
 step timers_run_what_they_say timers_run_what_they_say
 step timers_cleaner_from_the_store timers_cleaner_from_the_store
 step timers_hide_before_delete timers_hide_before_delete
+step timers_from_hammers_names timers_from_hammers_names
 step timers_disabled timers_disabled
 for n in "$cc_name" "${cc_name}_2025-04-22 10:11:12.123456"; do # leave the shared Glance as found
   for id in $(named "$n" | python3 -c 'import json,sys; [print(i["id"]) for i in json.load(sys.stdin)["images"]]'); do
