@@ -170,7 +170,9 @@ notes:
     I(skip_images); C(--dry-run) is check mode or I(dry_run). Deliberate differences: images used by
     servers in any status are left alone (Chameleon checks ACTIVE servers only); images the module
     hid are found again and deleted at the delete age (Chameleon looks at public images only, so
-    what it hid is never deleted); the age counts the time of day (Chameleon compares dates).
+    what it hid is never deleted); the age counts the time of day (Chameleon compares dates); with a
+    C(supports.yaml) the names count too (C(<name>_...), C(<name>-<timestamp>) are selected without
+    C(build-*) properties, Chameleon selects by those alone).
     See the C(imageops.cloud.image_cleaner) role's README."
 seealso:
   - module: imageops.cloud.image_deployer
