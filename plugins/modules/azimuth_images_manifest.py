@@ -13,7 +13,7 @@ DOCUMENTATION = r"""
 module: azimuth_images_manifest
 short_description: Read an azimuth-images release manifest and make community image specs of it
 version_added: "0.1.0"
-author: imageops.cloud contributors
+author: imageops.cloud contributors (!UNKNOWN)
 description:
   - Reads the C(manifest.json) of an azimuth-images release
     (U(https://github.com/azimuth-cloud/azimuth-images)) from I(url), or checks one given as
@@ -61,6 +61,7 @@ attributes:
     description: Reads the manifest in check mode too; it never writes anything.
   diff_mode:
     support: none
+    description: It changes nothing, so there is no diff.
   platform:
     support: full
     platforms: posix
