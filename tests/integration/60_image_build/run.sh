@@ -123,7 +123,9 @@ qemu-system-x86_64 -machine q35 -accel tcg -m 1024 -smp 1 -display none -no-rebo
   -serial file:"$STATE/serial.log" >"$STATE/qemu.log" 2>&1 &
 qemu_pid=$!
 start=$SECONDS
-until grep -q "^$MARKER" "$STATE/serial.log" 2>/dev/null; do
+# cloud-init prints the datasource it used when it finishes, a moment after the marker.
+booted() { grep -q "^$MARKER" "$STATE/serial.log" && grep -q "finished at.*DataSourceNoCloud" "$STATE/serial.log"; } 2>/dev/null
+until booted; do
   if ! kill -0 "$qemu_pid" 2>/dev/null || [ $((SECONDS - start)) -ge "$BOOT_TIMEOUT" ]; then break; fi
   sleep 2
 done
@@ -133,6 +135,7 @@ else
   fail "UEFI boot under TCG: no marker on the serial console in $BOOT_TIMEOUT s; the console:"
   cat "$STATE/qemu.log"; tail -n 80 "$STATE/serial.log"
 fi
-check "cloud-init found the NoCloud seed" grep -qE "cloud-init.*(NoCloud|nocloud)|DataSourceNoCloud" "$STATE/serial.log"
+check "cloud-init says it used the NoCloud seed: $(grep -m1 -o "finished at.*DataSourceNoCloud[^ ]*" "$STATE/serial.log")" \
+  grep -q "finished at.*DataSourceNoCloud" "$STATE/serial.log"
 kill "$qemu_pid" 2>/dev/null; wait "$qemu_pid" 2>/dev/null; qemu_pid=
 finish
