@@ -15,6 +15,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/imageops/cloud/gomodules/ansible"
+	"github.com/imageops/cloud/gomodules/buildrecord"
 )
 
 // Defaults of the build variables, used when neither the task nor a var file
@@ -76,11 +77,9 @@ type Config struct {
 	NoProxy         string   `json:"no_proxy"`
 }
 
-// Variable is one build variable as the build record shows it.
-type Variable struct {
-	Value  any    `json:"value"`
-	Source string `json:"source"` // SourceDefault, SourceTask or a var file's path
-}
+// Variable is one build variable as the build record shows it: its value
+// and its source, SourceDefault, SourceTask or a var file's path.
+type Variable = buildrecord.Variable
 
 // Spec is a loaded spec: the config and where each variable came from.
 type Spec struct {

@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/imageops/cloud/gomodules/buildrecord"
 )
 
 // Disk layout: a GPT with the EFI system partition at 1 MiB and the root
@@ -220,7 +222,7 @@ func (b *builder) makeFormats(ctx context.Context, rec *Record) error {
 				return err
 			}
 		}
-		size, s256, s512, err := digestFile(path)
+		size, s256, s512, err := buildrecord.Digest(path)
 		if err != nil {
 			return err
 		}

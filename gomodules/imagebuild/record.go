@@ -2,16 +2,13 @@ package imagebuild
 
 import (
 	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/hex"
-	"errors"
-	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 
 	json "github.com/goccy/go-json"
+
+	"github.com/imageops/cloud/gomodules/buildrecord"
 )
 
 // Tool is the builder's name in build records.
@@ -22,41 +19,15 @@ const Tool = "imageops.cloud.image_build"
 // rebuilds.
 const ToolVersion = "1"
 
-// Record is a build record, <name>.build.json beside the outputs.
-type Record struct {
-	Tool        string `json:"tool"`
-	ToolVersion string `json:"tool_version"`
-	// SpecSHA256 is the hex SHA-256 of the spec's canonical JSON: a record
-	// matches a spec when they are equal.
-	SpecSHA256 string `json:"spec_sha256"`
-	// Variables are every build variable with its final value and source.
-	Variables map[string]Variable `json:"variables"`
-	VarFiles  []string            `json:"var_files"`
-	Mirror    string              `json:"mirror"`
-	// SourceDateEpoch is the epoch the files were stamped with (seconds).
-	SourceDateEpoch int64 `json:"source_date_epoch"`
-	// Packages maps each installed package to its version.
-	Packages map[string]string `json:"packages"`
-	Kernel   string            `json:"kernel"` // the installed kernel's release
-	// Outputs maps each format to its file.
-	Outputs map[string]Output `json:"outputs"`
-	// Host tools' versions (mmdebstrap, mke2fs, qemu-img).
-	HostTools map[string]string `json:"host_tools"`
-	// Seconds is how long each stage took.
-	Seconds map[string]float64 `json:"seconds"`
-}
+// Record is a build record, <name>.build.json beside the outputs (see
+// package buildrecord).
+type Record = buildrecord.Record
 
 // Output is one image file in a build record.
-type Output struct {
-	Path   string `json:"path"`
-	Format string `json:"format"`
-	Size   int64  `json:"size"` // bytes of the file
-	SHA256 string `json:"sha256"`
-	SHA512 string `json:"sha512"`
-}
+type Output = buildrecord.Output
 
 // RecordPath is the build record's path for cfg.
-func (c Config) RecordPath() string { return filepath.Join(c.OutputDir, c.Name+".build.json") }
+func (c Config) RecordPath() string { return filepath.Join(c.OutputDir, c.Name+buildrecord.Suffix) }
 
 // OutputPath is the path of the image in format f.
 func (c Config) OutputPath(f string) string { return filepath.Join(c.OutputDir, c.Name+"."+f) }
@@ -73,52 +44,10 @@ func (c Config) SpecSHA256() string {
 }
 
 // ReadRecord reads a build record; a missing one is (nil, nil).
-func ReadRecord(path string) (*Record, error) {
-	content, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading build record %q: %w", path, err)
-	}
-	var r Record
-	if err := json.Unmarshal(content, &r); err != nil {
-		return nil, fmt.Errorf("parsing build record %q: %w", path, err)
-	}
-	return &r, nil
-}
+func ReadRecord(path string) (*Record, error) { return buildrecord.Read(path) }
 
 // WriteRecord writes the record atomically (a temporary file renamed).
-func WriteRecord(path string, r Record) error {
-	encoded, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encoding build record: %w", err)
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(encoded, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing build record %q: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("renaming build record into %q: %w", path, err)
-	}
-	return nil
-}
-
-// digestFile returns a file's size, SHA-256 and SHA-512, in one read.
-func digestFile(path string) (int64, string, string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, "", "", fmt.Errorf("opening %q to hash it: %w", path, err)
-	}
-	defer f.Close()
-	h256, h512 := sha256.New(), sha512.New()
-	n, err := io.Copy(io.MultiWriter(h256, h512), f)
-	if err != nil {
-		return 0, "", "", fmt.Errorf("hashing %q: %w", path, err)
-	}
-	return n, hex.EncodeToString(h256.Sum(nil)), hex.EncodeToString(h512.Sum(nil)), nil
-}
+func WriteRecord(path string, r Record) error { return buildrecord.Write(path, r) }
 
 // Planned is what Plan found: whether to build, and why.
 type Planned struct {

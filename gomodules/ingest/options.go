@@ -140,6 +140,9 @@ func (o Options) normalize() (desired, error) {
 	if d.decompress, err = parseDecompress(o.Decompress); err != nil {
 		return d, err
 	}
+	if err := d.applyBuildRecord(); err != nil {
+		return d, err
+	}
 	return d, d.checkImportMethod()
 }
 

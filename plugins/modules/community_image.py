@@ -99,6 +99,14 @@ options:
       - A C(file://) URL is read with the privileges of the module (of the user Ansible becomes on the
         target, often root); anything that user can read can be uploaded. Its data is checked as any
         other source's (see I(source_disk_format)), but give only paths you mean to publish.
+      - When a local source has a build record of M(imageops.cloud.image_build) beside it (for C(/out/x.qcow2),
+        C(/out/x.build.json)) that lists its file, the record's key facts become C(build_*) properties
+        (C(build_tool), C(build_tool_version), C(build_spec_sha256), C(build_name), C(build_distribution),
+        C(build_release), C(build_mirror), C(build_kernel), C(build_source_date_epoch), C(build_packages),
+        C(build_packages_sha256), C(build_cloud_init)); a property given in I(properties) keeps its value.
+        The record's SHA-256 and SHA-512 are checked against the data as it is read (a I(checksum) of the same
+        algorithm must agree with them), so the facts never land on an image the record does not describe.
+        A record that does not list the file gives a warning and no C(build_*) properties.
     type: str
     aliases: [url]
   source_disk_format:
