@@ -45,6 +45,78 @@ type Release struct {
 	// recorded in the property "current" too, and a superseded image is
 	// archived as Chameleon's deployer archives it.
 	Chameleon bool
+	// IPA, for one half of an Ironic Python Agent pair, is the half
+	// (IPAKernel or IPAInitramfs), recorded in IPAProperty; Pair is then
+	// the catalog entry both halves come from. Empty otherwise.
+	IPA, Pair string
+	// files is, for a Chameleon release, the URL of its files without
+	// extension (<base>/<version>/<name>).
+	files string
+}
+
+// Ironic Python Agent (IPA) pairs, as Chameleon builds and deploys them
+// (abracadabra's ccbuild.py and site_tools/deployer.py --ipa): a build of
+// an ipa_* distribution yields <name>.kernel and <name>.initramfs, each
+// image records its half in the property build-ipa, and a site's production
+// names are <name>.kernel and <name>.initramfs. Ironic boots a node's
+// deploy_kernel and deploy_ramdisk (driver_info) from them.
+const (
+	// IPAProperty holds the half of an IPA pair ("na" on other Chameleon images).
+	IPAProperty = "build-ipa"
+	// IPAKernel and IPAInitramfs are the halves, as build-ipa names them
+	// and as the pair's files and production names end.
+	IPAKernel    = "kernel"
+	IPAInitramfs = "initramfs"
+	// ipaContainerFormat is the halves' container format, as Chameleon's
+	// deployer uploads them.
+	ipaContainerFormat = "bare"
+)
+
+// ipaHalves are the halves of a pair in the order they are deployed, with
+// the Glance disk format of each: aki for the kernel and ari for the
+// ramdisk, Glance's formats for a kernel and a ramdisk image.
+var ipaHalves = []struct{ half, diskFormat string }{{IPAKernel, "aki"}, {IPAInitramfs, "ari"}}
+
+// SplitIPA replaces each release named in pairs by the two halves of its
+// Ironic Python Agent pair: <name>.kernel from <version>/<name>.kernel and
+// <name>.initramfs from <version>/<name>.initramfs, both with the
+// properties of <version>/<name>.manifest. Only a Chameleon store's
+// releases can be pairs; a name the catalog does not have fails.
+func SplitIPA(releases []Release, pairs []string) ([]Release, error) {
+	if len(pairs) == 0 {
+		return releases, nil
+	}
+	byName := map[string]int{}
+	for i, r := range releases {
+		byName[r.Name] = i
+	}
+	split := map[string]bool{}
+	for _, name := range pairs {
+		i, ok := byName[name]
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("ipa_images names %q, which the catalog does not have; it has: %s", name, releaseNames(releases))
+		case !releases[i].Chameleon:
+			return nil, fmt.Errorf("ipa_images names %q, a release of a catalog that is not a Chameleon store; "+
+				"IPA pairs are read from a Chameleon store (<version>/<name>.kernel and .initramfs)", name)
+		}
+		split[name] = true
+	}
+	var out []Release
+	for _, r := range releases {
+		if !split[r.Name] {
+			out = append(out, r)
+			continue
+		}
+		for _, half := range ipaHalves {
+			out = append(out, Release{Name: r.Name + "." + half.half, Version: r.Version, Chameleon: true,
+				IPA: half.half, Pair: r.Name, files: r.files, MetadataURL: r.MetadataURL,
+				Spec: map[string]any{"source_url": r.files + "." + half.half, "disk_format": half.diskFormat,
+					"source_disk_format": half.diskFormat, "container_format": ipaContainerFormat}})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
 }
 
 // Chameleon's image store (CC-Images pushes it, hammers-v2's image_deployer
@@ -230,7 +302,7 @@ func parseChameleon(doc any, base, diskFormat string) ([]Release, error) {
 			return nil, fmt.Errorf("entry %q is %v; expected a version string without slashes", name, raw)
 		}
 		file := base + "/" + url.PathEscape(version) + "/" + url.PathEscape(name)
-		out = append(out, Release{Name: name, Version: version, Chameleon: true,
+		out = append(out, Release{Name: name, Version: version, Chameleon: true, files: file,
 			Spec:        map[string]any{"source_url": file + "." + diskFormat},
 			MetadataURL: file + ".manifest"})
 	}
@@ -277,8 +349,11 @@ func parseSpecs(doc any) ([]Release, error) {
 
 // chameleonMetadata reads a Chameleon .manifest: scalar values become
 // properties (Glance's own fields are left out), checksum and
-// checksum_sha512 verify the download.
-func chameleonMetadata(ctx context.Context, location string, opts ...fetch.Option) (map[string]any, []string, error) {
+// checksum_sha512 verify the download. For a half of an IPA pair (ipa is
+// IPAKernel or IPAInitramfs), one manifest serves both files: its
+// <ipa>_checksum and <ipa>_checksum_sha512 verify the half, and no
+// checksum key becomes a property.
+func chameleonMetadata(ctx context.Context, location, ipa string, opts ...fetch.Option) (map[string]any, []string, error) {
 	content, err := readDocument(ctx, location, opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the release's metadata: %w", err)
@@ -293,11 +368,13 @@ func chameleonMetadata(ctx context.Context, location string, opts ...fetch.Optio
 	for key, value := range doc {
 		switch v := value.(type) {
 		case string, float64, bool:
-			if key == "checksum" || key == "checksum_sha512" {
-				spec[key] = fmt.Sprint(v)
-			} else if glance.IsImageField(key) {
+			switch checksum := checksumOption(key, ipa); {
+			case checksum != "":
+				spec[checksum] = fmt.Sprint(v)
+			case isChecksumKey(key): // the other half's
+			case glance.IsImageField(key):
 				ignored = append(ignored, key)
-			} else {
+			default:
 				properties[key] = v
 			}
 		default:
@@ -307,6 +384,29 @@ func chameleonMetadata(ctx context.Context, location string, opts ...fetch.Optio
 	spec["properties"] = properties
 	sort.Strings(ignored)
 	return spec, ignored, nil
+}
+
+// checksumOption is the community_image option (checksum or
+// checksum_sha512) that a manifest key gives for the file being deployed,
+// or "" when the key is no checksum of that file.
+func checksumOption(key, ipa string) string {
+	for _, option := range []string{"checksum", "checksum_sha512"} {
+		if (ipa == "" && key == option) || (ipa != "" && key == ipa+"_"+option) {
+			return option
+		}
+	}
+	return ""
+}
+
+// isChecksumKey tells whether a manifest key is a checksum of some file
+// (one pair's manifest carries both halves' checksums).
+func isChecksumKey(key string) bool {
+	for _, half := range append([]string{""}, IPAKernel+"_", IPAInitramfs+"_") {
+		if key == half+"checksum" || key == half+"checksum_sha512" {
+			return true
+		}
+	}
+	return false
 }
 
 func shape(value any) string {

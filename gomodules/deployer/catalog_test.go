@@ -24,8 +24,25 @@ func TestCatalogFormatsAreToldApartAndRead(t *testing.T) {
 	releases, err = ParseCatalog([]byte(`{"CC-Ubuntu22.04": "20250422-v1-amd"}`), FormatAuto, base, "raw")
 	require.NoError(t, err)
 	file := "https://chi.example.org:7480/swift/v1/AUTH_site/chameleon-supported-images/prod/versions/20250422-v1-amd/CC-Ubuntu22.04"
-	assert.Equal(t, []Release{{Name: "CC-Ubuntu22.04", Version: "20250422-v1-amd", Chameleon: true,
+	assert.Equal(t, []Release{{Name: "CC-Ubuntu22.04", Version: "20250422-v1-amd", Chameleon: true, files: file,
 		Spec: map[string]any{"source_url": file + ".raw"}, MetadataURL: file + ".manifest"}}, releases)
+
+	// An IPA pair of the store: two halves, each from its own file, sharing the manifest.
+	releases, err = ParseCatalog([]byte(`{"CC-IPA-Debian11-AMD64": "20250422-v1", "CC-Ubuntu22.04": "20250422-v1-amd"}`), FormatAuto, base, "raw")
+	require.NoError(t, err)
+	releases, err = SplitIPA(releases, []string{"CC-IPA-Debian11-AMD64"})
+	require.NoError(t, err)
+	ipa := "https://chi.example.org:7480/swift/v1/AUTH_site/chameleon-supported-images/prod/versions/20250422-v1/CC-IPA-Debian11-AMD64"
+	require.Len(t, releases, 3)
+	assert.Equal(t, Release{Name: "CC-IPA-Debian11-AMD64.kernel", Version: "20250422-v1", Chameleon: true, files: ipa,
+		IPA: IPAKernel, Pair: "CC-IPA-Debian11-AMD64", MetadataURL: ipa + ".manifest",
+		Spec: map[string]any{"source_url": ipa + ".kernel", "disk_format": "aki", "source_disk_format": "aki", "container_format": "bare"}}, releases[1])
+	assert.Equal(t, ipa+".initramfs", releases[0].Spec["source_url"])
+	assert.Equal(t, "ari", releases[0].Spec["disk_format"])
+	assert.Equal(t, "CC-Ubuntu22.04", releases[2].Name)
+	selected, err := selectReleases(releases, []string{"CC-IPA-Debian11-AMD64"})
+	require.NoError(t, err)
+	assert.Len(t, selected, 2, "the pair's entry selects both halves")
 
 	releases, err = ParseCatalog([]byte("- name: debian-12\n  url: https://example.org/d.qcow2\n"), FormatAuto, "", "qcow2")
 	require.NoError(t, err)

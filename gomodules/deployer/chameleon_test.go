@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/imageops/cloud/gomodules/internal/testenv"
+	"github.com/imageops/cloud/gomodules/openstack/glance"
 )
 
 // Chameleon's image store as CC-Images publishes it (cc_images/push.py):
@@ -182,4 +183,131 @@ func TestChameleonTimestampIsPythonsDatetime(t *testing.T) {
 		image := images.Image{Properties: map[string]any{"build-timestamp": stamp}}
 		assert.Equal(t, want, chameleonTimestamp(&image), stamp)
 	}
+}
+
+// publishIPA pushes an IPA pair of s.name to the store: <name>.kernel and
+// <name>.initramfs (Debian's installer kernel and initrd, real files) with
+// one manifest of build-* keys and each half's checksum, as an ipa_* build
+// of Chameleon's yields them. Without initramfs, only the kernel is there.
+func (s *site) publishIPA(version, buildTimestamp string, initramfs bool) {
+	s.t.Helper()
+	im := testenv.RealImages(s.t)
+	dir := "chameleon-supported-images/prod/versions/" + version + "/" + s.name
+	s.file(dir+".kernel", im.Kernel)
+	if initramfs {
+		s.file(dir+".initramfs", im.Initrd)
+	}
+	s.writeJSON(dir+".manifest", map[string]any{
+		"build-distro": "ipa_debian", "build-release": "bullseye", "build-variant": "amd64", "build-timestamp": buildTimestamp,
+		"build-ipa": "na", "chameleon-supported": "true",
+		"kernel_checksum_sha512":    "sha512:" + testenv.SHA512File(s.t, im.Kernel),
+		"initramfs_checksum_sha512": "sha512:" + testenv.SHA512File(s.t, im.Initrd),
+	})
+	s.writeJSON("chameleon-supported-images/prod/current", map[string]string{s.name: version})
+}
+
+func (s *site) deployIPA(checkMode bool) (Result, error) {
+	s.t.Helper()
+	o := s.chameleonOptions()
+	o.IPAImages = []string{s.name}
+	return New(testenv.GlanceClient(s.t, s.glance), nil).Deploy(context.Background(), o, checkMode)
+}
+
+// newestIPA is the newest active image whose build-ipa is half, as
+// Chameleon's ipa_test picks the pair it tests by default.
+func (s *site) newestIPA(half string) images.Image {
+	s.t.Helper()
+	var newest images.Image
+	for _, image := range s.named() {
+		if textProperty(&image, IPAProperty) == half && image.Status == images.ImageStatusActive && image.CreatedAt.After(newest.CreatedAt) {
+			newest = image
+		}
+	}
+	return newest
+}
+
+// byName is the one image named name, in any visibility.
+func (s *site) byName(name string) images.Image {
+	s.t.Helper()
+	var found []images.Image
+	for _, image := range s.named() {
+		if image.Name == name {
+			found = append(found, image)
+		}
+	}
+	require.Len(s.t, found, 1, "images named %q", name)
+	return found[0]
+}
+
+func TestChameleonIPAPairIsDeployedTogether(t *testing.T) {
+	s := newSite(t)
+	s.cleanupNamed()
+	kernel, initramfs := s.name+"."+IPAKernel, s.name+"."+IPAInitramfs
+	s.publishIPA("20250422-v1-ipa", "2025-04-22 10:11:12.123456", true)
+
+	first, err := s.deployIPA(false)
+	require.NoError(t, err)
+	require.Len(t, first.Deployed, 2)
+	site := s.named()
+	require.Len(t, site, 2, "the two halves, no testing_ image left: %v", site)
+	k1, r1 := site[kernel+" public"], site[initramfs+" public"]
+	assert.Equal(t, "aki", k1.DiskFormat)
+	assert.Equal(t, "ari", r1.DiskFormat)
+	assert.Equal(t, "bare", r1.ContainerFormat)
+	assert.Equal(t, IPAKernel, textProperty(&k1, IPAProperty), "the half, not the manifest's na")
+	assert.Equal(t, IPAInitramfs, textProperty(&r1, IPAProperty))
+	assert.Equal(t, "ipa_debian", textProperty(&r1, "build-distro"))
+	assert.Equal(t, "20250422-v1-ipa", textProperty(&r1, CurrentProperty))
+	assert.NotContains(t, r1.Properties, "kernel_checksum_sha512", "checksums verify, they are no properties")
+	im := testenv.RealImages(t)
+	_, hash := glance.Hash(&r1)
+	assert.Equal(t, testenv.SHA512File(t, im.Initrd), hash, "the initrd as it comes, not decompressed")
+	assert.Equal(t, []string{initramfs, kernel}, []string{first.Deployed[0].Name, first.Deployed[1].Name})
+	assert.Equal(t, IPAKernel, first.Deployed[1].IPA)
+	assert.Equal(t, s.name, first.Deployed[1].Pair)
+
+	again, err := s.deployIPA(false)
+	require.NoError(t, err)
+	assert.False(t, again.Changed)
+	assert.Len(t, again.Current, 2)
+	assert.Len(t, s.named(), 2, "nothing uploaded")
+
+	// A new pair whose initramfs is not there yet: neither half is promoted.
+	s.publishIPA("20250601-v1-ipa", "2025-06-01 08:00:00", false)
+	checked, err := s.deployIPA(true)
+	require.NoError(t, err, "check mode reads no image file")
+	assert.True(t, checked.Changed)
+	require.Len(t, checked.Deployed, 2)
+	assert.Equal(t, k1.ID, checked.Deployed[1].PreviousID)
+	assert.Len(t, s.named(), 2, "check mode wrote nothing")
+	_, err = s.deployIPA(false)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "not promoted: "+initramfs+", the other half of IPA pair")
+	site = s.named()
+	assert.Equal(t, k1.ID, site[kernel+" public"].ID, "the old pair is still the production pair")
+	assert.Equal(t, r1.ID, site[initramfs+" public"].ID)
+
+	// Once it is there, both are promoted; the kernel is not uploaded again.
+	waiting := s.byName("testing_" + kernel)
+	s.publishIPA("20250601-v1-ipa", "2025-06-01 08:00:00", true)
+	bumped, err := s.deployIPA(false)
+	require.NoError(t, err)
+	require.Len(t, bumped.Deployed, 2)
+	site = s.named()
+	require.Len(t, site, 4, "%v", site)
+	assert.Equal(t, waiting.ID, site[kernel+" public"].ID)
+	archived := site[kernel+"_2025-04-22 10:11:12.123456 public"]
+	assert.Equal(t, k1.ID, archived.ID, "the previous pair is archived as Chameleon archives images")
+	assert.Equal(t, "no", textProperty(&archived, "chameleon-supported"))
+	assert.Equal(t, r1.ID, site[initramfs+"_2025-04-22 10:11:12.123456 public"].ID)
+	assert.Equal(t, site[kernel+" public"].ID, s.newestIPA(IPAKernel).ID, "ipa_test's default picks the new pair")
+	assert.Equal(t, site[initramfs+" public"].ID, s.newestIPA(IPAInitramfs).ID)
+}
+
+func TestIPAImagesNeedAChameleonRelease(t *testing.T) {
+	releases := []Release{{Name: "ubuntu", Version: "1", Spec: map[string]any{"source_url": "http://127.0.0.1/u.qcow2"}}}
+	_, err := SplitIPA(releases, []string{"ubuntu"})
+	assert.ErrorContains(t, err, "not a Chameleon store")
+	_, err = SplitIPA(releases, []string{"CC-IPA"})
+	assert.ErrorContains(t, err, `ipa_images names "CC-IPA", which the catalog does not have; it has: ubuntu`)
 }

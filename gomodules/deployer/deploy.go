@@ -51,8 +51,14 @@ type Options struct {
 	// empty means the directory of CatalogURL.
 	ChameleonBaseURL string `json:"chameleon_base_url"`
 	// Images limits the run to these production names; empty means every
-	// release of the catalog.
+	// release of the catalog. An IPA pair is named by its catalog entry
+	// (both halves) or by a half's production name.
 	Images []string `json:"images"`
+	// IPAImages are the catalog entries (of a Chameleon store) that are
+	// Ironic Python Agent kernel/initramfs pairs (see SplitIPA); each is
+	// deployed as two images, <name>.kernel and <name>.initramfs, both
+	// uploaded before either is promoted.
+	IPAImages []string `json:"ipa_images"`
 	// Visibility is the production images' visibility; default public.
 	Visibility string `json:"visibility"`
 	// DiskFormat is the Glance disk format of images whose spec does not
@@ -92,6 +98,10 @@ type Deployment struct {
 	// ID is the Glance ID of the image with the production name (empty for
 	// a release that would be uploaded in check mode).
 	ID string `json:"id,omitempty"`
+	// IPA and Pair, for a half of an IPA pair: the half (kernel or
+	// initramfs) and the catalog entry of the pair.
+	IPA  string `json:"ipa,omitempty"`
+	Pair string `json:"pair,omitempty"`
 	// PreviousID, PreviousName and PreviousVersion describe the image it
 	// superseded: its ID, its new (archive) name and its release.
 	PreviousID      string `json:"previous_id,omitempty"`
@@ -215,25 +225,17 @@ func (d *Deployer) Deploy(ctx context.Context, o Options, checkMode bool) (Resul
 	if err != nil {
 		return Result{}, err
 	}
+	if releases, err = SplitIPA(releases, o.IPAImages); err != nil {
+		return Result{}, err
+	}
 	if releases, err = selectReleases(releases, o.Images); err != nil {
 		return Result{}, err
 	}
 	result := Result{Deployed: []Deployment{}, Current: []Deployment{}, Failed: map[string]string{}}
-	for _, release := range releases {
-		done, current, err := d.deployOne(ctx, o, release, checkMode, &result)
-		switch {
-		case err != nil:
-			result.Failed[release.Name] = err.Error()
-		case current:
-			result.Current = append(result.Current, done)
-		default:
-			result.Changed = true
-			result.Deployed = append(result.Deployed, done)
-			if result.Diff == nil {
-				result.Diff = &Diff{Before: map[string]any{}, After: map[string]any{}}
-			}
-			result.Diff.Before[done.Name] = map[string]any{"id": done.PreviousID, "version": done.PreviousVersion}
-			result.Diff.After[done.Name] = map[string]any{"id": done.ID, "version": done.Version}
+	for _, group := range byPair(releases) {
+		outcomes := d.deployGroup(ctx, o, group, checkMode, &result)
+		for i, outcome := range outcomes {
+			result.record(group[i], outcome)
 		}
 	}
 	if len(result.Failed) > 0 {
@@ -243,23 +245,129 @@ func (d *Deployer) Deploy(ctx context.Context, o Options, checkMode bool) (Resul
 	return result, nil
 }
 
+// outcome is what deploying one release came to.
+type outcome struct {
+	done    Deployment
+	current bool
+	err     error
+}
+
+// record adds one release's outcome to the result.
+func (result *Result) record(r Release, o outcome) {
+	switch {
+	case o.err != nil:
+		result.Failed[r.Name] = o.err.Error()
+	case o.current:
+		result.Current = append(result.Current, o.done)
+	default:
+		result.Changed = true
+		result.Deployed = append(result.Deployed, o.done)
+		if result.Diff == nil {
+			result.Diff = &Diff{Before: map[string]any{}, After: map[string]any{}}
+		}
+		result.Diff.Before[o.done.Name] = map[string]any{"id": o.done.PreviousID, "version": o.done.PreviousVersion}
+		result.Diff.After[o.done.Name] = map[string]any{"id": o.done.ID, "version": o.done.Version}
+	}
+}
+
+// selectReleases keeps the releases named: by production name, or for the
+// halves of an IPA pair, by the pair's catalog entry too.
 func selectReleases(releases []Release, names []string) ([]Release, error) {
 	if len(names) == 0 {
 		return releases, nil
 	}
-	byName := map[string]Release{}
-	for _, r := range releases {
-		byName[r.Name] = r
-	}
 	var out []Release
+	taken := map[int]bool{}
 	for _, name := range names {
-		r, ok := byName[name]
-		if !ok {
+		found := false
+		for i, r := range releases {
+			if r.Name == name || (r.Pair != "" && r.Pair == name) {
+				found = true
+				if !taken[i] {
+					taken[i] = true
+					out = append(out, r)
+				}
+			}
+		}
+		if !found {
 			return nil, fmt.Errorf("images names %q, which the catalog does not have; it has: %s", name, releaseNames(releases))
 		}
-		out = append(out, r)
 	}
 	return out, nil
+}
+
+// byPair groups releases for deployGroup: the halves of an IPA pair
+// together, every other release alone, in the order they come.
+func byPair(releases []Release) [][]Release {
+	var groups [][]Release
+	pairAt := map[string]int{}
+	for _, r := range releases {
+		if i, ok := pairAt[r.Pair]; ok && r.Pair != "" {
+			groups[i] = append(groups[i], r)
+			continue
+		}
+		if r.Pair != "" {
+			pairAt[r.Pair] = len(groups)
+		}
+		groups = append(groups, []Release{r})
+	}
+	return groups
+}
+
+// deployGroup deploys one release, or the halves of an IPA pair so that
+// the site never gets one half of a new pair alone: every half that is not
+// current is uploaded first, and only when all of them are active is any
+// promoted. A half that fails to upload fails the others (they wait under
+// their incoming names, and the next run only promotes them).
+func (d *Deployer) deployGroup(ctx context.Context, o Options, group []Release, checkMode bool, result *Result) []outcome {
+	outcomes := make([]outcome, len(group))
+	for i, r := range group {
+		outcomes[i].done, outcomes[i].current, outcomes[i].err = d.plan(ctx, o, r)
+	}
+	if checkMode || failedAny(outcomes) {
+		return failTogether(group, outcomes)
+	}
+	uploaded := make([]string, len(group))
+	for i, r := range group {
+		if !outcomes[i].current {
+			uploaded[i], outcomes[i].err = d.upload(ctx, o, r, result)
+		}
+	}
+	if failedAny(outcomes) {
+		return failTogether(group, outcomes)
+	}
+	for i, r := range group {
+		if !outcomes[i].current {
+			outcomes[i].done, outcomes[i].current, outcomes[i].err = d.promoteUploaded(ctx, o, r, outcomes[i].done, uploaded[i])
+		}
+	}
+	return outcomes
+}
+
+func failedAny(outcomes []outcome) bool {
+	for _, o := range outcomes {
+		if o.err != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// failTogether fails, when a half of a pair failed, the other halves that
+// would have changed, naming the half that failed.
+func failTogether(group []Release, outcomes []outcome) []outcome {
+	for i, o := range outcomes {
+		if o.err == nil {
+			continue
+		}
+		for j := range outcomes {
+			if outcomes[j].err == nil && !outcomes[j].current {
+				outcomes[j].err = fmt.Errorf("not promoted: %s, the other half of IPA pair %q, failed: %w", group[i].Name, group[i].Pair, o.err)
+			}
+		}
+		break
+	}
+	return outcomes
 }
 
 func releaseNames(releases []Release) string {
@@ -270,17 +378,18 @@ func releaseNames(releases []Release) string {
 	return strings.Join(names, ", ")
 }
 
-// deployOne brings one release to the site. current is true when the site
-// already had it.
-//
+// A release is deployed in three steps: plan, upload, promoteUploaded.
 // Runs of the deployer at the same time share one incoming image (the
 // Glance layer converges their uploads), and each looks at the production
 // name again before and after it promotes: a run that finds the release
 // already promoted by another deletes what it uploaded itself, and when two
 // promoted at once, the oldest image (glance.Older) stays and the other run
 // deletes its own. Every run hands back the ID that stays.
-func (d *Deployer) deployOne(ctx context.Context, o Options, r Release, checkMode bool, result *Result) (Deployment, bool, error) {
-	done := Deployment{Name: r.Name, Version: r.Version}
+
+// plan looks at the production name: current is true when the site has
+// the release, and done says what promoting it would supersede.
+func (d *Deployer) plan(ctx context.Context, o Options, r Release) (Deployment, bool, error) {
+	done := Deployment{Name: r.Name, Version: r.Version, IPA: r.IPA, Pair: r.Pair}
 	existing, err := d.production(ctx, o, r.Name)
 	if err != nil {
 		return done, false, err
@@ -294,43 +403,51 @@ func (d *Deployer) deployOne(ctx context.Context, o Options, r Release, checkMod
 		return done, false, err
 	}
 	if previous != nil {
-		done.ID, done.PreviousID = previous.ID, previous.ID
-		done.PreviousVersion = releaseOf(previous, r)
+		done.PreviousID, done.PreviousVersion = previous.ID, releaseOf(previous, r)
 		done.PreviousName = archiveName(previous, r)
 	}
-	if checkMode {
-		done.ID = ""
-		return done, false, nil
-	}
+	return done, false, nil
+}
+
+// upload brings the release to its incoming name and returns the ID of
+// the active image there.
+func (d *Deployer) upload(ctx context.Context, o Options, r Release, result *Result) (string, error) {
 	if err := d.dropStaleIncoming(ctx, o, r); err != nil {
-		return done, false, err
+		return "", err
 	}
 	spec, err := d.uploadSpec(ctx, o, r, result)
 	if err != nil {
-		return done, false, err
+		return "", err
 	}
 	uploaded, err := d.ensurer.Ensure(ctx, spec, false)
 	if err != nil {
-		return done, false, fmt.Errorf("uploading release %s: %w", r.Version, err)
+		return "", fmt.Errorf("uploading release %s: %w", r.Version, err)
 	}
 	if status, _ := uploaded.Image["status"].(string); status != string(images.ImageStatusActive) {
-		return done, false, fmt.Errorf("the uploaded release %s (%s) is %s, not active; it was not promoted", r.Version, uploaded.ID, status)
+		return "", fmt.Errorf("the uploaded release %s (%s) is %s, not active; it was not promoted", r.Version, uploaded.ID, status)
 	}
-	// Another run may have promoted the release while this one uploaded.
-	if existing, err = d.production(ctx, o, r.Name); err != nil {
+	return uploaded.ID, nil
+}
+
+// promoteUploaded gives the uploaded image (ID mine) the production name.
+// Another run may have promoted the release while this one uploaded.
+func (d *Deployer) promoteUploaded(ctx context.Context, o Options, r Release, done Deployment, mine string) (Deployment, bool, error) {
+	existing, err := d.production(ctx, o, r.Name)
+	if err != nil {
 		return done, false, err
 	}
 	if released := releasedAs(existing, r); released != nil {
-		return d.settle(ctx, done, released, uploaded.ID)
+		return d.settle(ctx, done, released, mine)
 	}
-	if previous, err = onlyPrevious(existing, r.Name); err != nil {
+	previous, err := onlyPrevious(existing, r.Name)
+	if err != nil {
 		return done, false, err
 	}
 	if previous != nil {
 		done.PreviousID, done.PreviousVersion = previous.ID, releaseOf(previous, r)
 		done.PreviousName = archiveName(previous, r)
 	}
-	promoteErr := d.promote(ctx, o, r, previous, uploaded.ID, done.PreviousName)
+	promoteErr := d.promote(ctx, o, r, previous, mine, done.PreviousName)
 	if existing, err = d.production(ctx, o, r.Name); err != nil {
 		return done, false, errors.Join(promoteErr, err)
 	}
@@ -345,9 +462,9 @@ func (d *Deployer) deployOne(ctx context.Context, o Options, r Release, checkMod
 	}
 	if winner == nil {
 		return done, false, fmt.Errorf("image %s was given the name %q but no image of that name has release %s any more (another run? run again)",
-			uploaded.ID, r.Name, r.Version)
+			mine, r.Name, r.Version)
 	}
-	return d.settle(ctx, done, winner, uploaded.ID)
+	return d.settle(ctx, done, winner, mine)
 }
 
 // settle ends a release another run may have promoted too: winner is the
@@ -498,7 +615,7 @@ func (d *Deployer) uploadSpec(ctx context.Context, o Options, r Release, result 
 		spec[key] = value
 	}
 	if r.MetadataURL != "" {
-		metadata, ignored, err := chameleonMetadata(ctx, r.MetadataURL, d.fetch...)
+		metadata, ignored, err := chameleonMetadata(ctx, r.MetadataURL, r.IPA, d.fetch...)
 		if err != nil {
 			return ingest.Options{}, err
 		}
@@ -532,6 +649,9 @@ func withRelease(properties any, r Release) (any, error) {
 	release := map[string]string{ReleaseProperty: r.Version, ReleaseNameProperty: r.Name}
 	if r.Chameleon {
 		release[CurrentProperty] = r.Version // as Chameleon's deployer records it
+	}
+	if r.IPA != "" {
+		release[IPAProperty] = r.IPA // which half, whatever the manifest says
 	}
 	switch v := properties.(type) {
 	case nil:

@@ -26,6 +26,7 @@ var ModuleSpec = ansible.Spec{
 		"catalog_format":       {Type: ansible.TypeStr, Default: FormatAuto, Choices: []any{FormatAuto, FormatAzimuth, FormatChameleon, FormatSpecs}},
 		"chameleon_base_url":   {Type: ansible.TypeStr},
 		"images":               {Type: ansible.TypeList, Elements: ansible.TypeStr},
+		"ipa_images":           {Type: ansible.TypeList, Elements: ansible.TypeStr},
 		"visibility":           {Type: ansible.TypeStr, Default: "public", Choices: toAny(glance.Visibilities)},
 		"disk_format":          {Type: ansible.TypeStr, Default: "qcow2", Choices: toAny(glance.DiskFormats), Aliases: []string{"image_type"}},
 		"properties":           {Type: ansible.TypeRaw},

@@ -53,6 +53,22 @@ description:
     C(imageops_superseded*) properties), then the new one becomes C(<name>), public."
   - Only images of the production name with the production I(visibility) count, as in
     hammers-v2; a user's private image of that name neither blocks nor is replaced.
+  - "Ironic Python Agent (IPA) kernel/initramfs pairs, as Chameleon builds and deploys them
+    (its deployer's C(--ipa)): an entry of a Chameleon store named in I(ipa_images) is a pair,
+    C(.../versions/<version>/<name>.kernel) and C(<name>.initramfs) with one C(<name>.manifest).
+    It becomes two images, C(<name>.kernel) (disk format C(aki)) and C(<name>.initramfs)
+    (C(ari)), container format C(bare), each with the manifest's properties and C(build-ipa) set to
+    its half (C(kernel) or C(initramfs)), which is how Chameleon's C(ipa_test) and
+    the C(imageops.cloud.ipa_test) module find the newest pair. The manifest's C(kernel_checksum),
+    C(kernel_checksum_sha512), C(initramfs_checksum) and C(initramfs_checksum_sha512) verify the
+    halves. The data is checked to be a kernel and an initramfs and uploaded as it comes."
+  - "A new pair is deployed whole: both halves are uploaded first, and only when both are active is
+    either promoted; if one half fails, neither is, the task fails naming it, and the next run
+    promotes what waits without uploading it again. The previous pair is archived as any
+    Chameleon image (C(<name>.kernel_<build-timestamp>), C(<image_metadata_field>=no)), never
+    deleted: Ironic nodes may still boot it (see M(imageops.cloud.image_cleaner), which keeps
+    images that nodes reference). Nodes are not switched to the new pair; that is
+    the C(imageops.cloud.ipa_test) module's I(push)."
   - "C(specs), a YAML or JSON list of M(imageops.cloud.community_image) specs; C(name) is the
     production name, and the version is the spec's C(version), else C(checksum_sha512), else
     C(checksum), else C(source_url)."
@@ -109,7 +125,18 @@ options:
   images:
     description:
       - Production names of the releases to deploy. Defaults to every release of the catalog.
+      - An IPA pair (I(ipa_images)) is named by its catalog entry (both halves) or by a half's
+        production name (C(<name>.kernel)).
       - A name the catalog does not have fails the task before anything is written.
+    type: list
+    elements: str
+  ipa_images:
+    description:
+      - Entries of a Chameleon store (I(object_store_url), or a C(chameleon) catalog) that are
+        Ironic Python Agent kernel/initramfs pairs, such as C(CC-IPA-Debian11-AMD64); each is
+        deployed as the two images C(<name>.kernel) and C(<name>.initramfs) (see the description).
+      - A name the catalog does not have, or an entry of another catalog format, fails the task
+        before anything is written.
     type: list
     elements: str
   visibility:
@@ -196,6 +223,13 @@ EXAMPLES = r"""
     scope: prod
     image_type: qcow2
     image_prefix: testing_
+
+- name: Chameleon's IPA kernel/initramfs pair too (its deployer's --ipa)
+  imageops.cloud.image_deployer:
+    cloud: site-admin
+    object_store_url: https://chi.uc.chameleoncloud.org:7480/swift/v1/AUTH_570aad8999f7499db99eae22fe9b29bb
+    image_prefix: testing_
+    ipa_images: [CC-IPA-Debian11-AMD64]
 """
 
 RETURN = r"""
@@ -222,6 +256,12 @@ deployed:
       type: str
     previous_version:
       description: The superseded image's release, if it recorded one.
+      type: str
+    ipa:
+      description: For a half of an IPA pair, which half, C(kernel) or C(initramfs).
+      type: str
+    pair:
+      description: For a half of an IPA pair, the pair's catalog entry.
       type: str
   sample:
     - {name: ubuntu-jammy, version: ubuntu-jammy-240601-1200, id: 0b6f1c2e-7c31-4d0a-9a7e-2f4c1e8d5a90,

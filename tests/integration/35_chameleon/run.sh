@@ -83,6 +83,55 @@ cleaner_supported_set() { # check mode, ten months on: the archived build would 
     [ "$(images "${cc_name}_2025-04-22 10:11:12.123456")" = "public 20250422-v1-amd no" ]
 }
 
+# IPA pairs (Chameleon's deployer --ipa): Debian's installer kernel and initrd stand for a build
+# of an ipa_* distribution, <name>.kernel and <name>.initramfs beside one <name>.manifest.
+ipa_name="CC-IPA-Suite-$$"
+fixtures="$repo/build/fixtures"
+# publish_ipa VERSION BUILD_TIMESTAMP: a pair of $ipa_name, added to the index beside $cc_name.
+publish_ipa() {
+  local dir="$prod/versions/$1"
+  mkdir -p "$dir"
+  cp "$fixtures/vmlinuz" "$dir/$ipa_name.kernel" && cp "$fixtures/initrd.gz" "$dir/$ipa_name.initramfs" || return 1
+  printf '{"build-distro": "ipa_debian", "build-release": "bullseye", "build-variant": "amd64", "build-timestamp": "%s", "build-ipa": "na", "chameleon-supported": "true", "kernel_checksum_sha512": "%s", "initramfs_checksum_sha512": "%s"}\n' \
+    "$2" "$(sha512sum "$dir/$ipa_name.kernel" | cut -d' ' -f1)" "$(sha512sum "$dir/$ipa_name.initramfs" | cut -d' ' -f1)" >"$dir/$ipa_name.manifest"
+  python3 -c 'import json,sys; i=json.load(open(sys.argv[1])); i[sys.argv[2]]=sys.argv[3]; json.dump(i, open(sys.argv[1], "w"))' "$prod/current" "$ipa_name" "$1"
+}
+deploy_ipa() { playbook imageops.cloud.image_deployer -e @"$state/defaults.yml" -e "{\"image_deployer_ipa_images\": [\"$ipa_name\"]}" "$@"; }
+# ipa_images NAME: "visibility disk_format build-ipa current" of each image named NAME.
+ipa_images() {
+  named "$1" | python3 -c 'import json,sys; [print(i["visibility"], i["disk_format"], i.get("build-ipa"), i.get("current")) for i in json.load(sys.stdin)["images"]]'
+}
+# newest_ipa HALF: the name of the newest active image whose build-ipa is HALF, as Chameleon's
+# ipa_test picks the pair it tests by default.
+newest_ipa() {
+  glance "$G/v2/images?visibility=all&status=active&build-ipa=$1&sort=created_at:desc&limit=1" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["images"][0]["name"])'
+}
+ipa_first() {
+  publish_ipa 20250422-ipa "2025-04-22 10:11:12" || return 1
+  deploy_ipa && [ "$(ipa_images "$ipa_name.kernel")" = "public aki kernel 20250422-ipa" ] &&
+    [ "$(ipa_images "$ipa_name.initramfs")" = "public ari initramfs 20250422-ipa" ] &&
+    [ "$(glance "$G/v2/images?visibility=all&name=eq:$ipa_name.initramfs" | python3 -c 'import json,sys; print(json.load(sys.stdin)["images"][0]["os_hash_value"])')" = \
+      "$(sha512sum "$fixtures/initrd.gz" | cut -d' ' -f1)" ] && # uploaded as it comes
+    [ -z "$(ipa_images "testing_$ipa_name.kernel")" ]
+}
+ipa_rerun() { ran_with "$unchanged" imageops.cloud.image_deployer -e @"$state/defaults.yml" -e "{\"image_deployer_ipa_images\": [\"$ipa_name\"]}"; }
+ipa_check() { # a new pair, in check mode: both halves would change, nothing is written
+  local out
+  publish_ipa 20250601-ipa "2025-06-01 08:00:00" || return 1
+  out=$(deploy_ipa --check) || { echo "$out"; return 1; }
+  echo "$out"
+  grep -q "deployed: \['$ipa_name.initramfs', '$ipa_name.kernel'\]" <<<"$out" &&
+    [ "$(ipa_images "$ipa_name.kernel")" = "public aki kernel 20250422-ipa" ] && [ -z "$(ipa_images "testing_$ipa_name.kernel")" ]
+}
+ipa_bumped() { # the new pair promoted, the previous one archived and kept; ipa_test's default is the new pair
+  deploy_ipa && [ "$(ipa_images "$ipa_name.kernel")" = "public aki kernel 20250601-ipa" ] &&
+    [ "$(ipa_images "$ipa_name.initramfs")" = "public ari initramfs 20250601-ipa" ] &&
+    [ "$(ipa_images "${ipa_name}.kernel_2025-04-22 10:11:12")" = "public aki kernel 20250422-ipa" ] &&
+    [ "$(ipa_images "${ipa_name}.initramfs_2025-04-22 10:11:12")" = "public ari initramfs 20250422-ipa" ] &&
+    [ "$(newest_ipa kernel)" = "$ipa_name.kernel" ] && [ "$(newest_ipa initramfs)" = "$ipa_name.initramfs" ]
+}
+
 timers_root="$state/root"
 units="$timers_root/etc/systemd/system"
 timers() { playbook "$here/timers.yml" -e @"$state/defaults.yml" -e timers_root="$timers_root" -e "{\"supported\": [\"$cc_name\"]}" "$@"; }
@@ -144,7 +193,14 @@ step timers_cleaner_from_the_store timers_cleaner_from_the_store
 step timers_hide_before_delete timers_hide_before_delete
 step timers_from_hammers_names timers_from_hammers_names
 step timers_disabled timers_disabled
-for n in "$cc_name" "${cc_name}_2025-04-22 10:11:12.123456"; do # leave the shared Glance as found
+# last: the index then lists a pair, which the timers' deployer (without ipa_images) would not take
+step ipa_fixtures "$repo/scripts/fixtures.sh" "$fixtures"
+step ipa_first ipa_first
+step ipa_rerun ipa_rerun
+step ipa_check ipa_check
+step ipa_bumped ipa_bumped
+for n in "$cc_name" "${cc_name}_2025-04-22 10:11:12.123456" "$ipa_name.kernel" "$ipa_name.initramfs" \
+  "$ipa_name.kernel_2025-04-22 10:11:12" "$ipa_name.initramfs_2025-04-22 10:11:12"; do # leave the shared Glance as found
   for id in $(named "$n" | python3 -c 'import json,sys; [print(i["id"]) for i in json.load(sys.stdin)["images"]]'); do
     glance -X DELETE "$G/v2/images/$id" >/dev/null || true
   done
