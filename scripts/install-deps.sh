@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   ansible-core                      # ansible-playbook, ansible-doc
   glance-api                        # the real Glance the tests and demo start on loopback
+  ironic-api ironic-conductor       # the real Ironic (all-in-one `ironic`) of scripts/ironic.sh
   python3-keystone uwsgi-core uwsgi-plugin-python3 # Keystone under uwsgi (scripts/cloud.sh)
   postgresql python3-psycopg2       # Keystone's and Glance's database in scripts/cloud.sh
   nginx-light                       # TLS in front of Keystone and Glance in scripts/cloud.sh

@@ -23,7 +23,9 @@ record() { # name status
 
 glance_state="$repo/build/test-glance"
 cloud_state="$repo/build/test-cloud"
+ironic_state="$repo/build/test-ironic"
 stop_glance() {
+  scripts/ironic.sh stop "$ironic_state" >/dev/null 2>&1 || true
   scripts/glance.sh stop "$glance_state" >/dev/null 2>&1 || true
   scripts/cloud.sh stop "$cloud_state" >/dev/null 2>&1 || true
 }
@@ -45,6 +47,12 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
   fi
   # shellcheck disable=SC1091
   source "$glance_state/env"
+  # Ironic, on that Glance, for the baremetal layer's tests (IMAGEOPS_IRONIC_URL only).
+  if ! scripts/ironic.sh start "$ironic_state"; then
+    echo "test: the local Ironic did not start" >&2
+    exit 1
+  fi
+  eval "$(grep '^export IMAGEOPS_IRONIC_URL=' "$ironic_state/env")"
   # Only the Keystone cloud's own variables: OS_CLOUD and OS_CLIENT_CONFIG_FILE
   # stay the keyless Glance's; tests of the Keystone cloud read IMAGEOPS_CLOUD_STATE.
   eval "$(grep '^export IMAGEOPS_CLOUD_' "$cloud_state/env")"
@@ -52,7 +60,7 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
   go test -count=1 ./...
   record "go test" $?
   stop_glance
-  unset OS_CLIENT_CONFIG_FILE OS_CLOUD IMAGEOPS_GLANCE_URL "${!IMAGEOPS_CLOUD_@}"
+  unset OS_CLIENT_CONFIG_FILE OS_CLOUD IMAGEOPS_GLANCE_URL IMAGEOPS_IRONIC_URL "${!IMAGEOPS_CLOUD_@}"
   echo "== scripts/fuzz.sh (every fuzz target, a few seconds each)"
   scripts/fuzz.sh
   record "fuzz" $?

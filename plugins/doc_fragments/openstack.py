@@ -53,7 +53,8 @@ options:
         (a renewal needs credentials that can make a new token; with I(auth_type=token) a run can
         last no longer than the given token).
       - C(none) uses no Keystone at all, for a standalone Glance. Requests then go without a
-        token to I(image_endpoint_override) (and I(compute_endpoint_override)), which must be set.
+        token to I(image_endpoint_override) (and I(compute_endpoint_override),
+        I(baremetal_endpoint_override)), which must be set.
     type: str
   region_name:
     description:
@@ -93,6 +94,13 @@ options:
       - URL of the compute service (Nova) to use instead of the one in the service catalog,
         including its version, for example C(https://nova.example.com:8774/v2.1).
       - When not set, the cloud's C(compute_endpoint_override) is used.
+    type: str
+  baremetal_endpoint_override:
+    description:
+      - URL of the Bare Metal service (Ironic) to use instead of the C(baremetal) endpoint of
+        the service catalog, for example C(http://ironic.example.com:6385), for a standalone
+        Ironic with I(auth_type=none).
+      - When not set, the cloud's C(baremetal_endpoint_override) is used.
     type: str
   api_retries:
     description:

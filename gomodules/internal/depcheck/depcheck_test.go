@@ -38,9 +38,11 @@ func TestBuildingBlocksStandAlone(t *testing.T) {
 		"scratch":  {},
 		// The one Glance layer knows nothing of modules, connections or Ansible.
 		"openstack/glance": {},
-		"openstack/conn":   {"ansible", "openstack/glance", "redact"},
+		// The Ironic layer likewise.
+		"openstack/baremetal": {},
+		"openstack/conn":      {"ansible", "openstack/baremetal", "openstack/glance", "redact"},
 		// The download+convert+upload engine under community_image and image_deployer.
-		"ingest": {"ansible", "buildrecord", "convert", "fetch", "openstack/conn", "openstack/glance", "redact", "scratch"},
+		"ingest": {"ansible", "buildrecord", "convert", "fetch", "openstack/baremetal", "openstack/conn", "openstack/glance", "redact", "scratch"},
 		// image_build's record, read by ingest for build_* properties.
 		"buildrecord": {"redact"},
 	} {

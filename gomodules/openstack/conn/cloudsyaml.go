@@ -15,9 +15,10 @@ import (
 // rawCloud holds the clouds.yaml keys that gophercloud's clouds.Cloud type
 // drops but that openstacksdk honours for standalone services.
 type rawCloud struct {
-	AuthType                string `yaml:"auth_type"`
-	ImageEndpointOverride   string `yaml:"image_endpoint_override"`
-	ComputeEndpointOverride string `yaml:"compute_endpoint_override"`
+	AuthType                  string `yaml:"auth_type"`
+	ImageEndpointOverride     string `yaml:"image_endpoint_override"`
+	ComputeEndpointOverride   string `yaml:"compute_endpoint_override"`
+	BaremetalEndpointOverride string `yaml:"baremetal_endpoint_override"`
 }
 
 // cloudsYAMLLocations lists where clouds.yaml is looked for, in the order

@@ -15,6 +15,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
 	tokens3 "github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
+	"github.com/imageops/cloud/gomodules/openstack/baremetal"
 	"github.com/imageops/cloud/gomodules/openstack/glance"
 	"gopkg.in/yaml.v2"
 
@@ -37,6 +38,7 @@ type Clients struct {
 	endpointOpts    gophercloud.EndpointOpts
 	imageOverride   string
 	computeOverride string
+	bareOverride    string
 }
 
 type options struct {
@@ -68,6 +70,7 @@ type settings struct {
 	tlsConfig       *tls.Config
 	imageOverride   string
 	computeOverride string
+	bareOverride    string
 	// fileSecrets are the secrets of the cloud's clouds.yaml/secure.yaml
 	// entry, including those inline auth overrides.
 	fileSecrets []string
@@ -87,7 +90,7 @@ func Connect(ctx context.Context, cfg Config, opts ...Option) (*Clients, error) 
 		return nil, err
 	}
 	secrets := append([]string{s.auth.Password, s.auth.TokenID, s.auth.ApplicationCredentialSecret}, s.fileSecrets...)
-	for _, endpoint := range []string{s.auth.IdentityEndpoint, s.imageOverride, s.computeOverride} {
+	for _, endpoint := range []string{s.auth.IdentityEndpoint, s.imageOverride, s.computeOverride, s.bareOverride} {
 		secrets = append(secrets, redact.Secrets(endpoint)...)
 	}
 	for _, secret := range secrets {
@@ -98,7 +101,7 @@ func Connect(ctx context.Context, cfg Config, opts ...Option) (*Clients, error) 
 	texts := &textErrorsTransport{base: transport(s.tlsConfig), cloud: s.name}
 	httpClient := http.Client{Transport: texts}
 	clients := &Clients{Name: s.name, endpointOpts: s.endpointOpts,
-		imageOverride: s.imageOverride, computeOverride: s.computeOverride}
+		imageOverride: s.imageOverride, computeOverride: s.computeOverride, bareOverride: s.bareOverride}
 	if s.authType == authTypeNone {
 		clients.provider = &gophercloud.ProviderClient{HTTPClient: httpClient}
 		clients.provider.UserAgent.Prepend(o.userAgent)
@@ -190,6 +193,7 @@ func (cfg Config) resolve() (settings, error) {
 	s.authType = firstSet(cfg.AuthType, raw.AuthType)
 	s.imageOverride = firstSet(cfg.ImageEndpointOverride, raw.ImageEndpointOverride)
 	s.computeOverride = firstSet(cfg.ComputeEndpointOverride, raw.ComputeEndpointOverride)
+	s.bareOverride = firstSet(cfg.BaremetalEndpointOverride, raw.BaremetalEndpointOverride)
 	auth, endpointOpts, tlsConfig, err := clouds.Parse(append(source, cfg.parseOverrides()...)...)
 	if err != nil {
 		return settings{}, fmt.Errorf("reading %s: %w", s.name, err)
@@ -283,18 +287,8 @@ func firstSet(values ...string) string {
 // Image returns a client for Glance's v2 API: at image_endpoint_override when
 // set, else from the service catalog.
 func (c *Clients) Image() (*gophercloud.ServiceClient, error) {
-	if c.imageOverride != "" {
-		base := strings.TrimSuffix(strings.TrimSuffix(c.imageOverride, "/"), "/v2") + "/"
-		return &gophercloud.ServiceClient{ProviderClient: c.provider, Endpoint: base, ResourceBase: base + "v2/", Type: "image"}, nil
-	}
-	if c.provider.EndpointLocator == nil {
-		return nil, fmt.Errorf("finding the image endpoint of %s: it uses auth_type none, so there is no service catalog: set image_endpoint_override to Glance's URL", c.Name)
-	}
-	client, err := openstack.NewImageV2(c.provider, c.endpointOpts)
-	if err != nil {
-		return nil, fmt.Errorf("finding the image endpoint of %s: %w", c.Name, c.explainEndpointError("image", err))
-	}
-	return client, nil
+	return c.serviceClient(endpointKind{service: "image", option: "image_endpoint_override", override: c.imageOverride,
+		version: "v2", fromCatalog: openstack.NewImageV2})
 }
 
 // Glance returns the Glance layer's client (see package glance) for the
@@ -312,18 +306,83 @@ func (c *Clients) Glance(opts ...glance.Option) (*glance.Client, error) {
 // Compute returns a client for Nova's v2.1 API: at compute_endpoint_override
 // when set, else from the service catalog.
 func (c *Clients) Compute() (*gophercloud.ServiceClient, error) {
-	if c.computeOverride != "" {
-		base := strings.TrimSuffix(c.computeOverride, "/") + "/"
-		return &gophercloud.ServiceClient{ProviderClient: c.provider, Endpoint: base, Type: "compute"}, nil
+	return c.serviceClient(endpointKind{service: "compute", option: "compute_endpoint_override", override: c.computeOverride,
+		fromCatalog: openstack.NewComputeV2})
+}
+
+// Baremetal returns a client for Ironic's v1 API: at
+// baremetal_endpoint_override when set (Ironic's root URL; a /v1 suffix is
+// dropped), else the service catalog's baremetal endpoint. Its microversion
+// is gophercloud's default; Ironic sets the baremetal layer's own.
+func (c *Clients) Baremetal() (*gophercloud.ServiceClient, error) {
+	return c.serviceClient(c.baremetalKind())
+}
+
+func (c *Clients) baremetalKind() endpointKind {
+	return endpointKind{service: "baremetal", option: "baremetal_endpoint_override", override: c.bareOverride,
+		version: "v1", fromCatalog: openstack.NewBareMetalV1}
+}
+
+// endpointKind says where a service's endpoint comes from.
+type endpointKind struct {
+	service string // the catalog's service type, for messages
+	option  string // the override option's name, for messages
+	// override is the option's value; "" means the catalog.
+	override string
+	// version is the API version path under the override's root ("v2"),
+	// dropped from the override when given with it; "" keeps the override
+	// as it is (Nova's URL includes its version).
+	version     string
+	fromCatalog func(*gophercloud.ProviderClient, gophercloud.EndpointOpts) (*gophercloud.ServiceClient, error)
+}
+
+// serviceClient returns the client of one service: at its override when
+// set, else from the service catalog.
+func (c *Clients) serviceClient(kind endpointKind) (*gophercloud.ServiceClient, error) {
+	if kind.override != "" {
+		root := strings.TrimSuffix(kind.override, "/")
+		if kind.version == "" {
+			return &gophercloud.ServiceClient{ProviderClient: c.provider, Endpoint: root + "/", Type: kind.service}, nil
+		}
+		root = strings.TrimSuffix(root, "/"+kind.version) + "/"
+		return &gophercloud.ServiceClient{ProviderClient: c.provider, Endpoint: root, ResourceBase: root + kind.version + "/", Type: kind.service}, nil
 	}
 	if c.provider.EndpointLocator == nil {
-		return nil, fmt.Errorf("finding the compute endpoint of %s: it uses auth_type none, so there is no service catalog: set compute_endpoint_override to Nova's URL", c.Name)
+		return nil, fmt.Errorf("finding the %s endpoint of %s: it uses auth_type none, so there is no service catalog: set %s to %s's URL",
+			kind.service, c.Name, kind.option, serviceNames[kind.service])
 	}
-	client, err := openstack.NewComputeV2(c.provider, c.endpointOpts)
+	client, err := kind.fromCatalog(c.provider, c.endpointOpts)
 	if err != nil {
-		return nil, fmt.Errorf("finding the compute endpoint of %s: %w", c.Name, c.explainEndpointError("compute", err))
+		return nil, fmt.Errorf("finding the %s endpoint of %s: %w", kind.service, c.Name, c.explainEndpointError(kind.service, err))
 	}
 	return client, nil
+}
+
+// serviceNames are the projects behind the service types, for messages.
+var serviceNames = map[string]string{"image": "Glance", "compute": "Nova", "baremetal": "Ironic"}
+
+// HasBaremetal tells whether the cloud has a baremetal endpoint: an
+// override, or a baremetal service in the token's catalog. Modules that only
+// consult Ironic when there is one (image_cleaner) ask this first.
+func (c *Clients) HasBaremetal() bool {
+	if c.bareOverride != "" {
+		return true
+	}
+	if c.provider.EndpointLocator == nil {
+		return false
+	}
+	_, err := c.baremetalKind().fromCatalog(c.provider, c.endpointOpts)
+	return err == nil
+}
+
+// Ironic returns the baremetal layer's client (see package baremetal) for
+// the endpoint that Baremetal finds.
+func (c *Clients) Ironic(opts ...baremetal.Option) (*baremetal.Client, error) {
+	sc, err := c.Baremetal()
+	if err != nil {
+		return nil, err
+	}
+	return baremetal.New(sc, opts...)
 }
 
 // explainEndpointError replaces gophercloud's "No suitable endpoint could be

@@ -77,6 +77,13 @@ func TestAuthTypeNoneWithoutAnImageEndpoint(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "compute_endpoint_override") {
 		t.Fatalf("Compute() = %v; want an error asking for compute_endpoint_override", err)
 	}
+	_, err = clients.Ironic()
+	if err == nil || !strings.Contains(err.Error(), "baremetal_endpoint_override") {
+		t.Fatalf("Ironic() = %v; want an error asking for baremetal_endpoint_override", err)
+	}
+	if clients.HasBaremetal() {
+		t.Error("HasBaremetal() = true without an override or a catalog")
+	}
 }
 
 func TestComputeEndpointOverride(t *testing.T) {

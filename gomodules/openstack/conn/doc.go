@@ -1,7 +1,8 @@
 // Package conn holds the OpenStack connection every OpenStack module of the
 // collection shares: the options (named as the openstack.cloud collection
 // names them: cloud, auth, auth_type, region_name, interface, validate_certs,
-// ca_cert, image_endpoint_override, compute_endpoint_override) and the
+// ca_cert, image_endpoint_override, compute_endpoint_override,
+// baremetal_endpoint_override) and the
 // authenticated gophercloud clients built from them.
 //
 // Credentials come from, in this order of precedence: the module's `auth`
@@ -13,7 +14,8 @@
 // region_name, interface and ca_cert win over $OS_REGION_NAME, $OS_INTERFACE
 // and $OS_CACERT, which win over the cloud's settings. With `auth_type: none` (in
 // clouds.yaml or as an option) no Keystone is used and the service endpoints
-// come from `image_endpoint_override` / `compute_endpoint_override`, the
+// come from `image_endpoint_override` / `compute_endpoint_override` /
+// `baremetal_endpoint_override`, the
 // openstacksdk convention for standalone services such as a Glance deployed
 // without Keystone.
 //

@@ -14,18 +14,19 @@ import (
 // interface has no default on purpose: an unset interface leaves the cloud's
 // own (clouds.yaml, else OS_INTERFACE), which in turn defaults to public.
 var Options = map[string]ansible.Option{
-	"cloud":                     {Type: ansible.TypeStr},
-	"auth":                      {Type: ansible.TypeDict, NoLog: true, SecretKeys: AuthSecretKeys},
-	"auth_type":                 {Type: ansible.TypeStr},
-	"region_name":               {Type: ansible.TypeStr},
-	"interface":                 {Type: ansible.TypeStr, Choices: []any{"public", "internal", "admin"}, Aliases: []string{"endpoint_type"}},
-	"validate_certs":            {Type: ansible.TypeBool, Aliases: []string{"verify"}},
-	"ca_cert":                   {Type: ansible.TypePath, Aliases: []string{"cacert"}},
-	"image_endpoint_override":   {Type: ansible.TypeStr},
-	"compute_endpoint_override": {Type: ansible.TypeStr},
-	"api_retries":               {Type: ansible.TypeInt, Default: glance.DefaultRetries},
-	"api_retry_delay":           {Type: ansible.TypeFloat, Default: glance.DefaultRetryDelay.Seconds()},
-	"upload_stale_after":        {Type: ansible.TypeInt, Default: int(glance.DefaultStaleAfter.Seconds())},
+	"cloud":                       {Type: ansible.TypeStr},
+	"auth":                        {Type: ansible.TypeDict, NoLog: true, SecretKeys: AuthSecretKeys},
+	"auth_type":                   {Type: ansible.TypeStr},
+	"region_name":                 {Type: ansible.TypeStr},
+	"interface":                   {Type: ansible.TypeStr, Choices: []any{"public", "internal", "admin"}, Aliases: []string{"endpoint_type"}},
+	"validate_certs":              {Type: ansible.TypeBool, Aliases: []string{"verify"}},
+	"ca_cert":                     {Type: ansible.TypePath, Aliases: []string{"cacert"}},
+	"image_endpoint_override":     {Type: ansible.TypeStr},
+	"compute_endpoint_override":   {Type: ansible.TypeStr},
+	"baremetal_endpoint_override": {Type: ansible.TypeStr},
+	"api_retries":                 {Type: ansible.TypeInt, Default: glance.DefaultRetries},
+	"api_retry_delay":             {Type: ansible.TypeFloat, Default: glance.DefaultRetryDelay.Seconds()},
+	"upload_stale_after":          {Type: ansible.TypeInt, Default: int(glance.DefaultStaleAfter.Seconds())},
 }
 
 // OwnerOption is the owner option of the modules that act on one project's
@@ -67,6 +68,9 @@ type Config struct {
 	// ComputeEndpointOverride is Nova's URL (with its /v2.1 suffix), used
 	// instead of the catalog's.
 	ComputeEndpointOverride string `json:"compute_endpoint_override"`
+	// BaremetalEndpointOverride is Ironic's URL (without /v1), used instead
+	// of the catalog's baremetal endpoint.
+	BaremetalEndpointOverride string `json:"baremetal_endpoint_override"`
 	// APIRetries is how many times a Glance call that failed with a 5xx or
 	// 429, or without an answer, is tried again (glance.WithRetries).
 	APIRetries *int `json:"api_retries"`
