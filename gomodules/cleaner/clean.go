@@ -10,6 +10,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 
+	"github.com/imageops/cloud/gomodules/openstack/baremetal"
 	"github.com/imageops/cloud/gomodules/openstack/glance"
 )
 
@@ -79,18 +80,39 @@ func (e *FailedError) Fields() map[string]any {
 // without a compute endpoint can be cleaned with skip_in_use false.
 type ComputeFunc func() (*gophercloud.ServiceClient, error)
 
+// NodeReferencesFunc returns the images that Ironic nodes name (see
+// baremetal.Client.ImageReferences). The cleaner calls it only when some
+// image would change.
+type NodeReferencesFunc func(context.Context) (baremetal.ImageReferences, error)
+
 // Cleaner applies the retirement policy to one Glance.
 type Cleaner struct {
-	glance  *glance.Client
-	compute ComputeFunc
-	clock   func() time.Time
-	jobs    int
+	glance   *glance.Client
+	compute  ComputeFunc
+	nodeRefs NodeReferencesFunc
+	clock    func() time.Time
+	jobs     int
+}
+
+// Option configures a Cleaner.
+type Option func(*Cleaner)
+
+// WithNodeReferences makes the cleaner keep every image that an Ironic node
+// names, whatever the policy says; refs is called once per run, before
+// anything is written, and a run whose references cannot be read writes
+// nothing. Default: no Ironic (a cloud without a baremetal service).
+func WithNodeReferences(refs NodeReferencesFunc) Option {
+	return func(c *Cleaner) { c.nodeRefs = refs }
 }
 
 // New returns a Cleaner for the Glance that client reaches, asking compute
 // for Nova when images in use must be found.
-func New(client *glance.Client, compute ComputeFunc) *Cleaner {
-	return &Cleaner{glance: client, compute: compute, clock: time.Now, jobs: defaultJobs}
+func New(client *glance.Client, compute ComputeFunc, opts ...Option) *Cleaner {
+	c := &Cleaner{glance: client, compute: compute, clock: time.Now, jobs: defaultJobs}
+	for _, apply := range opts {
+		apply(c)
+	}
+	return c
 }
 
 // Clean lists the managed images, decides each one's fate and, unless
@@ -133,10 +155,18 @@ func (c *Cleaner) Clean(ctx context.Context, o Options, checkMode bool) (Report,
 		}
 		decisions = p.plan(managed, inUse)
 	}
+	if c.nodeRefs != nil && wouldChange(decisions) {
+		refs, err := c.nodeRefs(ctx)
+		if err != nil {
+			return Report{}, fmt.Errorf("finding the images Ironic nodes boot, which are never hidden or deleted: %w", err)
+		}
+		decisions = keepReferenced(decisions, refs)
+	}
 	report := newReport(p, dryRun)
 	var changes []decision
 	for _, d := range decisions {
 		entry := entryOf(d.image, d.reason)
+		entry.Nodes = d.nodes
 		switch d.action {
 		case keep:
 			report.Kept = append(report.Kept, entry)

@@ -28,6 +28,14 @@
 // Servers booted from a volume show no image there (image is ""), so a volume
 // created from an image does not keep that image: Cinder is not asked.
 //
+// Images that Ironic nodes boot are never hidden or deleted, whatever the
+// policy says, when the Cleaner is given WithNodeReferences (the module does
+// when the cloud has a baremetal endpoint): a node's driver_info deploy and
+// rescue kernel and ramdisk and its instance_info image_source (see
+// baremetal.FindImageReferences). They are reported as skipped, with the
+// nodes that name them; a node list that cannot be read fails the run
+// before anything is written.
+//
 // The cost of a run is a fixed number of list requests per page of images
 // (two listings: os_hidden false and true) and of servers, plus one request per
 // image that is hidden or deleted; images left alone cost no request of their

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/imageops/cloud/gomodules/ansible"
+	"github.com/imageops/cloud/gomodules/openstack/baremetal"
 	"github.com/imageops/cloud/gomodules/openstack/conn"
 )
 
@@ -68,5 +69,15 @@ func RunModule(ctx context.Context, m *ansible.Module) (any, error) {
 		return nil, err
 	}
 	opts.Owner = client.Owner() // the ID, also when a name was given
-	return New(client, clients.Compute).Clean(ctx, opts, m.CheckMode)
+	var options []Option
+	if clients.HasBaremetal() {
+		options = append(options, WithNodeReferences(func(ctx context.Context) (baremetal.ImageReferences, error) {
+			ironic, err := clients.Ironic()
+			if err != nil {
+				return baremetal.ImageReferences{}, err
+			}
+			return ironic.ImageReferences(ctx)
+		}))
+	}
+	return New(client, clients.Compute, options...).Clean(ctx, opts, m.CheckMode)
 }

@@ -7,14 +7,19 @@ import (
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+
+	"github.com/imageops/cloud/gomodules/openstack/baremetal"
 )
 
-// Entry is one image in a report: {id, name, created_at, reason}.
+// Entry is one image in a report: {id, name, created_at, reason}, and for
+// an image kept because Ironic nodes name it, {nodes}.
 type Entry struct {
 	ID        string `json:"id"`
 	Name      string `json:"name"`
 	CreatedAt string `json:"created_at"` // RFC 3339, UTC
 	Reason    string `json:"reason"`
+	// Nodes are the Ironic nodes that name the image, and where.
+	Nodes []baremetal.ImageReference `json:"nodes,omitempty"`
 }
 
 func entryOf(image *images.Image, reason string) Entry {
@@ -36,6 +41,8 @@ type decision struct {
 	image  *images.Image
 	action action
 	reason string
+	// nodes name the image, for a decision to skip it for them.
+	nodes []baremetal.ImageReference
 }
 
 // plan decides, for every managed image (newest first), whether it is kept,
@@ -57,12 +64,47 @@ func (p policy) plan(managed []images.Image, inUse map[string][]string) []decisi
 		d := p.decide(image, newest)
 		if (d.action == hide || d.action == remove) && inUse != nil {
 			if users := inUse[image.ID]; len(users) > 0 {
-				d = decision{image, skip, inUseReason(users)}
+				d = decision{image: image, action: skip, reason: inUseReason(users)}
 			}
 		}
 		out = append(out, d)
 	}
 	return out
+}
+
+// keepReferenced skips the images that would be hidden or deleted but
+// that Ironic nodes name (their deploy or rescue kernel and ramdisk, their
+// instance's image): a node would fail to deploy, clean or rescue without it.
+func keepReferenced(decisions []decision, refs baremetal.ImageReferences) []decision {
+	for i, d := range decisions {
+		if d.action != hide && d.action != remove {
+			continue
+		}
+		if nodes := refs.Of(d.image.ID, d.image.Name); len(nodes) > 0 {
+			decisions[i] = decision{image: d.image, action: skip, reason: referencedReason(nodes), nodes: nodes}
+		}
+	}
+	return decisions
+}
+
+func referencedReason(nodes []baremetal.ImageReference) string {
+	shown := nodes
+	if len(shown) > 3 {
+		shown = shown[:3]
+	}
+	parts := make([]string, len(shown))
+	for i, ref := range shown {
+		name := ref.NodeName
+		if name == "" {
+			name = ref.Node
+		}
+		parts[i] = fmt.Sprintf("%s (%s)", name, ref.Field)
+	}
+	more := ""
+	if len(nodes) > len(shown) {
+		more = fmt.Sprintf(" and %d more", len(nodes)-len(shown))
+	}
+	return fmt.Sprintf("named by Ironic node(s): %s%s", strings.Join(parts, ", "), more)
 }
 
 // decide is the plan for one image that is the newest-th newest bootable
@@ -72,23 +114,23 @@ func (p policy) decide(image *images.Image, newest int) decision {
 	deletable := !created.After(p.deleteBefore)
 	switch {
 	case p.skip[image.ID]:
-		return decision{image, skip, "listed in skip_images"}
+		return decision{image: image, action: skip, reason: "listed in skip_images"}
 	case len(p.supports) > 0 && p.isProduction(image):
-		return decision{image, keep, "the current production image of " + image.Name + " (supports)"}
+		return decision{image: image, action: keep, reason: "the current production image of " + image.Name + " (supports)"}
 	case newest > 0 && newest <= p.keepLatest:
-		return decision{image, keep, fmt.Sprintf("one of the %d newest bootable images of its group%s (keep_latest)", p.keepLatest, p.groupLabel(image))}
+		return decision{image: image, action: keep, reason: fmt.Sprintf("one of the %d newest bootable images of its group%s (keep_latest)", p.keepLatest, p.groupLabel(image))}
 	case created.After(p.hideBefore):
-		return decision{image, keep, fmt.Sprintf("younger than %d months (created after %s)", p.hideAfter, p.hideBefore.Format(time.RFC3339))}
+		return decision{image: image, action: keep, reason: fmt.Sprintf("younger than %d months (created after %s)", p.hideAfter, p.hideBefore.Format(time.RFC3339))}
 	case deletable && !image.Protected:
-		return decision{image, remove, fmt.Sprintf("older than %d months (created on or before %s)", p.deleteAfter, p.deleteBefore.Format(time.RFC3339))}
+		return decision{image: image, action: remove, reason: fmt.Sprintf("older than %d months (created on or before %s)", p.deleteAfter, p.deleteBefore.Format(time.RFC3339))}
 	case deletable && p.isHidden(image):
-		return decision{image, keep, fmt.Sprintf("older than %d months but protected, so never deleted; already hidden (%s)", p.deleteAfter, p.hiddenLabel())}
+		return decision{image: image, action: keep, reason: fmt.Sprintf("older than %d months but protected, so never deleted; already hidden (%s)", p.deleteAfter, p.hiddenLabel())}
 	case p.isHidden(image):
-		return decision{image, keep, fmt.Sprintf("already hidden (%s); deleted once older than %d months", p.hiddenLabel(), p.deleteAfter)}
+		return decision{image: image, action: keep, reason: fmt.Sprintf("already hidden (%s); deleted once older than %d months", p.hiddenLabel(), p.deleteAfter)}
 	case deletable:
-		return decision{image, hide, fmt.Sprintf("older than %d months but protected, so hidden and never deleted", p.deleteAfter)}
+		return decision{image: image, action: hide, reason: fmt.Sprintf("older than %d months but protected, so hidden and never deleted", p.deleteAfter)}
 	default:
-		return decision{image, hide, fmt.Sprintf("older than %d months (created on or before %s)", p.hideAfter, p.hideBefore.Format(time.RFC3339))}
+		return decision{image: image, action: hide, reason: fmt.Sprintf("older than %d months (created on or before %s)", p.hideAfter, p.hideBefore.Format(time.RFC3339))}
 	}
 }
 

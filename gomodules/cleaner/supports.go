@@ -27,6 +27,10 @@ const (
 	// production name (deployer.ReleaseNameProperty; the cleaner does not
 	// import the deployer).
 	releaseNameProperty = "imageops_release_name"
+	// buildIPA says which half of an Ironic Python Agent pair an image is
+	// (kernel or initramfs; "na" otherwise), as Chameleon's builds and the
+	// deployer record it.
+	buildIPA = "build-ipa"
 )
 
 // supported is one supported image: its production name and, when it came
@@ -164,13 +168,19 @@ func asMap(value any) map[string]any {
 // Chameleon's cleaner selects), or the production name, a superseded name
 // of it, or the deployer's record of it. nil when none.
 func (p policy) supportOf(image *images.Image) *supported {
+	releaseName := textOf(image.Properties[releaseNameProperty])
 	for i := range p.supports {
 		s := &p.supports[i]
-		switch {
-		case s.distro != "" && textOf(image.Properties[buildDistro]) == s.distro &&
-			textOf(image.Properties[buildRelease]) == s.release && textOf(image.Properties[buildVariant]) == s.variant:
+		if s.distro != "" && textOf(image.Properties[buildDistro]) == s.distro &&
+			textOf(image.Properties[buildRelease]) == s.release && textOf(image.Properties[buildVariant]) == s.variant {
 			return s
-		case image.Name == s.name || s.older.MatchString(image.Name) || textOf(image.Properties[releaseNameProperty]) == s.name:
+		}
+		for _, name := range []string{image.Name, withoutIPAHalf(image, image.Name)} {
+			if name == s.name || s.older.MatchString(name) {
+				return s
+			}
+		}
+		if releaseName == s.name || withoutIPAHalf(image, releaseName) == s.name {
 			return s
 		}
 	}
@@ -178,8 +188,25 @@ func (p policy) supportOf(image *images.Image) *supported {
 }
 
 // isProduction tells whether an image is the current production image of
-// its supported image: the one with its production name, which is kept.
+// its supported image: the one with its production name, which is kept
+// (both halves, <name>.kernel and <name>.initramfs, of an IPA pair).
 func (p policy) isProduction(image *images.Image) bool {
 	s := p.supportOf(image)
-	return s != nil && image.Name == s.name
+	return s != nil && (image.Name == s.name || withoutIPAHalf(image, image.Name) == s.name)
+}
+
+// withoutIPAHalf takes the half out of a name of an IPA pair's image
+// (build-ipa kernel or initramfs): the deployer names the halves of <name>
+// <name>.kernel and <name>.initramfs, archived <name>.kernel_<timestamp>,
+// and both belong to the supported image <name>. Other names are returned
+// as they are.
+func withoutIPAHalf(image *images.Image, name string) string {
+	half := textOf(image.Properties[buildIPA])
+	if half != "kernel" && half != "initramfs" {
+		return name
+	}
+	if before, after, found := strings.Cut(name, "."+half); found {
+		return before + after
+	}
+	return name
 }

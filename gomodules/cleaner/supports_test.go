@@ -133,3 +133,46 @@ func TestUnreadableSupportsStopsBeforeAnyChange(t *testing.T) {
 	assert.Contains(t, err.Error(), "reading supports")
 	assert.NotNil(t, f.get(old.ID))
 }
+
+// An IPA pair as the deployer leaves it (<name>.kernel, <name>.initramfs,
+// build-ipa the half; the previous pair archived <name>.kernel_<timestamp>):
+// both current halves are the production images of <name>, whether the
+// supported set comes from Chameleon's supports.yaml (an ipa_debian distro)
+// or from names; the archived pair goes.
+func TestSupportsKeepsBothHalvesOfTheCurrentIPAPair(t *testing.T) {
+	var doc any
+	require.NoError(t, yaml.Unmarshal([]byte(`
+supported_distros:
+  ipa_debian:
+    disk_format: aki
+    releases:
+      bullseye: {prod_name: CC-IPA-Debian11, variants: [amd64]}
+supported_variants:
+  amd64: {prod_name_suffix: AMD64}
+`), &doc))
+	for _, c := range []struct {
+		name     string
+		supports any
+	}{{"supports.yaml", ansible.PlainYAML(doc)}, {"names", []any{"CC-IPA-Debian11-AMD64"}},
+		{"names of the halves", []any{"CC-IPA-Debian11-AMD64.kernel", "CC-IPA-Debian11-AMD64.initramfs"}}} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			half := func(ipa string) map[string]string {
+				return map[string]string{buildDistro: "ipa_debian", buildRelease: "bullseye", buildVariant: "amd64", buildIPA: ipa}
+			}
+			kernel := f.image("CC-IPA-Debian11-AMD64.kernel", half("kernel"), false)
+			initramfs := f.image("CC-IPA-Debian11-AMD64.initramfs", half("initramfs"), false)
+			oldKernel := f.image("CC-IPA-Debian11-AMD64.kernel_2025-04-22 10:11:12", half("kernel"), false)
+			oldInitramfs := f.image("CC-IPA-Debian11-AMD64.initramfs_2025-04-22 10:11:12", half("initramfs"), false)
+			opts := f.options()
+			opts.Supports = c.supports
+			opts.Now = aged(oldInitramfs.CreatedAt, 19)
+
+			report, err := f.clean(opts, true, nil)
+			require.NoError(t, err)
+			assert.ElementsMatch(t, []string{oldKernel.ID, oldInitramfs.ID}, ids(report.Deleted))
+			assert.ElementsMatch(t, []string{kernel.ID, initramfs.ID}, ids(report.Kept))
+			assert.Contains(t, reasons(report.Kept)[kernel.ID], "current production image")
+		})
+	}
+}

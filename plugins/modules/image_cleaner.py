@@ -35,6 +35,20 @@ description:
   - A server uses an image when a server of any project, in any status, references it in Nova's
     server list (C(GET /servers/detail?all_tenants=True), every page). When that list cannot be
     read, the task fails before anything is changed. Nova is asked only when some image would change.
+  - "Images that Ironic nodes boot are never hidden or deleted, whatever the policy and
+    I(skip_in_use) say, when the cloud has a baremetal service (the service catalog's
+    C(baremetal) endpoint, or I(baremetal_endpoint_override) for a standalone Ironic): a node
+    names an image in C(driver_info) (C(deploy_kernel) and C(deploy_ramdisk), the Ironic Python
+    Agent pair; C(rescue_kernel), C(rescue_ramdisk), C(kernel), C(ramdisk), C(deploy_iso),
+    C(rescue_iso) and any other key ending in C(kernel), C(ramdisk) or C(_iso)) or in
+    C(instance_info) (C(image_source), C(kernel), C(ramdisk), C(boot_iso), likewise). A value names
+    an image as Ironic reads it, by ID or C(glance://<ID>); a URL of another scheme names none;
+    other text is taken as an image name, and every image of that name is kept."
+  - Such images are listed in I(skipped_images) with the nodes that name them (I(nodes)). Ironic is
+    asked only when some image would change; when its node list cannot be read, the task fails
+    before anything is changed. Ironic shows a project only the nodes it owns or leases, so the
+    credentials must see every node (an admin's, or a system reader's). Without a baremetal
+    service, Ironic is not asked.
   - One image that cannot be hidden or deleted does not stop the others; the task fails at the
     end, naming each such image and Glance's error, and still returns the report.
   - The module binary also runs without Ansible, for systemd timers,
@@ -143,13 +157,18 @@ options:
         C(<name>-<20060102T150405Z>) as M(imageops.cloud.image_deployer) does) or its
         C(imageops_release_name). The image with the production name itself, the current
         production image, is always kept.
+      - "An IPA kernel/initramfs pair (C(build-ipa) C(kernel) or C(initramfs)), as
+        M(imageops.cloud.image_deployer) deploys it, belongs to the supported image C(<name>) under
+        the names C(<name>.kernel) and C(<name>.initramfs) (archived C(<name>.kernel_...)): both
+        current halves are kept (Chameleon's cleaner, comparing names with C(<name>) alone, does
+        not keep them)."
     type: raw
 extends_documentation_fragment:
   - imageops.cloud.openstack
 attributes:
   check_mode:
     support: full
-    description: Reads Glance and Nova, writes nothing, and returns the same report as a real run.
+    description: Reads Glance, Nova and Ironic, writes nothing, and returns the same report as a real run.
   diff_mode:
     support: full
     description: For each image hidden or deleted, its name, visibility, os_hidden and deleted, before and after.
@@ -160,7 +179,7 @@ attributes:
 notes:
   - A static Go binary; the target needs no Python libraries.
   - Requests made by a run, whatever the number of images, are the pages of two image lists
-    (C(os_hidden) false and true, 1000 images a page) and of the server list, plus one request per
+    (C(os_hidden) false and true, 1000 images a page), of the server list and of Ironic's node list, plus one request per
     image hidden or deleted. Images left alone cost no request of their own.
   - The lists are named C(skipped_images) and C(failed_images), not C(skipped) and C(failed),
     because Ansible reads a true C(skipped) or C(failed) key as the status of the task itself.
@@ -235,10 +254,20 @@ kept:
   type: list
   elements: dict
 skipped_images:
-  description: Images that would have changed but were left alone, listed in I(skip_images) or in use by servers (the reason names them).
+  description:
+    - Images that would have changed but were left alone, listed in I(skip_images), in use by servers, or named
+      by Ironic nodes (the reason names them).
   returned: always
   type: list
   elements: dict
+  contains:
+    nodes:
+      description: For an image Ironic nodes name, each node (UUID, name) and the field that names it.
+      returned: when Ironic nodes name the image
+      type: list
+      elements: dict
+      sample:
+        - {node: 4b2f4e2c-3a3d-4b57-9a0f-1d0e6f3c2a11, node_name: compute-1, field: driver_info.deploy_kernel}
 failed_images:
   description: Images that could not be hidden or deleted, the reason being Glance's error.
   returned: when an image failed

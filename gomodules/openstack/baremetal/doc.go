@@ -15,6 +15,11 @@
 // recognised with IsConflict so that callers can retry them; every other
 // error names the node or allocation and what was being done.
 //
+// ImageReferences (and FindImageReferences, on nodes already read) says
+// which Glance images nodes name in the driver_info and instance_info
+// fields Ironic boots and deploys from, and where: what must not be deleted
+// while a node may boot it.
+//
 // conn.Clients.Ironic builds a Client for the cloud's baremetal endpoint (the
 // service catalog's `baremetal`, or baremetal_endpoint_override for a
 // standalone Ironic with auth_type none).

@@ -20,6 +20,7 @@ source "$repo/tests/integration/lib.sh"
 glance() { curl --noproxy '*' -sf "$@"; }
 cleanup() {
   "$repo/scripts/serve.sh" stop "$state/store" >/dev/null 2>&1 || true
+  "$repo/scripts/ironic.sh" stop "$state/ironic" >/dev/null 2>&1 || true
   "$repo/scripts/glance.sh" stop "$state/glance" >/dev/null 2>&1 || true
 }
 rm -rf "$state"
@@ -132,6 +133,43 @@ ipa_bumped() { # the new pair promoted, the previous one archived and kept; ipa_
     [ "$(newest_ipa kernel)" = "$ipa_name.kernel" ] && [ "$(newest_ipa initramfs)" = "$ipa_name.initramfs" ]
 }
 
+# The cleaner on a site with Ironic: a node still boots the archived pair, which the policy (19
+# months on) would delete; with the baremetal endpoint the pair is kept and the result names the node.
+old_kernel="$ipa_name.kernel_2025-04-22 10:11:12"
+old_initramfs="$ipa_name.initramfs_2025-04-22 10:11:12"
+id_of() { named "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["images"][0]["id"])'; }
+clean_ipa() {
+  playbook imageops.cloud.image_cleaner -v -e @"$state/defaults.yml" -e image_cleaner_skip_in_use=false \
+    -e "{\"image_cleaner_supports\": [\"$ipa_name\"]}" \
+    -e "image_cleaner_now=$(date -u -d '+19 months' +%Y-%m-%dT%H:%M:%SZ)" "$@"
+}
+ironic_node() { # Ironic on the suite's Glance, and a node whose driver_info names the archived pair
+  IMAGEOPS_GLANCE_URL=$G "$repo/scripts/ironic.sh" start "$state/ironic" || return 1
+  ironic_url=$(sed -n 's/^export IMAGEOPS_IRONIC_URL=//p' "$state/ironic/env")
+  curl --noproxy '*' -sf -X POST -H 'Content-Type: application/json' -H 'X-OpenStack-Ironic-API-Version: 1.52' \
+    -d "{\"name\": \"cleaner-node\", \"driver\": \"fake-hardware\", \"driver_info\": {\"deploy_kernel\": \"$(id_of "$old_kernel")\", \"deploy_ramdisk\": \"$(id_of "$old_initramfs")\"}}" \
+    "$ironic_url/v1/nodes"
+}
+# listed LIST OUTPUT: the names in the playbook's "LIST: [...]", sorted, one a line.
+listed() { sed -n "s/.*\"msg\": \".*$1: \[\([^]]*\)\].*/\1/p" <<<"$2" | tr ',' '\n' | sed "s/^ *'//; s/'$//" | sort; }
+old_pair=$(printf '%s\n' "$old_kernel" "$old_initramfs" | sort)
+cleaner_without_ironic() { # check mode, no baremetal endpoint: the archived pair would be deleted
+  local out
+  out=$(clean_ipa --check) || { echo "$out"; return 1; }
+  echo "$out"
+  [ "$(listed deleted "$out")" = "$old_pair" ]
+}
+cleaner_keeps_node_pair() {
+  local out
+  out=$(clean_ipa -e "{\"image_cleaner_connection\": {\"baremetal_endpoint_override\": \"$ironic_url\"}}") || { echo "$out"; return 1; }
+  echo "$out"
+  [ -z "$(listed deleted "$out")" ] && [ "$(listed skipped "$out")" = "$old_pair" ] &&
+    grep -q '"reason": "named by Ironic node(s): cleaner-node (driver_info.deploy_kernel)"' <<<"$out" &&
+    grep -q '"field": "driver_info.deploy_ramdisk"' <<<"$out" &&
+    [ "$(ipa_images "$old_kernel")" = "public aki kernel 20250422-ipa" ] &&
+    [ "$(ipa_images "$old_initramfs")" = "public ari initramfs 20250422-ipa" ]
+}
+
 timers_root="$state/root"
 units="$timers_root/etc/systemd/system"
 timers() { playbook "$here/timers.yml" -e @"$state/defaults.yml" -e timers_root="$timers_root" -e "{\"supported\": [\"$cc_name\"]}" "$@"; }
@@ -199,6 +237,9 @@ step ipa_first ipa_first
 step ipa_rerun ipa_rerun
 step ipa_check ipa_check
 step ipa_bumped ipa_bumped
+step cleaner_without_ironic cleaner_without_ironic
+step ironic_node ironic_node
+step cleaner_keeps_node_pair cleaner_keeps_node_pair
 for n in "$cc_name" "${cc_name}_2025-04-22 10:11:12.123456" "$ipa_name.kernel" "$ipa_name.initramfs" \
   "$ipa_name.kernel_2025-04-22 10:11:12" "$ipa_name.initramfs_2025-04-22 10:11:12"; do # leave the shared Glance as found
   for id in $(named "$n" | python3 -c 'import json,sys; [print(i["id"]) for i in json.load(sys.stdin)["images"]]'); do
