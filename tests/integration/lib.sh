@@ -49,3 +49,52 @@ ran_with() {
 # A play recap line that says nothing changed and nothing failed.
 # shellcheck disable=SC2034
 unchanged='localhost +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0'
+
+# A second host over SSH: a real sshd on 127.0.0.1, run as this user, with its own config,
+# host key and authorized key in DIR; its sessions get HOME=DIR/home (its own ~/.config,
+# ~/.ansible), so what a role writes "on the remote host" stays in DIR.
+#   sshd_start DIR            starts it (its port in DIR/port)
+#   sshd_host_vars DIR        prints the host's Ansible variables, as YAML lines to indent:
+#                             no ControlMaster (each task makes its own connections), -C as
+#                             Ansible's default ssh_args, the host key not recorded
+#   sshd_stop DIR             stops it (also one a killed run left), by its PID file
+sshd_start() { # DIR
+  local dir=$1
+  mkdir -p "$dir/home" /run/sshd
+  ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key" && ssh-keygen -q -t ed25519 -N '' -f "$dir/client_key" &&
+    cp "$dir/client_key.pub" "$dir/authorized_keys" || return 1
+  local sshd_port
+  sshd_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  cat >"$dir/sshd_config" <<EOS
+ListenAddress 127.0.0.1
+Port $sshd_port
+HostKey $dir/host_key
+PidFile $dir/sshd.pid
+AuthorizedKeysFile $dir/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+SetEnv HOME=$dir/home
+EOS
+  /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log" || return 1
+  for _ in $(seq 50); do [ -s "$dir/sshd.pid" ] && break; sleep 0.1; done
+  [ -s "$dir/sshd.pid" ] && echo "$sshd_port" >"$dir/port"
+}
+sshd_host_vars() { # DIR
+  cat <<EOS
+ansible_host: 127.0.0.1
+ansible_port: $(cat "$1/port")
+ansible_user: $(id -un)
+ansible_ssh_private_key_file: $1/client_key
+ansible_ssh_args: -C -o ControlMaster=no -o ControlPath=none -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
+ansible_python_interpreter: /usr/bin/python3
+EOS
+}
+sshd_stop() { # DIR
+  local pid
+  pid=$(cat "$1/sshd.pid" 2>/dev/null) || return 0
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = sshd ] && kill "$pid"
+  rm -f "$1/sshd.pid"
+}

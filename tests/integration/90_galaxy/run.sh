@@ -18,10 +18,9 @@ cd "$repo" || exit 1
 # shellcheck source=../lib.sh
 source "$repo/tests/integration/lib.sh"
 state=$(mktemp -d "${TMPDIR:-/tmp}/imageops-galaxy.XXXXXX")
-sshd_pid=
 # shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
-  [ -z "$sshd_pid" ] || kill "$sshd_pid" 2>/dev/null
+  sshd_stop "$state/ssh"
   rm -rf "$state"
 }
 trap cleanup EXIT
@@ -205,43 +204,19 @@ group_defaults() { ran_with 'localhost +: ok=3 +changed=1 +unreachable=0 +failed
 step module_defaults_group group_defaults
 
 # --- bytes sent to a remote target --------------------------------------------------------------
-# A real sshd on 127.0.0.1 (its own config, host key, authorized key); ssh -v -E logs every
-# connection's "Transferred: sent N" bytes. Each task makes its own connections (no
-# ControlMaster); compression (-C) as in Ansible's default ssh_args.
+# A real sshd on 127.0.0.1 (lib.sh's sshd_start); ssh -v -E logs every connection's
+# "Transferred: sent N" bytes. Each task makes its own connections (no ControlMaster);
+# compression (-C) as in Ansible's default ssh_args.
 start_sshd() {
-  local port
-  mkdir -p "$state/ssh" /run/sshd
-  ssh-keygen -q -t ed25519 -N '' -f "$state/ssh/host_key" && ssh-keygen -q -t ed25519 -N '' -f "$state/ssh/client_key" &&
-    cp "$state/ssh/client_key.pub" "$state/ssh/authorized_keys" || return 1
-  port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  cat >"$state/ssh/sshd_config" <<EOF
-ListenAddress 127.0.0.1
-Port $port
-HostKey $state/ssh/host_key
-PidFile $state/ssh/sshd.pid
-AuthorizedKeysFile $state/ssh/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-EOF
-  /usr/sbin/sshd -f "$state/ssh/sshd_config" -E "$state/ssh/sshd.log" || return 1
-  for _ in $(seq 50); do [ -s "$state/ssh/sshd.pid" ] && break; sleep 0.1; done
-  sshd_pid=$(cat "$state/ssh/sshd.pid")
+  sshd_start "$state/ssh" || return 1
   cat >"$state/ssh/inventory.yml" <<EOF
 all:
   hosts:
     remote:
-      ansible_host: 127.0.0.1
-      ansible_port: $port
-      ansible_user: $(id -un)
-      ansible_ssh_private_key_file: $state/ssh/client_key
-      ansible_ssh_args: -C -o ControlMaster=no -o ControlPath=none -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
+$(sshd_host_vars "$state/ssh" | sed 's/^/      /')
       ansible_ssh_extra_args: -v -E $state/ssh/client.log
       ansible_ssh_transfer_method: piped
       ansible_remote_tmp: $state/remote-tmp
-      ansible_python_interpreter: /usr/bin/python3
 EOF
 }
 # sent_by_task NAME: runs image_convert over SSH; prints and records the bytes ssh sent.
