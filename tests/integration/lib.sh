@@ -56,7 +56,9 @@ unchanged='localhost +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0'
 #   sshd_start DIR            starts it (its port in DIR/port)
 #   sshd_host_vars DIR        prints the host's Ansible variables, as YAML lines to indent:
 #                             no ControlMaster (each task makes its own connections), -C as
-#                             Ansible's default ssh_args, the host key not recorded
+#                             Ansible's default ssh_args, the host key not recorded, the
+#                             remote tmp in DIR/home/.ansible/tmp (Ansible expands ~ as the
+#                             user's home from passwd, not HOME)
 #   sshd_stop DIR             stops it (also one a killed run left), by its PID file
 sshd_start() { # DIR
   local dir=$1
@@ -90,6 +92,7 @@ ansible_user: $(id -un)
 ansible_ssh_private_key_file: $1/client_key
 ansible_ssh_args: -C -o ControlMaster=no -o ControlPath=none -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
 ansible_python_interpreter: /usr/bin/python3
+ansible_remote_tmp: $1/home/.ansible/tmp
 EOS
 }
 sshd_stop() { # DIR

@@ -216,7 +216,6 @@ all:
 $(sshd_host_vars "$state/ssh" | sed 's/^/      /')
       ansible_ssh_extra_args: -v -E $state/ssh/client.log
       ansible_ssh_transfer_method: piped
-      ansible_remote_tmp: $state/remote-tmp
 EOF
 }
 # sent_by_task NAME: runs image_convert over SSH; prints and records the bytes ssh sent.
@@ -231,7 +230,7 @@ sent_by_task() {
   printf '%s\n' "$bytes" >"$state/ssh/$1.bytes"
   grep -q 'CHANGED' <<<"$out"
 }
-remote_copy() { echo "$state/remote-tmp/imageops.cloud-cache/imageops-$(sha "bin/imageops_linux_$goarch")"; }
+remote_copy() { echo "$state/ssh/home/.ansible/tmp/imageops.cloud-cache/imageops-$(sha "bin/imageops_linux_$goarch")"; }
 bytes() { cat "$state/ssh/$1.bytes"; }
 transfer() {
   local binary_size
