@@ -52,6 +52,8 @@ type builder struct {
 	stage   time.Time
 	seconds map[string]float64
 	layout  layout
+	// stageName is the stage running, for progress lines.
+	stageName string
 }
 
 // Build makes the spec's images and their build record. Outputs are made in
@@ -69,6 +71,12 @@ func Build(ctx context.Context, spec Spec, opts ...Option) (Record, error) {
 	if err := os.MkdirAll(cfg.OutputDir, 0o755); err != nil {
 		return Record{}, fmt.Errorf("creating output_dir %q: %w", cfg.OutputDir, err)
 	}
+	logFile, err := os.Create(cfg.LogPath())
+	if err != nil {
+		return Record{}, fmt.Errorf("creating the build log: %w", err)
+	}
+	defer logFile.Close()
+	o.progress = io.MultiWriter(o.progress, logFile)
 	if _, err := scratch.ReclaimDirs(cfg.OutputDir, workPrefix); err != nil {
 		return Record{}, fmt.Errorf("removing leftovers of killed builds in %q: %w", cfg.OutputDir, err)
 	}
@@ -82,7 +90,11 @@ func Build(ctx context.Context, spec Spec, opts ...Option) (Record, error) {
 	b.stage = b.start
 	b.epoch = sourceDateEpoch(cfg, b.start)
 	b.layout = newLayout(cfg)
-	return b.run(ctx)
+	rec, err := b.run(ctx)
+	if err != nil {
+		b.progress("failed: %v", err)
+	}
+	return rec, err
 }
 
 // sourceDateEpoch is the spec's epoch, else SOURCE_DATE_EPOCH, else now.
@@ -102,18 +114,24 @@ func (b *builder) run(ctx context.Context) (Record, error) {
 	if rec.VarFiles == nil {
 		rec.VarFiles = []string{}
 	}
-	steps := []struct {
+	type step struct {
 		name string
 		do   func(context.Context, *Record) error
-	}{
+	}
+	var steps []step
+	if b.fetchesComponents() {
+		steps = append(steps, step{"fetch", b.fetchComponents})
+	}
+	steps = append(steps, []step{
 		{"bootstrap", b.bootstrap},
 		{"configure", b.configure},
 		{"esp", b.makeESP},
 		{"root", b.makeRoot},
 		{"disk", b.makeDisk},
 		{"formats", b.makeFormats},
-	}
+	}...)
 	for _, s := range steps {
+		b.stageName = s.name
 		b.progress("%s: started", s.name)
 		if err := s.do(ctx, &rec); err != nil {
 			return Record{}, fmt.Errorf("building image %q, stage %s: %w", b.cfg.Name, s.name, err)
@@ -175,10 +193,11 @@ func tail(s string, n int) string {
 
 // bootstrap makes the root filesystem in a folder with mmdebstrap.
 func (b *builder) bootstrap(ctx context.Context, rec *Record) error {
-	include := append(append([]string{}, BasePackages...), b.cfg.Packages...)
-	_, err := b.command(ctx, nil, "mmdebstrap", "--variant=minbase", "--components=main",
-		"--include="+strings.Join(include, ","), b.cfg.Release, b.root, b.cfg.Mirror)
+	args, err := b.mmdebstrapArgs()
 	if err != nil {
+		return err
+	}
+	if _, err := b.commandWithProgress(ctx, "mmdebstrap", args...); err != nil {
 		return err
 	}
 	out, err := b.command(ctx, nil, "dpkg-query", "--admindir="+filepath.Join(b.root, "var/lib/dpkg"),

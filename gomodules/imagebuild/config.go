@@ -16,6 +16,7 @@ import (
 
 	"github.com/imageops/cloud/gomodules/ansible"
 	"github.com/imageops/cloud/gomodules/buildrecord"
+	"github.com/imageops/cloud/gomodules/redact"
 )
 
 // Defaults of the build variables, used when neither the task nor a var file
@@ -75,6 +76,12 @@ type Config struct {
 	HTTPProxy       string   `json:"http_proxy"`
 	HTTPSProxy      string   `json:"https_proxy"`
 	NoProxy         string   `json:"no_proxy"`
+	// The options of kubernetes-sigs image-builder's setup, sysprep and
+	// load_additional_components roles and node playbook: repos.go,
+	// roles.go, components.go.
+	Repos
+	CustomRoles
+	Components
 }
 
 // Variable is one build variable as the build record shows it: its value
@@ -111,6 +118,14 @@ func defaultValues() map[string]any {
 		"packages": []any{}, "kernel_cmdline": DefaultKernelCmdline, "size": DefaultSize,
 		"filesystem": DefaultFilesystem, "formats": toAny(DefaultFormats), "source_date_epoch": int64(0),
 		"http_proxy": "", "https_proxy": "", "no_proxy": "",
+		"extra_debs": []any{}, "extra_repos": []any{}, "disable_public_repos": false,
+		"reenable_public_repos": true, "remove_extra_repos": false,
+		"node_custom_roles_pre": []any{}, "node_custom_roles_post": []any{},
+		"load_additional_components": false,
+		"additional_registry_images": false, "additional_registry_images_list": []any{},
+		"additional_url_images": false, "additional_url_images_list": []any{},
+		"additional_executables": false, "additional_executables_list": []any{},
+		"additional_executables_destination_path": "",
 	}
 }
 
@@ -144,6 +159,11 @@ func Load(task map[string]any, varFiles []string) (Spec, error) {
 	cfg, err := decodeConfig(values)
 	if err != nil {
 		return Spec{}, err
+	}
+	for _, name := range []string{"http_proxy", "https_proxy"} {
+		if v, ok := vars[name].Value.(string); ok {
+			vars[name] = Variable{Value: redact.URL(v), Source: vars[name].Source} // a proxy's password stays out of the record
+		}
 	}
 	if err := cfg.check(vars); err != nil {
 		return Spec{}, err
@@ -213,6 +233,9 @@ func decodeConfig(values map[string]any) (Config, error) {
 	if err := json.Unmarshal(encoded, &cfg); err != nil {
 		return Config{}, fmt.Errorf("%w: decoding build variables: %v", ErrInvalidSpec, err)
 	}
+	cfg.Repos.normalize()
+	cfg.CustomRoles.normalize()
+	cfg.Components.normalize()
 	return cfg, nil
 }
 
@@ -269,8 +292,22 @@ func (c Config) check(vars map[string]Variable) error {
 	if c.SourceDateEpoch < 0 {
 		return bad("source_date_epoch", c.SourceDateEpoch, "expected seconds since 1970 (0 or more)")
 	}
+	for _, proxy := range []struct{ name, value string }{{"http_proxy", c.HTTPProxy}, {"https_proxy", c.HTTPSProxy}} {
+		if u, err := url.Parse(proxy.value); proxy.value != "" && (err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https")) {
+			return bad(proxy.name, redact.URL(proxy.value), "expected an http or https URL of a proxy, such as http://proxy.example:3128")
+		}
+	}
+	for _, checkPart := range []func(badValue) error{c.Repos.check, c.CustomRoles.check, c.Components.check} {
+		if err := checkPart(bad); err != nil {
+			return err
+		}
+	}
 	return nil
 }
+
+// badValue makes the error of a variable's value: the variable, its value,
+// where it came from and what was expected.
+type badValue func(name string, value any, expected string) error
 
 var packagePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+(:[a-z0-9]+)?(=[A-Za-z0-9.+~:-]+)?$`)
 

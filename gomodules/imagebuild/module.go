@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/imageops/cloud/gomodules/ansible"
+	"github.com/imageops/cloud/gomodules/redact"
 )
 
 // ModuleName is the image_build module's fully qualified name.
@@ -33,8 +34,27 @@ var ModuleSpec = ansible.Spec{
 		"http_proxy":        {Type: ansible.TypeStr},
 		"https_proxy":       {Type: ansible.TypeStr},
 		"no_proxy":          {Type: ansible.TypeStr},
-		"var_files":         {Type: ansible.TypeList, Elements: ansible.TypePath},
-		"force":             {Type: ansible.TypeBool, Default: false},
+		// kubernetes-sigs image-builder's names and meanings (repos.go,
+		// roles.go, components.go). Lists also take image-builder's
+		// strings: space-separated (extra_debs, extra_repos, roles) or
+		// comma-separated (the *_list variables).
+		"extra_debs":                              {Type: ansible.TypeList, Elements: ansible.TypeStr},
+		"extra_repos":                             {Type: ansible.TypeList, Elements: ansible.TypePath},
+		"disable_public_repos":                    {Type: ansible.TypeBool},
+		"reenable_public_repos":                   {Type: ansible.TypeBool},
+		"remove_extra_repos":                      {Type: ansible.TypeBool},
+		"node_custom_roles_pre":                   {Type: ansible.TypeList, Elements: ansible.TypeStr},
+		"node_custom_roles_post":                  {Type: ansible.TypeList, Elements: ansible.TypeStr},
+		"load_additional_components":              {Type: ansible.TypeBool},
+		"additional_registry_images":              {Type: ansible.TypeBool},
+		"additional_registry_images_list":         {Type: ansible.TypeList, Elements: ansible.TypeStr},
+		"additional_url_images":                   {Type: ansible.TypeBool},
+		"additional_url_images_list":              {Type: ansible.TypeList, Elements: ansible.TypeStr},
+		"additional_executables":                  {Type: ansible.TypeBool},
+		"additional_executables_list":             {Type: ansible.TypeList, Elements: ansible.TypeStr},
+		"additional_executables_destination_path": {Type: ansible.TypePath},
+		"var_files":                               {Type: ansible.TypeList, Elements: ansible.TypePath},
+		"force":                                   {Type: ansible.TypeBool, Default: false},
 	},
 }
 
@@ -49,7 +69,9 @@ type ModuleResult struct {
 	// check mode when the image would be built).
 	Record string  `json:"record"`
 	Build  *Record `json:"build,omitempty"`
-	Diff   struct {
+	// Log is the build log's path, when a build ran.
+	Log  string `json:"log,omitempty"`
+	Diff struct {
 		Before map[string]any `json:"before"`
 		After  map[string]any `json:"after"`
 	} `json:"diff"`
@@ -69,6 +91,14 @@ func RunModule(ctx context.Context, m *ansible.Module) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, proxy := range []string{spec.Config.HTTPProxy, spec.Config.HTTPSProxy} {
+		for _, secret := range redact.Secrets(proxy) {
+			m.AddSecret(secret)
+		}
+	}
+	for _, ignored := range spec.Config.Ignored() {
+		m.Warn("%s", ignored)
+	}
 	plan, err := Plan(spec, opts.Force)
 	if err != nil {
 		return nil, err
@@ -86,7 +116,7 @@ func RunModule(ctx context.Context, m *ansible.Module) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		res.Msg, res.Build = fmt.Sprintf("built: %s", plan.Reason), &record
+		res.Msg, res.Build, res.Log = fmt.Sprintf("built: %s", plan.Reason), &record, spec.Config.LogPath()
 	}
 	return res, nil
 }

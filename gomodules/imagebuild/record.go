@@ -29,6 +29,11 @@ type Output = buildrecord.Output
 // RecordPath is the build record's path for cfg.
 func (c Config) RecordPath() string { return filepath.Join(c.OutputDir, c.Name+buildrecord.Suffix) }
 
+// LogPath is the path of the build log: each stage's progress lines, as
+// written on the module's standard error, for `tail -f` while Ansible waits
+// for the module. Each build replaces it.
+func (c Config) LogPath() string { return filepath.Join(c.OutputDir, c.Name+".build.log") }
+
 // OutputPath is the path of the image in format f.
 func (c Config) OutputPath(f string) string { return filepath.Join(c.OutputDir, c.Name+"."+f) }
 

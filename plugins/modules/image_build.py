@@ -40,10 +40,24 @@ description:
     the record is written last. An interrupted build leaves no record that matches, so the
     next run builds again; the next build removes the working directory a killed build left.
   - A bad spec fails before anything is downloaded, for unknown variables (in the task or in a
-    var file, with the file and line), values of the wrong type, an unknown distribution or
-    release, a mirror that is not an http(s) URL or a size under 1 GiB. A size too small for
+    var file, with the file and line), a var file that is not YAML or JSON (with the file and
+    line), values of the wrong type, an unknown distribution or release, a mirror or proxy that
+    is not an http(s) URL, a size under 1 GiB, a custom role that is not found, an extra
+    repository file that is missing or not named C(*.list)/C(*.sources), I(extra_debs) with
+    I(disable_public_repos) and no I(extra_repos), an image reference without a tag, or
+    executables without a destination. A size too small for
     what was installed fails after the bootstrap, saying how much is needed.
-  - The module logs each stage and its elapsed time on its standard error.
+  - "The build follows kubernetes-sigs image-builder's node playbook in mmdebstrap's customize hooks
+    (with C(/dev), C(/proc) and C(/sys) mounted by mmdebstrap in the image's root and services kept
+    from starting): I(node_custom_roles_pre); the repositories (I(disable_public_repos),
+    I(extra_repos)), C(apt-get dist-upgrade) and I(extra_debs); the additional components;
+    I(node_custom_roles_post); then the sysprep (I(remove_extra_repos), I(reenable_public_repos)).
+    Container images and executables are downloaded first, before the bootstrap."
+  - Progress, each stage and its elapsed time (and the steps inside the bootstrap, mmdebstrap's
+    own and the hooks above), is written on the module's standard error (the terminal, when the
+    module is run by hand) and in C(<output_dir>/<name>.build.log), which each build replaces and
+    which can be followed (C(tail -f)) while Ansible waits for the module; a failed build's log
+    ends with its error.
 options:
   distribution:
     description:
@@ -101,16 +115,128 @@ options:
     type: int
   http_proxy:
     description:
-      - Proxy for HTTP downloads during the build (C(http_proxy)).
+      - Proxy for the build's HTTP downloads, as image-builder's C(http_proxy), set in the environment of
+        C(mmdebstrap) and apt (also apt inside the image, for I(extra_repos) and I(extra_debs)) and
+        of the custom roles (C(http_proxy) and C(HTTP_PROXY)), and used for the additional
+        components' downloads. Nothing of it is left in the image; a password in it is kept out of
+        the build record and the results.
+      - When none of I(http_proxy), I(https_proxy) and I(no_proxy) is given, the module's
+        environment's proxies apply.
     type: str
   https_proxy:
     description:
-      - Proxy for HTTPS downloads during the build (C(https_proxy)).
+      - Proxy for the build's HTTPS downloads (C(https_proxy)), used as I(http_proxy).
     type: str
   no_proxy:
     description:
-      - Hosts reached without a proxy (C(no_proxy)).
+      - Hosts reached without a proxy (C(no_proxy)), a comma-separated list of host names (with
+        their subdomains), IP addresses or CIDR blocks, optionally with C(:port), or C(*).
     type: str
+  extra_debs:
+    description:
+      - Packages installed after the apt repositories are set up, as kubernetes-sigs image-builder's
+        C(extra_debs) (its setup role), with C(apt-get update), C(apt-get dist-upgrade), then
+        C(apt-get install) of these in the image's chroot. A list, or image-builder's
+        space-separated string.
+    type: list
+    elements: str
+  extra_repos:
+    description:
+      - Files of apt sources, absolute paths of C(*.list) (one-line) or C(*.sources) (deb822)
+        files, copied into C(/etc/apt/sources.list.d) under their own names before I(extra_debs)
+        are installed, as image-builder's C(extra_repos). A list, or image-builder's
+        space-separated string. A repository without a signature needs C([trusted=yes]); a
+        signed one needs its key in the image (C(signed-by) or a I(node_custom_roles_pre) role).
+    type: list
+    elements: path
+  disable_public_repos:
+    description:
+      - Rename every C(*.list) and C(*.sources) file of C(/etc/apt) and
+        C(/etc/apt/sources.list.d) (the sources of I(mirror)) to C(<file>.disabled) before the
+        extra repositories are installed, so that I(extra_debs) and the upgrade come from
+        I(extra_repos) only. Default C(false).
+    type: bool
+  reenable_public_repos:
+    description:
+      - With I(disable_public_repos), rename the disabled files back at the end of the build (as
+        image-builder's sysprep role; it enables C(*.list.disabled) only, this module also the
+        C(*.sources.disabled) it disabled). Default C(true).
+    type: bool
+  remove_extra_repos:
+    description:
+      - Remove the files of I(extra_repos) from the image at the end of the build. Default C(false).
+    type: bool
+  node_custom_roles_pre:
+    description:
+      - Ansible roles run against the image's root folder first, before the repositories and
+        I(extra_debs), as image-builder's node playbook runs them (after the packages of the
+        bootstrap, which stand for image-builder's base image).
+      - Each is a role name found in C(ANSIBLE_ROLES_PATH) of the module's environment (else
+        Ansible's default roles paths), a collection's C(namespace.collection.role), or the
+        absolute path of a role directory; one that is not found fails before anything is
+        downloaded.
+      - They run with C(ansible-playbook) and the C(community.general.chroot) connection (Debian's
+        package C(ansible)), with facts gathered and the proxies in the environment, as
+        image-builder's C(node_environment). A list, or image-builder's space-separated string.
+    type: list
+    elements: str
+  node_custom_roles_post:
+    description:
+      - Ansible roles run against the image's root folder after I(extra_debs) and the additional
+        components, before the image is sealed (the repositories' clean-up), as image-builder's
+        C(node_custom_roles_post); found and run as I(node_custom_roles_pre).
+    type: list
+    elements: str
+  load_additional_components:
+    description:
+      - Image-builder's switch for the additional components; without it, none of
+        I(additional_registry_images_list), I(additional_url_images_list) and
+        I(additional_executables_list) is loaded (the module warns). Default C(false).
+    type: bool
+  additional_registry_images:
+    description:
+      - Load I(additional_registry_images_list) (with I(load_additional_components)). Default C(false).
+    type: bool
+  additional_registry_images_list:
+    description:
+      - Container images, C(repo:tag) or C(repo:tag@sha256:<digest>), pulled for linux/amd64 with
+        go-containerregistry (credentials from the Docker config, proxies from the spec), stored in
+        the image as archives in C(/var/lib/imageops/images), and imported into containerd's
+        C(k8s.io) namespace at first boot, as image-builder's C(ctr images pull) leaves them.
+      - The import is the unit C(imageops-load-images.service), after C(containerd.service) and
+        before C(cloud-final.service) (where Cluster API runs kubeadm); each archive is removed once
+        imported. Debian's C(containerd) is installed unless I(packages) or I(extra_debs) name
+        C(containerd) or C(containerd.io).
+      - A list, or image-builder's comma-separated string.
+    type: list
+    elements: str
+  additional_url_images:
+    description:
+      - Load I(additional_url_images_list) (with I(load_additional_components)). Default C(false).
+    type: bool
+  additional_url_images_list:
+    description:
+      - URLs of image archives (C(docker save) or OCI), downloaded, stored in the image and imported
+        into containerd at first boot with C(ctr images import --no-unpack), as image-builder does.
+        A list, or a comma-separated string.
+    type: list
+    elements: str
+  additional_executables:
+    description:
+      - Load I(additional_executables_list) (with I(load_additional_components)). Default C(false).
+    type: bool
+  additional_executables_list:
+    description:
+      - URLs of executables downloaded into I(additional_executables_destination_path) in the
+        image, each named after the last element of its URL's path, mode 0711, as image-builder's
+        C(get_url). A list, or a comma-separated string.
+    type: list
+    elements: str
+  additional_executables_destination_path:
+    description:
+      - Absolute path of the directory in the image the executables go to, such as
+        C(/usr/local/bin). Required with I(additional_executables_list).
+    type: path
   var_files:
     description:
       - YAML or JSON files of build variables, layered in order as image-builder's
@@ -141,6 +267,9 @@ notes:
 requirements:
   - On the target, Debian packages C(mmdebstrap), C(dosfstools), C(mtools), C(fdisk),
     C(e2fsprogs), C(qemu-utils); network access to I(mirror).
+  - For I(node_custom_roles_pre) and I(node_custom_roles_post), C(ansible-playbook) and the
+    collection community.general (Debian's package C(ansible)) on the target; the image has
+    Python 3 (cloud-init needs it).
 seealso:
   - name: kubernetes-sigs image-builder
     description: The variable names this module follows.
@@ -183,6 +312,11 @@ outputs:
   returned: success
   type: dict
   sample: {qcow2: /srv/images/debian-12-minimal.qcow2}
+log:
+  description: Path of the build log (the progress lines of the build).
+  returned: when the image was built
+  type: str
+  sample: /srv/images/debian-12-minimal.build.log
 record:
   description: Path of the build record.
   returned: success
