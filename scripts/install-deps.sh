@@ -27,6 +27,7 @@ packages=(
   qemu-user-static                  # runs the arm64 binary by hand on amd64
   mmdebstrap dosfstools mtools fdisk # image_build: rootfs in a folder, ESP from files, GPT by sfdisk
   qemu-system-x86 ovmf              # image_build's test boots the image under TCG with UEFI
+  ansible apt-utils tinyproxy-bin   # image_build: community.general.chroot for custom roles; apt-ftparchive and a proxy for its test
 )
 
 missing=()

@@ -137,11 +137,15 @@ func (c Components) check(bad badValue) error {
 	return nil
 }
 
-// parseImageReference reads repo:tag or repo:tag@sha256:...: the tag names
-// the image in containerd, the digest (when given) pins what is pulled.
+// parseImageReference reads repo:tag or repo:tag@sha256:... (repo alone is
+// repo:latest, as docker reads it): the tag names the image in containerd,
+// the digest (when given) pins what is pulled.
 func parseImageReference(ref string) (name.Tag, name.Reference, error) {
 	tagPart, digest, pinned := strings.Cut(ref, "@")
-	tag, err := name.NewTag(tagPart, name.StrictValidation)
+	tag, err := name.NewTag(tagPart)
+	if err == nil && pinned && !strings.Contains(tagPart[strings.LastIndex(tagPart, "/")+1:], ":") {
+		err = fmt.Errorf("a digest without a tag")
+	}
 	if err != nil {
 		return name.Tag{}, nil, fmt.Errorf("expected an image reference with a tag, repo:tag or repo:tag@sha256:<digest> (the tag names the image in containerd): %v", err)
 	}

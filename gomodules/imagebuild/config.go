@@ -82,6 +82,9 @@ type Config struct {
 	Repos
 	CustomRoles
 	Components
+	// Inputs are the digests of the local files the build reads
+	// (inputDigests), set by Load: part of SpecSHA256.
+	Inputs map[string]string `json:"inputs,omitempty"`
 }
 
 // Variable is one build variable as the build record shows it: its value
@@ -166,6 +169,9 @@ func Load(task map[string]any, varFiles []string) (Spec, error) {
 		}
 	}
 	if err := cfg.check(vars); err != nil {
+		return Spec{}, err
+	}
+	if cfg.Inputs, err = inputDigests(cfg); err != nil {
 		return Spec{}, err
 	}
 	return Spec{Config: cfg, Variables: vars, VarFiles: varFiles}, nil
@@ -294,7 +300,7 @@ func (c Config) check(vars map[string]Variable) error {
 	}
 	for _, proxy := range []struct{ name, value string }{{"http_proxy", c.HTTPProxy}, {"https_proxy", c.HTTPSProxy}} {
 		if u, err := url.Parse(proxy.value); proxy.value != "" && (err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https")) {
-			return bad(proxy.name, redact.URL(proxy.value), "expected an http or https URL of a proxy, such as http://proxy.example:3128")
+			return bad(proxy.name, withoutUserinfo(proxy.value), "expected an http or https URL of a proxy, such as http://proxy.example:3128")
 		}
 	}
 	for _, checkPart := range []func(badValue) error{c.Repos.check, c.CustomRoles.check, c.Components.check} {
@@ -333,4 +339,16 @@ func toAny(list []string) []any {
 		out[i] = s
 	}
 	return out
+}
+
+// withoutUserinfo hides the user information of a URL, even one without a
+// scheme, for errors.
+func withoutUserinfo(raw string) string {
+	if strings.Contains(raw, "://") {
+		return redact.URL(raw)
+	}
+	if at := strings.LastIndex(raw, "@"); at >= 0 {
+		return redact.Redacted + raw[at:]
+	}
+	return raw
 }

@@ -86,6 +86,7 @@ func (b *builder) commandWithProgress(ctx context.Context, name string, args ...
 		switch {
 		case strings.HasPrefix(line, stageMarker):
 			b.progress("%s: %s", b.stageName, strings.TrimPrefix(line, stageMarker))
+		case strings.HasPrefix(line, "I: running --customize-hook"): // the stage marker follows
 		case strings.HasPrefix(line, "I: "):
 			b.progress("%s: %s: %s", b.stageName, name, strings.TrimPrefix(line, "I: "))
 		}

@@ -15,7 +15,7 @@
 # archive) and an executable as additional components. The boot shows on the
 # console what the post role wrote, the package's file, the executable's
 # output, containerd's images and the apt sources left.
-# The boot is bounded (IMAGE_BUILD_BOOT_TIMEOUT, 420 s); on failure the serial
+# The boot is bounded (IMAGE_BUILD_BOOT_TIMEOUT, 600 s); on failure the serial
 # console is printed. Prints "image_build: N passed, N failed" last; exits
 # non-zero on failure; stops what it started and removes what it made.
 # build is called with and without arguments (--check goes through check).
@@ -34,7 +34,7 @@ cleanup() {
   rm -rf "$STATE"
 }
 trap cleanup EXIT
-BOOT_TIMEOUT=${IMAGE_BUILD_BOOT_TIMEOUT:-420}
+BOOT_TIMEOUT=${IMAGE_BUILD_BOOT_TIMEOUT:-600}
 
 passed=0 failed=0
 pass() { passed=$((passed + 1)); echo "ok    $*"; }
@@ -180,14 +180,23 @@ check "an unknown key in a var file fails naming the file and line, nothing writ
 check "... and output_dir was not made" test ! -e "$OUT"
 check "an unknown release fails naming it" play_failed_with 'release \\"buster\\" (from task)' \
   imageops.cloud.image_build -e image_build_output_dir="$OUT" -e image_build_name=x -e image_build_release=buster
-printf 'name: x\nrelease: [bookworm\n' >"$STATE/broken.yml"
+printf 'name: x\nrelease: bookworm\n  size: 2G\n' >"$STATE/broken.yml"
 check "a var file that is not YAML fails naming the file and line" \
-  play_failed_with "var file \\\\\"$STATE/broken.yml\\\\\" is not YAML or JSON: yaml: line 2" \
+  play_failed_with "var file \\\\\"$STATE/broken.yml\\\\\" is not YAML or JSON: yaml: line 3: mapping values" \
   imageops.cloud.image_build -e image_build_output_dir="$OUT" -e "{\"image_build_var_files\": [\"$STATE/broken.yml\"]}"
 check "a custom role that does not exist fails naming it, before any download" \
   play_failed_with 'node_custom_roles_post \\"imageops_missing\\" (from task): no such role' \
   imageops.cloud.image_build -e image_build_output_dir="$OUT" -e image_build_name=x -e image_build_node_custom_roles_post=imageops_missing
 check "... and output_dir was still not made" test ! -e "$OUT"
+
+# Run by hand, a build says where it is on the terminal (standard error):
+# here one whose registry image does not exist, which fails in its first stage.
+printf '{"name": "by-hand", "output_dir": "%s", "load_additional_components": true, "additional_registry_images": true, "additional_registry_images_list": ["%s/imageops/missing:v1"]}\n' \
+  "$STATE/by-hand" "$REGISTRY" >"$STATE/by-hand.json"
+"plugins/modules/imageops_linux_$arch" image_build "$STATE/by-hand.json" >"$STATE/by-hand.out" 2>"$STATE/by-hand.err"
+check "run by hand, the terminal shows the stage and its elapsed time: $(grep -m1 'fetch: pulling' "$STATE/by-hand.err")" \
+  grep -qE '^image_build by-hand \[ *[0-9]+\.[0-9]s\] fetch: pulling .*/imageops/missing:v1$' "$STATE/by-hand.err"
+check "... and the failure names the stage and the image" grep -q 'stage fetch: pulling image' "$STATE/by-hand.out"
 
 # Check mode says it would build, builds nothing.
 check "check mode: changed, would build" build --check
@@ -225,7 +234,7 @@ check "the record says extra_debs came from the image-builder var file" \
 mirror_host=$(printf '%s' "$MIRROR" | sed -E 's#^https?://([^/:]+).*#\1#')
 check "http_proxy: the mirror was reached through the proxy" grep -q "$mirror_host" "$STATE/proxy.log"
 check "no_proxy: loopback was reached directly, not through the proxy" bash -c "! grep -E 'Request.*(GET|CONNECT) .*127\.0\.0\.1' '$STATE/proxy.log'"
-check "the extra repository was read" grep -q 'GET /repo/Packages' "$WWW_LOG"
+check "the extra repository was read" grep -qE 'GET /repo/(\./)?Packages' "$WWW_LOG"
 check "the URL image and the executable were downloaded" bash -c "grep -q 'GET /images/url-image.tar' '$WWW_LOG' && grep -q 'GET /bin/imageops-hello' '$WWW_LOG'"
 check "progress: the build log shows each stage with its elapsed time" \
   grep -qE '^image_build debian-12-minimal \[ *[0-9]+\.[0-9]s\] bootstrap: node_custom_roles_post$' "$OUT/debian-12-minimal.build.log"
@@ -273,7 +282,7 @@ else
 fi
 check "cloud-init says it used the NoCloud seed: $(grep -m1 -o "finished at.*DataSourceNoCloud[^ ]*" "$STATE/serial.log")" \
   grep -q "finished at.*DataSourceNoCloud" "$STATE/serial.log"
-console() { grep -q "$1" "$STATE/serial.log"; }
+console() { tr -d '\r' <"$STATE/serial.log" | grep -q "$1"; } # the serial console ends lines with CR LF
 check "node_custom_roles_post: the booted system shows the post role's file, written after the pre role and extra_debs: $(grep -m1 -o 'imageops-post-role: .*' "$STATE/serial.log")" \
   console "^imageops-post-role: pre-ran-on-bookworm marker-deb=True proxy=True"
 check "extra_debs: the booted system has the package's file" console "^imageops-marker installed from the extra repository"
