@@ -12,7 +12,7 @@ fuzz_time=${FUZZ_TIME:-6s}
 retry_time=$fuzz_time # a second try's time: four times fuzz_time when it is in seconds
 [[ $fuzz_time =~ ^[0-9]+s$ ]] && retry_time="$((${fuzz_time%s} * 4))s"
 # package:target: the args file, the argument spec (a spec of every type, and community_image's own
-# options as Ensure normalises them), checksums, URLs (redaction), image references.
+# options as Ensure normalises them), checksums, URLs (redaction), image references, image_build var files.
 targets=(
   ansible:FuzzParseArgs
   ansible:FuzzSpecValidation
@@ -23,6 +23,7 @@ targets=(
   imageref:FuzzParse
   imageref:FuzzRewrite
   ingest:FuzzImageOptions
+  imagebuild:FuzzVarFile
 )
 [ $# -gt 0 ] && targets=("$@")
 failed=()
