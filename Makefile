@@ -5,7 +5,9 @@ SHELL := /bin/bash
 GO ?= go
 # One multi-call binary per platform carries every module (gomodules/cmd/imageops, one
 # <module>.go per module); the action plugins run it with the module's name in the args.
-MODULES := $(basename $(notdir $(filter-out %_test.go %/main.go,$(wildcard gomodules/cmd/imageops/*.go))))
+# The modules are named after their documentation (a test keeps it equal to what the binary
+# registers): ipa_test's wiring file cannot be ipa_test.go, which Go reads as a test file.
+MODULES := $(basename $(notdir $(wildcard plugins/modules/*.py)))
 PLATFORMS := linux_amd64 linux_arm64
 BINARIES := $(foreach p,$(PLATFORMS),bin/imageops_$(p))
 # The binaries live in bin/; plugins/modules/ holds a link to each. Ansible finds the binary

@@ -20,6 +20,10 @@ const (
 	DeployRamdiskKey = "deploy_ramdisk"
 )
 
+// TargetState is a provision state a node is asked to move to
+// (SetProvisionState): active, deleted, provide, manage, ...
+type TargetState = nodes.TargetProvisionState
+
 // Provision states and targets used by the modules (Ironic's state machine:
 // https://docs.openstack.org/ironic/latest/user/states.html).
 const (
@@ -147,7 +151,7 @@ func describePatch(ops []PatchOp) string {
 // SetProvisionState asks Ironic to move the node towards target (active,
 // deleted, provide, manage, ...). It returns once Ironic accepted the
 // request (202); WaitFor follows the node to its new state.
-func (c *Client) SetProvisionState(ctx context.Context, id string, target nodes.TargetProvisionState) error {
+func (c *Client) SetProvisionState(ctx context.Context, id string, target TargetState) error {
 	err := nodes.ChangeProvisionState(ctx, c.sc, id, nodes.ProvisionStateOpts{Target: target}).ExtractErr()
 	if err != nil {
 		return fmt.Errorf("asking Ironic to move node %q to %q: %w", id, target, err)
