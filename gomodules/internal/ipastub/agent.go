@@ -119,14 +119,20 @@ func (s *Stub) Booted() []string {
 }
 
 // reconcile boots an agent for each new PXE config, and powers an agent
-// off when its config is gone or was written again (Ironic prepared a new
-// boot). An agent that powered itself off stays off until then.
+// off when its config was written again (Ironic prepared a new boot), or
+// when its config is gone and the agent powered itself off, never called
+// Ironic, or outlived powerOffGrace: a machine whose PXE config Ironic
+// removed (once the instance is written, for local boot) runs on until it
+// is powered off.
 func (s *Stub) reconcile(ctx context.Context, configs map[string]string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for mac, a := range s.agents {
 		path, still := configs[mac]
-		if !still || signature(path) != a.configSignature {
+		if still && signature(path) == a.configSignature {
+			continue
+		}
+		if still || a.finished() {
 			a.powerOff("its PXE config is gone or was rewritten")
 			delete(s.agents, mac)
 		}
@@ -143,6 +149,20 @@ func (s *Stub) reconcile(ctx context.Context, configs map[string]string) {
 		}
 		s.agents[mac] = a
 	}
+}
+
+// powerOffGrace is how long an agent whose PXE config is gone may run on.
+const powerOffGrace = 30 * time.Second
+
+// finished tells whether an agent whose PXE config is gone is off: it
+// powered itself off, never reached Ironic, or outlived powerOffGrace.
+func (a *agent) finished() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.configGoneAt.IsZero() {
+		a.configGoneAt = time.Now()
+	}
+	return a.halted || a.nodeUUID == "" || time.Since(a.configGoneAt) > powerOffGrace
 }
 
 // signature tells two writes of a PXE config apart.
@@ -296,11 +316,12 @@ type agent struct {
 	cancel          context.CancelFunc
 	done            chan struct{}
 
-	mu       sync.Mutex
-	nodeUUID string
-	token    string
-	commands []*command
-	halted   bool
+	mu           sync.Mutex
+	configGoneAt time.Time
+	nodeUUID     string
+	token        string
+	commands     []*command
+	halted       bool
 }
 
 func startAgent(parent context.Context, s *Stub, boot BootRecord) (*agent, error) {

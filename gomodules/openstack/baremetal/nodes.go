@@ -160,22 +160,24 @@ func (c *Client) SetProvisionState(ctx context.Context, id string, target Target
 }
 
 // WaitFor reads the node every poll interval until done says it is done or
-// fails, or ctx ends. It returns the node as last read; when ctx ends first,
-// the error wraps ctx's error and names the node's last state.
+// fails, or ctx ends. It returns the node as last read (also when a later
+// read failed); when ctx ends first, the error wraps ctx's error and names
+// the node's last state.
 func (c *Client) WaitFor(ctx context.Context, id string, done func(Node) (bool, error)) (Node, error) {
-	var node Node
+	var last Node
 	err := c.poll(ctx, func() (bool, error) {
-		var err error
-		if node, err = c.Node(ctx, id); err != nil {
+		node, err := c.Node(ctx, id)
+		if err != nil {
 			return false, err
 		}
+		last = node
 		return done(node)
 	})
-	if err != nil && ctx.Err() != nil && node.UUID != "" {
-		return node, fmt.Errorf("waiting for Ironic node %q (last in provision state %q, target %q): %w",
-			NodeName(node), node.ProvisionState, node.TargetProvisionState, ctx.Err())
+	if err != nil && ctx.Err() != nil && last.UUID != "" {
+		return last, fmt.Errorf("waiting for Ironic node %q (last in provision state %q, target %q): %w",
+			NodeName(last), last.ProvisionState, last.TargetProvisionState, ctx.Err())
 	}
-	return node, err
+	return last, err
 }
 
 // poll calls read every poll interval until it says done or fails, or ctx
