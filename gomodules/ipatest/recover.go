@@ -10,7 +10,7 @@ import (
 
 // recover undoes what killed earlier runs left on nodes of the type: a
 // record (the node's previous pair, the reservation), or a reservation
-// older than leftoverAge that no record names. Nodes that a live run is
+// older than leftoverAge that no record names, on a node still available. Nodes that a live run is
 // testing are returned (UUID to run) and left alone. In check mode it only
 // says what it would do.
 func (r *run) recover(ctx context.Context, nodes []baremetal.Node) (map[string]string, error) {
@@ -71,9 +71,9 @@ func (r *run) recoverReservation(ctx context.Context, node baremetal.Node) error
 		return nil
 	}
 	if node.ProvisionState != baremetal.StateAvailable {
-		if _, err := r.undeploy(ctx, node.UUID); err != nil {
-			return err
-		}
+		// No record: this module never deployed it. Someone else's deploy is not undone.
+		r.change("left alone %s on node %s: no run recorded it and the node is %s", id, name, describeState(node))
+		return nil
 	}
 	if err := r.reserver.Release(ctx, node, id); err != nil {
 		return err

@@ -106,8 +106,8 @@ func TestOneBinary(t *testing.T) {
 // The packages behind Glance modules share Glance helpers through the
 // building blocks (openstack/glance, ingest), never through each other.
 func TestGlanceModulesDoNotImportOtherModules(t *testing.T) {
-	modules := []string{"communityimage", "cleaner", "deployer", "manifest", "mirror"}
-	for _, pkg := range []string{"communityimage", "cleaner", "deployer"} {
+	modules := []string{"communityimage", "cleaner", "deployer", "manifest", "mirror", "ipatest"}
+	for _, pkg := range []string{"communityimage", "cleaner", "deployer", "ipatest"} {
 		for _, dep := range imports(t, pkg) {
 			if contains(modules, dep) {
 				t.Errorf("%s imports the module package %s; move what they share into a building block", pkg, dep)
