@@ -26,15 +26,20 @@
 //  3. Otherwise, once one of the WithJobs copy slots is free, every blob of
 //     every image is written (up to 4 at a time per job): a blob that this run
 //     already wrote to another repository of the target registry, or is
-//     writing, is mounted from there (one request, no bytes); the others are
-//     uploaded unless the repository has them. Then each image's manifest is
-//     put, then the tag, and a final HEAD checks that the target has the
-//     expected digest (ErrDigestMismatch otherwise).
+//     writing, is mounted from there (one POST, no bytes, no HEAD before it);
+//     one it already wrote to the same repository costs nothing; the others
+//     are asked for (HEAD) and, when missing, uploaded in one POST and one
+//     monolithic PUT. These blob writes are this package's own requests
+//     (blobWriters), which save a quarter of a first run's requests over
+//     remote.Pusher's HEAD, POST, PATCH and PUT per blob; reads, manifests
+//     and authentication stay go-containerregistry's. Then each image's
+//     manifest is put, then the tag, and a final HEAD checks that the target
+//     has the expected digest (ErrDigestMismatch otherwise).
 //
 // Up to 4×WithJobs images are checked at once. The version check a registry
 // client sends before its first request to every repository is answered once
 // per registry and scheme for the run. Report.Stats counts the requests by
-// kind and the time spent; each Result has its own time.
+// kind and the time they took; each Result has its own time.
 //
 // Credentials come from WithAuth (per registry) first, then the keychain
 // (WithKeychain; by default the user's Docker config and its credential

@@ -78,6 +78,10 @@ type Stats struct {
 	// services, by kind (the Request* constants); the version checks that
 	// were answered from this run's earlier ones are not counted.
 	Requests map[string]int `json:"requests"`
+	// RequestSeconds is the time the requests of each kind took, added up
+	// (from sending to the end of the response's body; several run at once,
+	// so the sum exceeds the wall time).
+	RequestSeconds map[string]float64 `json:"request_seconds"`
 	// Connections is how many connections the requests opened; the others
 	// reused one (HTTP keep-alive, or HTTP/2's streams).
 	Connections int `json:"connections"`
@@ -203,6 +207,7 @@ type copier struct {
 	o      *options
 	puller *remote.Puller
 	pusher *remote.Pusher
+	writes *blobWriters
 	blobs  *blobs
 	stats  *requestStats
 	copies chan struct{} // a slot per image being copied: WithJobs of them
@@ -210,7 +215,8 @@ type copier struct {
 
 func newCopier(o *options) (*copier, error) {
 	stats := newRequestStats()
-	ro := o.remoteOptions(stats)
+	base := o.httpTransport(stats)
+	ro := o.remoteOptions(base)
 	puller, err := remote.NewPuller(ro...)
 	if err != nil {
 		return nil, fmt.Errorf("setting up the registry client: %w", err)
@@ -219,7 +225,9 @@ func newCopier(o *options) (*copier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("setting up the registry client: %w", err)
 	}
-	return &copier{o: o, puller: puller, pusher: pusher, blobs: newBlobs(), stats: stats,
+	writes := newBlobWriters(base, staticKeychain{auth: o.auth, next: o.keychain}, o.userAgent, retryPolicy{
+		Duration: o.retry.Duration, Factor: o.retry.Factor, Jitter: o.retry.Jitter, Steps: o.retry.Steps})
+	return &copier{o: o, puller: puller, pusher: pusher, writes: writes, blobs: newBlobs(), stats: stats,
 		copies: make(chan struct{}, o.jobs)}, nil
 }
 
@@ -406,7 +414,7 @@ func Resolve(ctx context.Context, refs []imageref.Reference, opts ...Option) (ma
 	if err != nil {
 		return nil, err
 	}
-	puller, err := remote.NewPuller(o.remoteOptions(newRequestStats())...)
+	puller, err := remote.NewPuller(o.remoteOptions(o.httpTransport(newRequestStats()))...)
 	if err != nil {
 		return nil, fmt.Errorf("setting up the registry client: %w", err)
 	}

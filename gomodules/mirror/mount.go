@@ -19,6 +19,7 @@ import (
 type blobs struct {
 	mu    sync.Mutex
 	where map[string]*blobCopy // registry + "@" + digest -> its first copy in this run
+	have  map[string]bool      // repository + "@" + digest -> this run wrote it there
 }
 
 // blobCopy is one blob's first upload to a registry in this run.
@@ -28,22 +29,27 @@ type blobCopy struct {
 	ok   bool          // it succeeded: repo holds the blob
 }
 
-func newBlobs() *blobs { return &blobs{where: map[string]*blobCopy{}} }
+func newBlobs() *blobs { return &blobs{where: map[string]*blobCopy{}, have: map[string]bool{}} }
 
 // claim returns where to mount blob h from for repo: a repository of the
-// same registry that holds it (after waiting for an upload in flight), or
-// nil with a finish func when repo is the first to need it and must upload
-// it, then call finish with the result.
+// same registry that holds it, repo itself when it holds it (after waiting
+// for an upload in flight), or nil with a finish func when repo is the
+// first to need it and must upload it, then call finish with the result.
 func (b *blobs) claim(ctx context.Context, repo name.Repository, h v1.Hash) (from *name.Repository, finish func(error), err error) {
 	key := repo.RegistryStr() + "@" + h.String()
+	mine := repo.Name() + "@" + h.String()
 	for {
 		b.mu.Lock()
+		if b.have[mine] {
+			b.mu.Unlock()
+			return &repo, func(error) {}, nil // mounted or uploaded here already, by an image of another tag
+		}
 		first, known := b.where[key]
 		if !known {
-			mine := &blobCopy{repo: repo, done: make(chan struct{})}
-			b.where[key] = mine
+			copying := &blobCopy{repo: repo, done: make(chan struct{})}
+			b.where[key] = copying
 			b.mu.Unlock()
-			return nil, func(err error) { b.finish(key, mine, err) }, nil
+			return nil, func(err error) { b.finish(key, copying, err) }, nil
 		}
 		b.mu.Unlock()
 		select {
@@ -53,11 +59,21 @@ func (b *blobs) claim(ctx context.Context, repo name.Repository, h v1.Hash) (fro
 		}
 		if first.ok {
 			if first.repo.Name() == repo.Name() {
-				return nil, func(error) {}, nil // already there: the upload finds it and skips
+				return &repo, func(error) {}, nil
 			}
-			return &first.repo, func(error) {}, nil
+			return &first.repo, func(err error) { b.wrote(mine, err) }, nil
 		}
 		// That upload failed and was forgotten: try to be the first again.
+	}
+}
+
+// wrote records that the blob of key mine (repository@digest) is there,
+// when err is nil.
+func (b *blobs) wrote(mine string, err error) {
+	if err == nil {
+		b.mu.Lock()
+		b.have[mine] = true
+		b.mu.Unlock()
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -30,7 +31,9 @@ type countingProxy struct {
 	blobs  map[string]int // blob digest -> times its bytes were uploaded
 }
 
-func startCountingProxy(t *testing.T, reg *mirrortest.Registry) *countingProxy {
+// startCountingProxy starts the proxy; each change, when given, may alter
+// a request before it is forwarded, or answer it itself (true).
+func startCountingProxy(t *testing.T, reg *mirrortest.Registry, changes ...func(http.ResponseWriter, *http.Request) bool) *countingProxy {
 	t.Helper()
 	target, err := url.Parse(reg.URL())
 	require.NoError(t, err)
@@ -59,7 +62,14 @@ func startCountingProxy(t *testing.T, reg *mirrortest.Registry) *countingProxy {
 		}
 		return nil
 	}
-	server := httptest.NewServer(proxy)
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		for _, change := range changes {
+			if change(w, req) {
+				return
+			}
+		}
+		proxy.ServeHTTP(w, req)
+	}))
 	t.Cleanup(server.Close)
 	p.host = strings.TrimPrefix(server.URL, "http://")
 	return p
@@ -78,38 +88,123 @@ func (p *countingProxy) snapshot() (map[string]int, map[string]int) {
 	return counts, blobs
 }
 
+// pushSharing pushes to src, under each of paths ("repo:tag"), an image of
+// base and a small top layer of its own; it returns path -> reference.
+func pushSharing(t *testing.T, src *mirrortest.Registry, base v1.Layer, paths ...string) map[string]string {
+	t.Helper()
+	images := map[string]string{}
+	for _, path := range paths {
+		img, err := mutate.AppendLayers(empty.Image, base, mirrortest.NewRandomLayer("top-"+path, 4<<10, types.DockerLayer))
+		require.NoError(t, err)
+		ref := src.Host + "/" + path
+		_, err = mirrortest.Push(context.Background(), ref, img)
+		require.NoError(t, err)
+		images[path] = ref
+	}
+	return images
+}
+
+// sharingRun is the result of copyShared.
+type sharingRun struct {
+	report *mirror.Report
+	counts map[string]int // requests the target got, by kind
+	blobs  map[string]int // blob digest -> times its bytes were uploaded
+	base   string         // the shared layer's digest
+}
+
+// copyShared pushes images sharing a base layer of size bytes under paths
+// (see pushSharing) and copies them, jobs at a time, to a new registry
+// behind a counting proxy (with changes); every image must be copied and
+// have the source's digest.
+func copyShared(t *testing.T, size int64, jobCount int, paths []string, changes ...func(http.ResponseWriter, *http.Request) bool) sharingRun {
+	t.Helper()
+	src := mirrortest.Start(t)
+	dst := mirrortest.Start(t)
+	base := mirrortest.NewRandomLayer("base-"+t.Name(), size, types.DockerLayer)
+	digest, err := base.Digest()
+	require.NoError(t, err)
+	images := pushSharing(t, src, base, paths...)
+	proxy := startCountingProxy(t, dst, changes...)
+	report, err := mirror.Mirror(context.Background(), jobs(t, proxy.host, imageref.Path, images), mirror.WithJobs(jobCount))
+	require.NoError(t, err)
+	require.Len(t, report.Copied, len(paths), "%+v", report.Failed)
+	for _, r := range report.Copied {
+		assert.Equal(t, r.Digest, headDigest(t, r.Target))
+	}
+	counts, uploads := proxy.snapshot()
+	return sharingRun{report: report, counts: counts, blobs: uploads, base: digest.String()}
+}
+
 // TestSharedLayersAreUploadedOnceAndMounted copies three images that share
 // a base layer into three repositories of one registry, all at the same
 // time: the base is uploaded once and the two others wait for it and mount
 // it (one request each, no bytes), as Atmosphere's OpenStack images share
 // their runtime layers.
 func TestSharedLayersAreUploadedOnceAndMounted(t *testing.T) {
+	run := copyShared(t, 4<<20, 3, []string{"shared/a:1", "shared/b:1", "shared/c:1"})
+	counts, uploads := run.counts, run.blobs
+	assert.Equal(t, 1, uploads[run.base], "the shared base layer is uploaded once")
+	assert.Equal(t, 2, counts["mount"], "and mounted into the two other repositories")
+	assert.Equal(t, counts["mount"], run.report.Stats.Requests[mirror.RequestMount], "the report counts the mounts")
+	// 7 blobs are uploaded (the base, three tops, three configs): each is
+	// asked for once (HEAD), then sent in one POST and one PUT; a mount is
+	// one POST, with no HEAD before it.
+	assert.Len(t, uploads, 7, "every other blob is uploaded once: %v", uploads)
+	assert.Equal(t, 7, counts["HEAD blob"], "a HEAD before each upload, none before a mount: %v", counts)
+	assert.Equal(t, 7, counts["POST upload"], "one POST per upload: %v", counts)
+	assert.Equal(t, 7, counts["PUT upload"], "and one monolithic PUT: %v", counts)
+	assert.Zero(t, counts["PATCH upload"], "no PATCH: %v", counts)
+}
+
+// TestRefusedMountIsUploadedIntoItsSession: a registry that does not mount
+// (ECR, or one where the source repository is not readable) answers the
+// mount offer with an upload session; the blob is uploaded into it, with no
+// other request, and every image is complete.
+func TestRefusedMountIsUploadedIntoItsSession(t *testing.T) {
+	// The registry never sees the offer: it starts a plain upload (202).
+	refuse := func(_ http.ResponseWriter, req *http.Request) bool {
+		if req.URL.Query().Has("mount") {
+			req.URL.RawQuery = ""
+		}
+		return false
+	}
+	run := copyShared(t, 1<<20, 2, []string{"refused/a:1", "refused/b:1"}, refuse)
+	assert.Equal(t, 2, run.blobs[run.base], "the base is uploaded into each repository")
+	assert.Zero(t, run.counts["mount"])
+	assert.Equal(t, 1, run.report.Stats.Requests[mirror.RequestMountRefused], "the refusal is counted: %v", run.report.Stats.Requests)
+	assert.Equal(t, run.counts["POST upload"], run.counts["PUT upload"], "every session gets its bytes: %v", run.counts)
+}
+
+// TestBlobWriteIsRetriedFromANewSession: a 503 on a blob's PUT (a registry
+// restarting, a proxy in between) is retried with a new upload session, and
+// the image is copied.
+func TestBlobWriteIsRetriedFromANewSession(t *testing.T) {
 	src := mirrortest.Start(t)
 	dst := mirrortest.Start(t)
-	base := mirrortest.NewRandomLayer("shared-base", 4<<20, types.DockerLayer)
-	baseDigest, err := base.Digest()
+	img, err := mutate.AppendLayers(empty.Image, mirrortest.NewRandomLayer("retried", 256<<10, types.DockerLayer))
 	require.NoError(t, err)
-	images := map[string]string{}
-	for _, salt := range []string{"a", "b", "c"} {
-		img, err := mutate.AppendLayers(empty.Image, base, mirrortest.NewRandomLayer("top-"+salt, 64<<10, types.DockerLayer))
-		require.NoError(t, err)
-		ref := src.Host + "/shared/" + salt + ":1"
-		_, err = mirrortest.Push(context.Background(), ref, img)
-		require.NoError(t, err)
-		images[salt] = ref
+	ref := src.Host + "/retried/image:1"
+	_, err = mirrortest.Push(context.Background(), ref, img)
+	require.NoError(t, err)
+	var failed sync.Once
+	unavailable := func(w http.ResponseWriter, req *http.Request) bool {
+		answered := false
+		if req.Method == http.MethodPut && strings.Contains(req.URL.Path, "/blobs/uploads/") {
+			failed.Do(func() {
+				http.Error(w, `{"errors":[{"code":"UNAVAILABLE","message":"restarting"}]}`, http.StatusServiceUnavailable)
+				answered = true
+			})
+		}
+		return answered
 	}
-	proxy := startCountingProxy(t, dst)
+	proxy := startCountingProxy(t, dst, unavailable)
 
-	report, err := mirror.Mirror(context.Background(), jobs(t, proxy.host, imageref.Path, images), mirror.WithJobs(3))
+	report, err := mirror.Mirror(context.Background(), jobs(t, proxy.host, imageref.Path, map[string]string{"image": ref}), fast)
 	require.NoError(t, err)
-	require.Len(t, report.Copied, 3, "%+v", report.Failed)
-	counts, uploads := proxy.snapshot()
-	assert.Equal(t, 1, uploads[baseDigest.String()], "the shared base layer is uploaded once")
-	assert.Equal(t, 2, counts["mount"], "and mounted into the two other repositories")
-	assert.Equal(t, counts["mount"], report.Stats.Requests[mirror.RequestMount], "the report counts the mounts")
-	for _, r := range report.Copied {
-		assert.Equal(t, r.Digest, headDigest(t, r.Target))
-	}
+	require.Len(t, report.Copied, 1, "%+v", report.Failed)
+	counts, _ := proxy.snapshot()
+	assert.Equal(t, 3, counts["POST upload"], "the layer's session, a new one for its retry, and the config's: %v", counts)
+	assert.Equal(t, report.Copied[0].Digest, headDigest(t, report.Copied[0].Target))
 }
 
 // TestRerunAsksEachImageOnceAndCountsItsRequests: a run where every image is
@@ -192,4 +287,15 @@ func TestConnectionsAreReusedAndHTTP2IsUsedWhereOffered(t *testing.T) {
 		total += n
 	}
 	assert.Less(t, stats.Connections, total/4, "connections are reused (%d connections for %d requests)", stats.Connections, total)
+}
+
+// TestTagsOfOneRepositoryMountOnce: two tags of one repository share a
+// layer with an image of another repository (Atmosphere's sidecars come in
+// several tags): the layer is uploaded once and mounted once into the
+// repository of the two tags, whose second copy sends nothing for it.
+func TestTagsOfOneRepositoryMountOnce(t *testing.T) {
+	run := copyShared(t, 1<<20, 1, []string{"tags/x:1", "tags/y:1", "tags/y:2"})
+	assert.Equal(t, 1, run.blobs[run.base], "the base is uploaded once")
+	assert.Equal(t, 1, run.counts["mount"], "and mounted once, into the other repository: %v", run.counts)
+	assert.Equal(t, 7, run.counts["HEAD blob"], "a HEAD before each of the 7 uploads (the base, 3 tops, 3 configs) only: %v", run.counts)
 }

@@ -146,18 +146,18 @@ func (c *copier) uploadAll(ctx context.Context, repo name.Repository, layers []v
 	return g.Wait()
 }
 
-// upload writes blob h to repo: mounted from the repository of the same
-// registry that got it earlier in this run, or uploaded (go-containerregistry
-// checks first whether repo has it already).
+// upload writes blob h to repo: nothing when this run put it there already,
+// mounted from the repository of the same registry that got it earlier in
+// this run, else uploaded unless repo has it (see blobWriters).
 func (c *copier) upload(ctx context.Context, repo name.Repository, l v1.Layer, h v1.Hash) error {
 	from, finish, err := c.blobs.claim(ctx, repo, h)
 	if err != nil {
 		return err
 	}
-	if from != nil {
-		l = &remote.MountableLayer{Layer: l, Reference: from.Digest(h.String())}
+	if from != nil && from.Name() == repo.Name() {
+		return nil
 	}
-	err = c.pusher.Upload(ctx, repo, l)
+	err = c.writes.writer(repo).write(ctx, l, h, from)
 	finish(err)
 	return err
 }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"io"
 	"maps"
+	"math"
 	"net/http"
 	"net/http/httptrace"
 	"strings"
 	"sync"
+	"time"
 )
 
 // The kinds of request Stats.Requests counts.
@@ -32,12 +34,13 @@ const (
 type requestStats struct {
 	mu          sync.Mutex
 	kinds       map[string]int
+	took        map[string]time.Duration
 	protocols   map[string]int
 	connections int
 }
 
 func newRequestStats() *requestStats {
-	return &requestStats{kinds: map[string]int{}, protocols: map[string]int{}}
+	return &requestStats{kinds: map[string]int{}, took: map[string]time.Duration{}, protocols: map[string]int{}}
 }
 
 func (s *requestStats) add(kind string, resp *http.Response) {
@@ -47,6 +50,13 @@ func (s *requestStats) add(kind string, resp *http.Response) {
 	if resp != nil {
 		s.protocols[resp.Proto]++
 	}
+}
+
+// spent adds d, one request's time, to its kind's.
+func (s *requestStats) spent(kind string, d time.Duration) {
+	s.mu.Lock()
+	s.took[kind] += d
+	s.mu.Unlock()
 }
 
 func (s *requestStats) connected() {
@@ -59,11 +69,17 @@ func (s *requestStats) connected() {
 func (s *requestStats) stats(seconds float64, jobs int) Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Stats{Seconds: seconds, Jobs: jobs, Requests: maps.Clone(s.kinds), Protocols: maps.Clone(s.protocols), Connections: s.connections}
+	took := make(map[string]float64, len(s.took))
+	for kind, d := range s.took {
+		took[kind] = math.Round(d.Seconds()*1000) / 1000
+	}
+	return Stats{Seconds: seconds, Jobs: jobs, Requests: maps.Clone(s.kinds), RequestSeconds: took,
+		Protocols: maps.Clone(s.protocols), Connections: s.connections}
 }
 
 // counting counts every request that reaches the network, and every
-// connection opened for one (not reused from an earlier request).
+// connection opened for one (not reused from an earlier request), and times
+// each from its sending to the end of its response's body.
 type counting struct {
 	next  http.RoundTripper
 	stats *requestStats
@@ -75,9 +91,29 @@ func (c counting) RoundTrip(req *http.Request) (*http.Response, error) {
 			c.stats.connected()
 		}
 	}}
+	sent := time.Now()
 	resp, err := c.next.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
-	c.stats.add(requestKind(req, resp), resp)
-	return resp, err
+	kind := requestKind(req, resp)
+	c.stats.add(kind, resp)
+	if err != nil || resp.Body == nil {
+		c.stats.spent(kind, time.Since(sent))
+		return resp, err
+	}
+	resp.Body = &timedBody{ReadCloser: resp.Body, done: func() { c.stats.spent(kind, time.Since(sent)) }}
+	return resp, nil
+}
+
+// timedBody calls done once, when the body is closed.
+type timedBody struct {
+	io.ReadCloser
+	once sync.Once
+	done func()
+}
+
+func (b *timedBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.done)
+	return err
 }
 
 // requestKind names what req was for, from its method and path

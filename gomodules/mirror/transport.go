@@ -13,12 +13,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
-// remoteOptions turns o into go-containerregistry's options, shared by the
-// Puller and the Pusher so that tokens and connections are reused; stats
-// counts the requests.
-func (o *options) remoteOptions(stats *requestStats) []remote.Option {
+// remoteOptions turns o into go-containerregistry's options over base (the
+// run's httpTransport), shared by the Puller and the Pusher so that tokens
+// and connections are reused.
+func (o *options) remoteOptions(base http.RoundTripper) []remote.Option {
 	return []remote.Option{
-		remote.WithTransport(o.httpTransport(stats)),
+		remote.WithTransport(base),
 		remote.WithAuthFromKeychain(staticKeychain{auth: o.auth, next: o.keychain}),
 		remote.WithRetryBackoff(o.retry),
 		remote.WithUserAgent(o.userAgent),

@@ -25,7 +25,9 @@ description:
   - A layer that the run already copied to another repository of the target registry (images
     built on the same base share layers) is mounted from there, one request and no bytes;
     images copied at the same time wait for each other's uploads rather than uploading twice.
-  - C(stats) in the result counts the requests made, by kind, and each image has its time.
+    Any other layer costs a HEAD and, when the target lacks it, a POST and one PUT of its bytes.
+  - C(stats) in the result counts the requests made, by kind, with the time they took, and each
+    image has its time.
   - The whole image is copied, a multi-platform index with every platform, so every digest is
     the same at the source and at the target. I(platforms) restricts an index to some platforms.
   - A reference with both a tag and a digest (C(repo:tag@sha256:...)) copies the image of that
@@ -207,6 +209,8 @@ stats:
       C(blob HEAD), C(blob GET), C(upload) (each POST, PATCH or PUT of a blob upload), C(mount)
       (a layer the registry linked from another repository without its bytes),
       C(mount refused), C(other).
+    - C(request_seconds) is the time the requests of each kind took, added up (from sending to the
+      end of the answer; requests run at once, so the sum exceeds the wall time).
     - C(connections) is how many connections those requests opened (the others reused one), and
       C(protocols) counts the responses by protocol; HTTP/2 (C(HTTP/2.0)) is used wherever a
       registry offers it over TLS.
@@ -221,6 +225,9 @@ stats:
     requests:
       ping: 4
       manifest HEAD: 219
+    request_seconds:
+      ping: 0.004
+      manifest HEAD: 3.1
     connections: 41
     protocols:
       HTTP/2.0: 223
