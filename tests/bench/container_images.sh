@@ -10,26 +10,33 @@
 #                 crane   one `crane copy` per name, in sequence (a bash loop);
 #                 skopeo  one `skopeo copy --all` per name, in sequence;
 #                 mirror  the mirror_images binary, once for the whole set.
-#   atmosphere  (BENCH_TOOLS, default "crane skopeo mirror", picks the tools)
-#               VEXXHOST Atmosphere's image dict in shape (mirrortest.AtmosphereSet:
-#               232 names over 129 references in 118 repositories, 38 pinned
-#               tag@digest and one by digest alone, OpenStack images sharing their
-#               runtime layers, four-platform Kubernetes indexes, a Helm chart), its
-#               distinct layers totalling BENCH_ATMOSPHERE_MIB MiB (default 1024;
-#               about 13000 is real size), layers of random bytes, so nothing
-#               compresses. Once on bare loopback and once with every registry
+#   atmosphere  (BENCH_TOOLS, default "atmosphere crane skopeo mirror mirror-bin", picks
+#               the tools) VEXXHOST Atmosphere's image dict in shape
+#               (mirrortest.AtmosphereSet: 232 names over 129 references in 118
+#               repositories, 38 pinned tag@digest and one by digest alone, OpenStack
+#               images sharing their runtime layers, four-platform Kubernetes indexes, a
+#               Helm chart), its distinct layers totalling BENCH_ATMOSPHERE_MIB MiB
+#               (default 1024; about 13000 is real size), layers of random bytes, so
+#               nothing compresses. Once on bare loopback and once with every registry
 #               behind a proxy that delays each direction by BENCH_DELAY_MS (default
 #               20 ms; a new connection also pays its handshake's round trip):
-#                 crane   Atmosphere's way: one `crane copy SRC TARGET` per name in
-#                         sequence (a bash loop, so without the per-item cost of
-#                         Atmosphere's Ansible loop);
+#                 atmosphere  Atmosphere's own way (vexxhost/atmosphere,
+#                         roles/image_manifest/tasks/main.yml, run by `ansible-playbook
+#                         vexxhost.atmosphere.image_manifest -e image_manifest_mirror=true`):
+#                         an ansible.builtin.command task looping `crane copy SRC TARGET`
+#                         over every name, through ansible-playbook;
+#                 crane   the same copies without Ansible: one `crane copy` per name in
+#                         sequence (a bash loop);
 #                 skopeo  one `skopeo sync --all` of a YAML list of every reference;
 #                 mirror  `ansible-playbook imageops.cloud.mirror_images`, the role's
-#                         defaults, Ansible's own cost included.
+#                         defaults, Ansible's own cost included;
+#                 mirror-bin  the mirror_images binary by hand, the same options.
 #               Besides each time it prints the requests each tool made per distinct
 #               image, counted in the registries' access logs (source and target),
-#               and for mirror what they were. After the first run, every target of
-#               mirror is checked against the source's digest.
+#               and for mirror what they were, the CPU seconds of the tool and of the
+#               registries, and Ansible's fixed cost (an empty playbook, a playbook
+#               of one command task). After the first run, every target of mirror is
+#               checked against the source's digest.
 #
 # Targets are named as the flatten strategy names them (<registry>/openstack/<last
 # segment>:<tag>). crane v0.22.1 (the go-containerregistry of go.mod) is built from
@@ -44,7 +51,7 @@ CASES=${BENCH_CASES:-small atmosphere}
 NAMES=${BENCH_NAMES:-32} DISTINCT=${BENCH_DISTINCT:-20} MULTI=${BENCH_MULTI:-6}
 ATMOSPHERE_MIB=${BENCH_ATMOSPHERE_MIB:-1024}
 DELAY_MS=${BENCH_DELAY_MS:-20}
-TOOLS=${BENCH_TOOLS:-crane skopeo mirror}
+TOOLS=${BENCH_TOOLS:-atmosphere crane skopeo mirror mirror-bin}
 export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$ROOT/build/collections}
 export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
 export no_proxy=127.0.0.1,localhost NO_PROXY=127.0.0.1,localhost
@@ -56,7 +63,9 @@ trap '[ "$BASHPID" != $$ ] || echo "bench container_images: failed at line $LINE
 for c in $CASES; do [[ $c == small || $c == atmosphere ]] || die "BENCH_CASES: unknown case $c (expected small, atmosphere)"; done
 [[ $ATMOSPHERE_MIB =~ ^[1-9][0-9]*$ ]] || die "BENCH_ATMOSPHERE_MIB must be a positive number of MiB, not $ATMOSPHERE_MIB"
 [[ $DELAY_MS =~ ^[0-9]+$ ]] || die "BENCH_DELAY_MS must be a number of milliseconds, not $DELAY_MS"
-for t in $TOOLS; do [[ $t == crane || $t == skopeo || $t == mirror ]] || die "BENCH_TOOLS: unknown tool $t (expected crane, skopeo, mirror)"; done
+for t in $TOOLS; do
+  [[ $t =~ ^(atmosphere|crane|skopeo|mirror|mirror-bin)$ ]] || die "BENCH_TOOLS: unknown tool $t (expected atmosphere, crane, skopeo, mirror, mirror-bin)"
+done
 
 STATE=$(mktemp -d "${TMPDIR:-/tmp}/imageops-bench-images.XXXXXX")
 REGISTRIES=() PROXIES=()
@@ -116,6 +125,23 @@ ratio() { $PY -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.
 # refs FILE: the references of a YAML dict under container_images, in order.
 refs() { $PY -c 'import sys, yaml; [print(v) for v in yaml.safe_load(open(sys.argv[1]))["container_images"].values()]' "$1"; }
 
+# cpu_ticks REGISTRY...: the CPU time (user + system, clock ticks) the registries used so far.
+cpu_ticks() {
+  local r sum=0 f
+  for r in "$@"; do
+    read -ra f < "/proc/$(cat "$STATE/$r/pid")/stat"
+    sum=$((sum + f[13] + f[14]))
+  done
+  echo "$sum"
+}
+# child_cpu VAR: sets VAR to the CPU seconds (user + system) this shell's finished children
+# used so far (`times` runs here, not in a subshell, whose children would be its own).
+child_cpu() {
+  times > "$STATE/times"
+  printf -v "$1" '%s' "$($PY -c 'import re, sys
+print(sum(int(m) * 60 + float(s) for m, s in re.findall(r"(\d+)m([\d.]+)s", open(sys.argv[1]).read().splitlines()[-1])))' "$STATE/times")"
+}
+TICKS=$(getconf CLK_TCK)
 # log_lines REGISTRY: how many lines its log has now (requests are counted from there).
 log_lines() { wc -l < "$STATE/$1/registry.log"; }
 # requests KIND_FILTER REGISTRY:FROM_LINE...: the requests logged since FROM_LINE, as JSON
@@ -268,9 +294,49 @@ sys.exit(1 if bad else 0)
 PY
 }
 
+# atmosphere_playbook: Atmosphere's mirroring task (roles/image_manifest/tasks/main.yml in
+# vexxhost/atmosphere), in our words: a command task, changed_when false, looping
+# `crane copy SOURCE TARGET` over every name; here over the pairs of -e @pairs.json.
+atmosphere_playbook() {
+  cat <<'YAML'
+- name: Mirror images as Atmosphere's image_manifest role does
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Mirror images
+      changed_when: false
+      ansible.builtin.command: "{{ crane }} copy --insecure {{ item.source }} {{ item.target }}"
+      loop: "{{ pairs }}"
+YAML
+}
+# pairs_json REFS_FILE DST: {"pairs": [{source, target}, ...]} for every name, in order.
+pairs_json() {
+  local ref
+  while read -r ref; do printf '%s %s\n' "$ref" "$(target "$2" "$ref")"; done < "$1" |
+    $PY -c 'import json, sys; print(json.dumps({"pairs": [dict(zip(("source", "target"), l.split())) for l in sys.stdin]}))'
+}
+# fixed_costs: ansible-playbook's own seconds, best of 3: an empty play, and a play of one
+# command task (what each item of Atmosphere's loop costs, about).
+fixed_costs() {
+  local play kind best t start
+  for kind in empty command; do
+    play="$STATE/fixed-$kind.yml"
+    printf -- '- hosts: localhost\n  gather_facts: false\n  tasks:\n' > "$play"
+    [ "$kind" = empty ] && echo '    []' >> "$play" || printf '    - ansible.builtin.command: "true"\n      changed_when: false\n' >> "$play"
+    best=
+    for _ in 1 2 3; do
+      start=$(now)
+      ansible-playbook "$play" > /dev/null
+      t=$(elapsed "$start")
+      [ -z "$best" ] || [ "$($PY -c "print(int($t < $best))")" = 1 ] && best=$t
+    done
+    FIXED[$kind]=$best
+  done
+}
+
 atmosphere_case() {
-  local SRC_DIRECT pass way start net src_addr images distinct
-  local -A DST T R B
+  local SRC_DIRECT pass way start net src_addr images distinct cpu0 cpu1 ticks0 dst
+  local -A DST T R B C G FIXED
   start_registry atm-src
   SRC_DIRECT=$(address atm-src)
   start=$(now)
@@ -278,64 +344,104 @@ atmosphere_case() {
   distinct=$(refs "$STATE/atm-direct.yml" | sort -u | wc -l)
   echo "atmosphere: $(refs "$STATE/atm-direct.yml" | wc -l) names over $distinct references," \
     "distinct layers ${ATMOSPHERE_MIB} MiB, seeded in $(elapsed "$start")s (source $SRC_DIRECT)"
+  atmosphere_playbook > "$STATE/atmosphere.yml"
+  fixed_costs
   local networks=(loopback)
   [ "$DELAY_MS" = 0 ] || networks+=("delay${DELAY_MS}ms")
   for net in "${networks[@]}"; do
-    for r in crane skopeo mirror; do start_registry "atm-$r"; DST[$r]=$(address "atm-$r"); done
+    for way in $TOOLS; do start_registry "atm-$way"; DST[$way]=$(address "atm-$way"); done
     src_addr=$SRC_DIRECT
     if [ "$net" != loopback ]; then
       start_proxy atm-src
       src_addr=$(address atm-src-proxy)
-      for r in crane skopeo mirror; do start_proxy "atm-$r"; DST[$r]=$(address "atm-$r-proxy"); done
+      for way in $TOOLS; do start_proxy "atm-$way"; DST[$way]=$(address "atm-$way-proxy"); done
     fi
     images="$STATE/atm-$net.yml"
     sed "s|$SRC_DIRECT/|$src_addr/|" "$STATE/atm-direct.yml" > "$images"
-    mapfile -t REFS < <(refs "$images")
+    refs "$images" > "$STATE/atm-refs"
+    mapfile -t REFS < "$STATE/atm-refs"
     skopeo_sync_yaml "$images" "$src_addr" > "$STATE/atm-sync.yml"
+    [[ " $TOOLS " != *" atmosphere "* ]] || pairs_json "$STATE/atm-refs" "${DST[atmosphere]}" > "$STATE/atm-pairs.json"
+    for way in mirror mirror-bin; do
+      [ -z "${DST[$way]:-}" ] || $PY - "$images" "${DST[$way]}/openstack" > "$STATE/atm-$way-args.json" <<'PY'
+import json, sys, yaml
+print(json.dumps({"images": yaml.safe_load(open(sys.argv[1]))["container_images"], "registry": sys.argv[2]}))
+PY
+    done
     for pass in first rerun; do
       for way in $TOOLS; do
         local marks=("atm-src:$(log_lines atm-src)" "atm-$way:$(log_lines "atm-$way")")
+        dst=${DST[$way]}
+        ticks0=$(cpu_ticks atm-src "atm-$way")
+        child_cpu cpu0
         start=$(now)
         case $way in
+          atmosphere)
+            ansible-playbook "$STATE/atmosphere.yml" -e crane="$CRANE" -e @"$STATE/atm-pairs.json" > "$STATE/atm-play.log" 2>&1 \
+              || { tail -20 "$STATE/atm-play.log" >&2; die "Atmosphere's crane loop failed"; } ;;
           crane)
-            for ref in "${REFS[@]}"; do "$CRANE" copy --insecure "$ref" "$(target "${DST[crane]}" "$ref")" 2>/dev/null; done ;;
+            for ref in "${REFS[@]}"; do "$CRANE" copy --insecure "$ref" "$(target "$dst" "$ref")" 2>/dev/null; done ;;
           skopeo)
             skopeo sync --all --src yaml --dest docker --dest-tls-verify=false \
-              "$STATE/atm-sync.yml" "${DST[skopeo]}/openstack" > "$STATE/skopeo.log" 2>&1 \
+              "$STATE/atm-sync.yml" "$dst/openstack" > "$STATE/skopeo.log" 2>&1 \
               || { tail -5 "$STATE/skopeo.log" >&2; die "skopeo sync failed"; } ;;
           mirror)
             ansible-playbook imageops.cloud.mirror_images -e @"$images" \
-              -e mirror_images_registry="${DST[mirror]}/openstack" > "$STATE/play.log" 2>&1 \
+              -e mirror_images_registry="$dst/openstack" > "$STATE/play.log" 2>&1 \
               || { tail -20 "$STATE/play.log" >&2; die "mirror_images failed"; } ;;
+          mirror-bin)
+            "$MIRROR" "$STATE/atm-mirror-bin-args.json" > "$STATE/atm-bin-$net-$pass.json" \
+              || { head -c 2000 "$STATE/atm-bin-$net-$pass.json" >&2; die "the mirror_images binary failed"; } ;;
         esac
         T[$net.$pass.$way]=$(elapsed "$start")
+        child_cpu cpu1
+        C[$net.$pass.$way]=$($PY -c "print(f'{$cpu1 - $cpu0:.1f}')")
+        G[$net.$pass.$way]=$($PY -c "print(f'{($(cpu_ticks atm-src "atm-$way") - $ticks0) / $TICKS:.1f}')")
         R[$net.$pass.$way]=$(requests "${marks[@]}")
       done
       if [[ $pass == rerun && " $TOOLS " == *" mirror "* ]] && ! grep -qE '^localhost +:.* changed=0 ' "$STATE/play.log"; then
         die "mirror_images changed something on the re-run: $(grep -E '^localhost' "$STATE/play.log")"
       fi
+      if [[ $pass == rerun && " $TOOLS " == *" mirror-bin "* ]] && ! grep -q '"changed": *false' "$STATE/atm-bin-$net-rerun.json"; then
+        die "the mirror_images binary changed something on the re-run"
+      fi
     done
-    if [[ " $TOOLS " == *" mirror "* ]]; then
-      B[$net]=$(check_targets "$STATE/atm-direct.yml" "$(address atm-mirror)") \
-        || die "mirror_images' target differs from the source"
-    fi
+    for way in mirror mirror-bin; do
+      if [[ " $TOOLS " == *" $way "* ]]; then
+        B[$net.$way]=$(check_targets "$STATE/atm-direct.yml" "$(address "atm-$way")") \
+          || die "$way: the target differs from the source"
+      fi
+    done
     stop_proxies
-    for r in crane skopeo mirror; do stop_registry "atm-$r"; done
+    for way in $TOOLS; do stop_registry "atm-$way"; done
   done
 
   # cell KEY: a time, or - for a tool not run; rate A B: A/B, or -; req KEY: requests per image.
   cell() { [ -n "${T[$1]:-}" ] && echo "${T[$1]}s" || echo -; }
   rate() { [ -n "${T[$1]:-}" ] && [ -n "${T[$2]:-}" ] && ratio "${T[$1]}" "${T[$2]}" || echo -; }
   req() { [ -n "${R[$1]:-}" ] && per_image "${R[$1]}" "$distinct" || echo -; }
-  echo "container_images bench, atmosphere: names=${#REFS[@]} distinct=$distinct layers=${ATMOSPHERE_MIB}MiB"
-  printf '  %-12s %-6s %9s %9s %9s %13s %14s   %s\n' network pass crane skopeo mirror crane/mirror skopeo/mirror \
-    "requests per image: crane skopeo mirror"
+  echo "container_images bench, atmosphere: names=${#REFS[@]} distinct=$distinct layers=${ATMOSPHERE_MIB}MiB, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "  Ansible's fixed cost: empty playbook ${FIXED[empty]}s, one command task ${FIXED[command]}s (best of 3)"
+  echo "  atmosphere = Atmosphere's way (crane copy per name in an Ansible loop); crane = the same loop in bash;"
+  echo "  mirror = ansible-playbook imageops.cloud.mirror_images; mirror-bin = its binary by hand"
+  printf '  %-12s %-6s' network pass
+  for way in $TOOLS; do printf ' %10s' "$way"; done
+  for way in $TOOLS; do [[ $way == mirror* ]] || printf ' %13s' "$way/mirror"; done
+  printf '\n'
   for net in "${networks[@]}"; do
     for pass in first rerun; do
-      printf '  %-12s %-6s %9s %9s %9s %13s %14s   %s %s %s\n' "$net" "$pass" \
-        "$(cell "$net.$pass.crane")" "$(cell "$net.$pass.skopeo")" "$(cell "$net.$pass.mirror")" \
-        "$(rate "$net.$pass.crane" "$net.$pass.mirror")" "$(rate "$net.$pass.skopeo" "$net.$pass.mirror")" \
-        "$(req "$net.$pass.crane")" "$(req "$net.$pass.skopeo")" "$(req "$net.$pass.mirror")"
+      printf '  %-12s %-6s' "$net" "$pass"
+      for way in $TOOLS; do printf ' %10s' "$(cell "$net.$pass.$way")"; done
+      for way in $TOOLS; do [[ $way == mirror* ]] || printf ' %13s' "$(rate "$net.$pass.$way" "$net.$pass.mirror")"; done
+      printf '\n'
+    done
+  done
+  echo "  requests per distinct image, CPU seconds of the tool (incl. Ansible) / of the registries (source + target):"
+  for net in "${networks[@]}"; do
+    for pass in first rerun; do
+      printf '  %-12s %-6s' "$net" "$pass"
+      for way in $TOOLS; do printf '  %s %s req, cpu %s/%s;' "$way" "$(req "$net.$pass.$way")" "${C[$net.$pass.$way]}" "${G[$net.$pass.$way]}"; done
+      printf '\n'
     done
   done
   for net in "${networks[@]}"; do
@@ -344,7 +450,17 @@ atmosphere_case() {
         echo "  requests, $net $pass, $way: $(breakdown "${R[$net.$pass.$way]}")"
       done
     done
-    [ -z "${B[$net]:-}" ] || echo "  $net: mirror's targets with the source's digest: ${B[$net]}"
+    for way in mirror mirror-bin; do
+      [ -z "${B[$net.$way]:-}" ] || echo "  $net: $way's targets with the source's digest: ${B[$net.$way]}"
+    done
+    for pass in first rerun; do
+      [ ! -s "$STATE/atm-bin-$net-$pass.json" ] || $PY - "$STATE/atm-bin-$net-$pass.json" "$net $pass" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))["stats"]
+took = ", ".join(f"{k} {v:.1f}s" for k, v in sorted(s.get("request_seconds", {}).items(), key=lambda kv: -kv[1]))
+print(f"  mirror-bin {sys.argv[2]}: {s['seconds']}s wall, {s['connections']} connections; request time by kind (summed): {took}")
+PY
+    done
   done
 }
 
