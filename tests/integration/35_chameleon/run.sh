@@ -169,6 +169,35 @@ cleaner_keeps_node_pair() {
     [ "$(ipa_images "$old_kernel")" = "public aki kernel 20250422-ipa" ] &&
     [ "$(ipa_images "$old_initramfs")" = "public ari initramfs 20250422-ipa" ]
 }
+# ipa_test (check mode) on a node of its own type: by default it picks the newest pair, the one
+# the deployer just promoted.
+ironic_api() {
+  curl --noproxy '*' -sf -X "$1" -H 'X-OpenStack-Ironic-API-Version: 1.52' -H 'Content-Type: application/json' \
+    "$ironic_url/v1/$2" ${3:+-d "$3"}
+}
+node_state() { ironic_api GET "nodes/$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["provision_state"], d["target_provision_state"])'; }
+wait_node() { # NODE STATE: 30 s at most
+  local i
+  for ((i = 0; i < 150; i++)); do
+    [ "$(node_state "$1")" = "$2 None" ] && return 0
+    sleep 0.2
+  done
+  return 1
+}
+ipa_test_picks_new_pair() {
+  local out uuid
+  uuid=$(ironic_api POST nodes '{"name": "ipa-suite-node", "driver": "manual-management", "resource_class": "ipa-suite",
+    "boot_interface": "pxe", "deploy_interface": "direct"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["uuid"])') &&
+    ironic_api POST ports "{\"node_uuid\": \"$uuid\", \"address\": \"52:54:00:35:00:01\"}" >/dev/null &&
+    ironic_api PUT nodes/ipa-suite-node/states/power '{"target": "power off"}' && wait_node ipa-suite-node enroll &&
+    ironic_api PUT nodes/ipa-suite-node/states/provision '{"target": "manage"}' && wait_node ipa-suite-node manageable &&
+    ironic_api PUT nodes/ipa-suite-node/states/provision '{"target": "provide"}' && wait_node ipa-suite-node available || return 1
+  out=$(playbook imageops.cloud.ipa_test --check -v -e ipa_test_node_type=ipa-suite -e ipa_test_cloud=imageops-ironic \
+    -e ipa_test_clouds_file="$state/ironic/clouds.yaml") || { echo "$out"; return 1; }
+  echo "$out"
+  grep -q "\"kernel_image\": \"$(id_of "$ipa_name.kernel")\"" <<<"$out" &&
+    grep -q "\"initramfs_image\": \"$(id_of "$ipa_name.initramfs")\"" <<<"$out"
+}
 
 timers_root="$state/root"
 units="$timers_root/etc/systemd/system"
@@ -240,6 +269,7 @@ step ipa_bumped ipa_bumped
 step cleaner_without_ironic cleaner_without_ironic
 step ironic_node ironic_node
 step cleaner_keeps_node_pair cleaner_keeps_node_pair
+step ipa_test_picks_new_pair ipa_test_picks_new_pair
 for n in "$cc_name" "${cc_name}_2025-04-22 10:11:12.123456" "$ipa_name.kernel" "$ipa_name.initramfs" \
   "$ipa_name.kernel_2025-04-22 10:11:12" "$ipa_name.initramfs_2025-04-22 10:11:12"; do # leave the shared Glance as found
   for id in $(named "$n" | python3 -c 'import json,sys; [print(i["id"]) for i in json.load(sys.stdin)["images"]]'); do
