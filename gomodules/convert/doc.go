@@ -84,8 +84,12 @@
 // size known before its first byte, so that an upload can start at once and
 // announce its length.
 //
-//   - To raw, StreamRaw serves the image read-only with qemu-nbd on a Unix
-//     socket and reads its virtual disk over NBD, a few reads ahead: no
+//   - To raw, StreamRaw reads a qcow2 image's data clusters from its file
+//     where `qemu-img map` places them, and gives zeros for the rest: qemu
+//     parses the image, the bytes are read once, with no process between.
+//     An image with data that has no place in its file (compressed
+//     clusters), and the other formats, are served read-only by qemu-nbd on
+//     a Unix socket and read over NBD, a few reads ahead. Either way: no
 //     converted copy, no temporary file.
 //   - To qcow2, a Qcow2Writer takes the raw disk as it is downloaded, keeps
 //     the clusters that are not all zeros in a file, and Stream returns the

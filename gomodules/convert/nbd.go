@@ -130,6 +130,34 @@ func (r *nbdReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// WriteTo writes the rest of the export to w, each reply's data in one
+// write, with no copy through a caller's buffer.
+func (r *nbdReader) WriteTo(w io.Writer) (int64, error) {
+	var written int64
+	for {
+		if r.err != nil {
+			if r.err == io.EOF {
+				return written, nil
+			}
+			return written, r.err
+		}
+		if len(r.current) == 0 {
+			if err := r.fill(); err != nil {
+				r.err = err
+			}
+			continue
+		}
+		n, err := w.Write(r.current)
+		written += int64(n)
+		r.current = r.current[n:]
+		if err != nil {
+			return written, err
+		}
+	}
+}
+
+func (r *nbdReader) chunked() {}
+
 // fill sends reads until nbdInFlight are outstanding, then waits for the
 // oldest and makes its data current; its buffer serves the next request.
 func (r *nbdReader) fill() error {

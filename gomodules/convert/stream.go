@@ -53,6 +53,36 @@ func (s *Stream) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// WriteTo writes the rest of the converted image to w (io.Copy calls it),
+// in writes of up to a few MiB: where the image is read from a file, or
+// from qemu-nbd's replies, with no copy through a buffer of io.Copy's; and
+// in an upload, few chunks. It fails as Read does.
+func (s *Stream) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	var err error
+	if wt, ok := s.r.(chunkWriterTo); ok {
+		n, err = wt.WriteTo(w)
+	} else {
+		n, err = io.CopyBuffer(w, struct{ io.Reader }{s.r}, make([]byte, copyChunk))
+	}
+	s.read += n
+	if err == nil && s.read != s.size {
+		err = fmt.Errorf("the converted image ended after %d bytes, expected %d", s.read, s.size)
+	}
+	return n, err
+}
+
+// chunkWriterTo is a reader of this package that writes its data itself
+// (mappedReader, nbdReader).
+type chunkWriterTo interface {
+	io.Reader
+	io.WriterTo
+	chunked()
+}
+
+// copyChunk is the buffer of Stream.WriteTo over other readers (files).
+const copyChunk = 1 << 20
+
 // Size returns the number of bytes Read returns in all.
 func (s *Stream) Size() int64 { return s.size }
 
@@ -84,27 +114,35 @@ func OpenFile(path string) (*Stream, error) {
 
 // StreamRaw returns the virtual disk of the image at path, in format
 // (qemu-img's name: qcow2, vmdk, vhdx, vpc, vdi, ...), as raw bytes read in
-// order, with no converted copy on disk: qemu-nbd serves the image
-// read-only on a Unix socket in a private directory under os.TempDir, and
-// the Stream reads it over NBD, a few reads ahead. Size is the virtual size.
+// order, with no converted copy on disk. A qcow2 image whose data all lies
+// uncompressed in its file is read from the file where `qemu-img map`
+// places each run of data, with zeros for the rest: no other process, no
+// copy through a socket. Otherwise qemu-nbd serves the image read-only on
+// a Unix socket in a private directory under os.TempDir, and the Stream
+// reads it over NBD, a few reads ahead. Size is the virtual size.
 //
 // path is handed to qemu-nbd as it is: check an image from elsewhere with
 // Verify first (no backing file, no external data file, a bounded virtual
 // size, consistent metadata). When ctx ends, qemu-nbd is killed and Read
-// fails. Close stops qemu-nbd and removes the socket's directory. Errors
+// fails. Close stops qemu-nbd, if any, and removes the socket's directory. Errors
 // match ErrQemuNBDNotFound when qemu-nbd is missing.
 func StreamRaw(ctx context.Context, path, format string, opts ...Option) (*Stream, error) {
 	o, err := makeOptions(opts)
 	if err != nil {
 		return nil, err
 	}
-	qemuNBD, err := exec.LookPath(o.qemuNBD)
-	if err != nil {
-		return nil, fmt.Errorf("%w (%q): install qemu-utils (Debian, Ubuntu) or qemu-img (Fedora, RHEL)", ErrQemuNBDNotFound, o.qemuNBD)
-	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("serving %q: %w", path, err)
+	}
+	if CanonicalFormat(format) == "qcow2" {
+		if stream, ok, err := streamQcow2Mapped(ctx, o, abs); err != nil || ok {
+			return stream, err
+		}
+	}
+	qemuNBD, err := exec.LookPath(o.qemuNBD)
+	if err != nil {
+		return nil, fmt.Errorf("%w (%q): install qemu-utils (Debian, Ubuntu) or qemu-img (Fedora, RHEL)", ErrQemuNBDNotFound, o.qemuNBD)
 	}
 	server, err := startNBD(ctx, qemuNBD, abs, CanonicalFormat(format))
 	if err != nil {

@@ -61,24 +61,91 @@ func TestStreamRawReadsEveryFormatAsTheRawDisk(t *testing.T) {
 	assert.Subset(t, before, nbdSockets(t), "no socket directory is left behind")
 }
 
-func TestStreamRawCancelledStopsQemuNBD(t *testing.T) {
-	src := bigRawImage(t)
-	image := filepath.Join(t.TempDir(), "image.qcow2")
-	run(t, "qemu-img", "convert", "-f", "raw", "-O", "qcow2", src, image)
-	before := nbdSockets(t)
+// sha512Of reads a stream to its end through Read alone, in reads of a
+// size that crosses runs of data and zeros anywhere.
+func sha512Of(t *testing.T, stream io.Reader) ([]byte, int64) {
+	t.Helper()
+	h := sha512.New()
+	n, err := io.CopyBuffer(h, struct{ io.Reader }{stream}, make([]byte, 12345))
+	require.NoError(t, err)
+	return h.Sum(nil), n
+}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	stream, err := convert.StreamRaw(ctx, image, "qcow2")
+// qcow2Variants writes images of the raw disk src in the qcow2 shapes that
+// read differently: compat 0.10 (version 2), subclusters (extended_l2),
+// 2 MiB clusters, zero clusters marked as such, and compressed clusters.
+func qcow2Variants(t *testing.T, src string) map[string]string {
+	t.Helper()
+	dir := t.TempDir()
+	images := map[string]string{}
+	for name, opts := range map[string]string{
+		"v2": "compat=0.10", "subclusters": "extended_l2=on,cluster_size=128k", "big-clusters": "cluster_size=2M",
+	} {
+		images[name] = filepath.Join(dir, name+".qcow2")
+		run(t, "qemu-img", "convert", "-f", "raw", "-O", "qcow2", "-o", opts, src, images[name])
+	}
+	images["compressed"] = filepath.Join(dir, "compressed.qcow2")
+	run(t, "qemu-img", "convert", "-c", "-f", "raw", "-O", "qcow2", src, images["compressed"])
+	// Zero clusters marked as zeros (QCOW_OFLAG_ZERO) amid data, and a write
+	// into the middle of one.
+	images["zero-flags"] = filepath.Join(dir, "zero-flags.qcow2")
+	run(t, "qemu-img", "convert", "-f", "raw", "-O", "qcow2", src, images["zero-flags"])
+	run(t, "qemu-io", "-f", "qcow2", "-c", "write -z 1M 3M", "-c", "write -P 0x5a 2M 4k", images["zero-flags"])
+	return images
+}
+
+func TestStreamRawReadsEveryShapeOfQcow2AsTheRawDisk(t *testing.T) {
+	src := bigRawImage(t)
+	for name, image := range qcow2Variants(t, src) {
+		t.Run(name, func(t *testing.T) {
+			want := filepath.Join(t.TempDir(), "want.raw")
+			run(t, "qemu-img", "convert", "-f", "qcow2", "-O", "raw", image, want)
+			stream, err := convert.StreamRaw(context.Background(), image, "qcow2")
+			require.NoError(t, err)
+			got, n := sha512Of(t, stream)
+			require.NoError(t, stream.Close())
+			assert.Equal(t, stream.Size(), n)
+			assert.Equal(t, sha512File(t, want), got, "what qemu-img convert -O raw writes")
+		})
+	}
+}
+
+func TestStreamRawReadsAnUncompressedQcow2WithoutQemuNBD(t *testing.T) {
+	src := bigRawImage(t)
+	images := qcow2Variants(t, src)
+	noNBD := convert.WithQemuNBD("/nonexistent/qemu-nbd")
+	stream, err := convert.StreamRaw(context.Background(), images["v2"], "qcow2", noNBD)
+	require.NoError(t, err, "the data clusters are read from the file where qemu-img map places them")
+	h := sha512.New()
+	_, err = io.Copy(h, stream)
 	require.NoError(t, err)
-	_, err = io.CopyN(io.Discard, stream, 1<<20)
-	require.NoError(t, err)
-	cancel()
-	start := time.Now()
-	_, err = io.Copy(io.Discard, stream)
-	require.Error(t, err, "a cancelled stream fails instead of ending early")
 	require.NoError(t, stream.Close())
-	assert.Less(t, time.Since(start), 10*time.Second)
-	assert.Subset(t, before, nbdSockets(t))
+	assert.Equal(t, sha512File(t, src), h.Sum(nil))
+
+	_, err = convert.StreamRaw(context.Background(), images["compressed"], "qcow2", noNBD)
+	require.ErrorIs(t, err, convert.ErrQemuNBDNotFound, "compressed clusters are read through qemu-nbd")
+}
+
+func TestStreamRawCancelledFailsAndStopsQemuNBD(t *testing.T) {
+	src := bigRawImage(t)
+	images := qcow2Variants(t, src)
+	for _, name := range []string{"v2", "compressed"} { // read from the file; through qemu-nbd
+		t.Run(name, func(t *testing.T) {
+			before := nbdSockets(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			stream, err := convert.StreamRaw(ctx, images[name], "qcow2")
+			require.NoError(t, err)
+			_, err = io.CopyN(io.Discard, stream, 1<<20)
+			require.NoError(t, err)
+			cancel()
+			start := time.Now()
+			_, err = io.Copy(io.Discard, stream)
+			require.Error(t, err, "a cancelled stream fails instead of ending early")
+			require.NoError(t, stream.Close())
+			assert.Less(t, time.Since(start), 10*time.Second)
+			assert.Subset(t, before, nbdSockets(t))
+		})
+	}
 }
 
 func TestStreamRawRefusesAnImageOfAnotherFormat(t *testing.T) {

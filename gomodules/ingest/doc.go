@@ -11,9 +11,9 @@
 // A conversion overlaps the upload where the target format allows (see
 // stage): raw to qcow2 is written as it downloads (convert.Qcow2Writer) and
 // uploaded as soon as the download ends; qcow2, vmdk, vhdx, vhd and vdi to
-// raw are checked (convert.Verify), then read through qemu-nbd while they
-// are uploaded (convert.StreamRaw). Result.Timings says where the time
-// went.
+// raw are checked (convert.Verify), then read as raw while they are
+// uploaded (convert.StreamRaw: a qcow2's data clusters from its file, the
+// rest through qemu-nbd). Result.Timings says where the time went.
 //
 // An image that had to be converted or decompressed no longer has its
 // source's hash, so every upload records where it came from in properties

@@ -29,9 +29,9 @@ type Timings struct {
 	// Verify is the inspection of a downloaded image with structure before
 	// it is used (convert.Verify: qemu-img info and check).
 	Verify float64 `json:"verify"`
-	// Convert is the conversion: qemu-nbd serving the image as raw while
-	// it is uploaded, writing qcow2 clusters while the source downloads, or
-	// qemu-img convert for the other formats.
+	// Convert is the conversion: the image read as raw (convert.StreamRaw)
+	// while it is uploaded, writing qcow2 clusters while the source
+	// downloads, or qemu-img convert for the other formats.
 	Convert float64 `json:"convert"`
 	// Upload is from the first byte sent to Glance to the last.
 	Upload float64 `json:"upload"`
@@ -59,6 +59,31 @@ func (t *endTimer) Read(p []byte) (int, error) {
 		t.ended = time.Now()
 	}
 	return n, err
+}
+
+// WriteTo passes the reader's own WriteTo on (see convert.Stream.WriteTo),
+// so that an upload's bytes are not copied once more on their way.
+func (t *endTimer) WriteTo(w io.Writer) (int64, error) {
+	if t.first.IsZero() {
+		t.first = time.Now()
+	}
+	n, err := copyLarge(w, t.r)
+	if t.ended.IsZero() {
+		t.ended = time.Now()
+	}
+	return n, err
+}
+
+// copyChunk is the buffer of a copy from a reader that cannot write its
+// data itself to a writer that cannot read it: big enough that the
+// Qcow2Writer sees whole clusters in place, and that an upload's chunks
+// are few.
+const copyChunk = 1 << 20
+
+// copyLarge copies r to w as io.Copy does, through a buffer of copyChunk
+// bytes when neither side moves the data itself.
+func copyLarge(w io.Writer, r io.Reader) (int64, error) {
+	return io.CopyBuffer(w, r, make([]byte, copyChunk))
 }
 
 // span is the time from first to ended, or 0 when either is unknown.
@@ -94,8 +119,9 @@ type staged struct {
 //     (convert.Verify: no backing or external file, not encrypted, within
 //     max_virtual_size, consistent), then: uploaded as it is when target is
 //     its own format; for raw (from qcow2, vmdk, vhdx, vhd, vdi), served
-//     read-only by qemu-nbd and read in order while it is uploaded
-//     (convert.StreamRaw), with no converted copy on disk;
+//     read in order while it is uploaded (convert.StreamRaw: a qcow2's
+//     data clusters from the file, anything else through qemu-nbd), with no
+//     converted copy on disk;
 //   - any other pair is converted by qemu-img into dir, and the converted
 //     file uploaded.
 func (e *Ensurer) stage(ctx context.Context, d desired, dir, sourceFormat, target string, data io.Reader, src *fetch.Source, t *Timings) (*staged, error) {
@@ -168,8 +194,8 @@ func checkRawContent(ctx context.Context, d desired, sourceFormat string, image 
 	return nil
 }
 
-// servedAsRaw tells whether a Glance disk format is read as raw through
-// qemu-nbd: the formats with structure that qemu-nbd reads.
+// servedAsRaw tells whether a Glance disk format is read as raw by
+// convert.StreamRaw: the formats with structure that qemu-nbd reads.
 func servedAsRaw(format string) bool {
 	switch format {
 	case "qcow2", "vmdk", "vhdx", "vhd", "vdi":
@@ -193,7 +219,7 @@ func stagedFile(d desired, path string, sha512 func() string) *staged {
 	}
 }
 
-// servedAsRaw streams a checked image as raw through qemu-nbd.
+// servedAsRaw streams a checked image as raw (convert.StreamRaw).
 func (e *Ensurer) servedAsRaw(d desired, path, sourceFormat string) *staged {
 	return &staged{
 		open: func(ctx context.Context) (*convert.Stream, error) {
@@ -215,7 +241,7 @@ func stageQcow2(d desired, dir string, data io.Reader, t *Timings) (*staged, err
 		return nil, err
 	}
 	timed := &timedWriter{w: w}
-	if _, err := io.Copy(timed, data); err != nil {
+	if _, err := copyLarge(timed, data); err != nil {
 		return nil, errors.Join(fmt.Errorf("downloading %s for %q: %w", fetch.RedactURL(d.SourceURL), d.Name, d.explainBound(err)), w.Close())
 	}
 	return &staged{

@@ -371,6 +371,12 @@ func (h *hashingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// WriteTo hashes what the reader writes (its own WriteTo, when it has one)
+// on its way to w.
+func (h *hashingReader) WriteTo(w io.Writer) (int64, error) {
+	return copyLarge(io.MultiWriter(h.h, w), h.r)
+}
+
 func (h *hashingReader) hex() string { return hex.EncodeToString(h.h.Sum(nil)) }
 
 // rawChecked bounds a raw source, whose virtual size is its size: past max

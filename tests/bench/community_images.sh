@@ -43,6 +43,9 @@ NIMAGES=${BENCH_IMAGES:-20}
 BIG_MIB=${BENCH_BIG_MIB:-512}
 HUGE_MIB=${BENCH_HUGE_MIB:-2048}
 HUGE_REPEAT=${BENCH_HUGE_REPEAT:-1}
+# BENCH_CASES: the cases to run, by name (convert convert-big to-raw-big stream-big stream
+# convert-huge to-raw-huge rerun); empty: all.
+CASES_WANTED=" ${BENCH_CASES:-} "
 GLANCE_DIR=$ROOT/build/bench-glance
 FIXTURES=$ROOT/build/fixtures
 export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$ROOT/build/collections}
@@ -54,6 +57,9 @@ die() {
   echo "bench community_images: $*" >&2
   exit 1
 }
+# wanted CASE: whether BENCH_CASES names CASE (or is empty).
+wanted() { [ "$CASES_WANTED" = "  " ] || [[ $CASES_WANTED == *" $1 "* ]]; }
+
 # -E: also for failures inside functions; reported once, by the main shell.
 trap '[ "$BASHPID" != $$ ] || echo "bench community_images: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 
@@ -263,8 +269,8 @@ PY
   qemu-img convert -f raw -O qcow2 "$WWW/$name.raw" "$WWW/$name.qcow2"
   echo "built $name.raw ($mib MiB ext4 of /usr/share files) and $name.qcow2 ($(($(stat -c %s "$WWW/$name.qcow2") / 1048576)) MiB) in $((SECONDS - t0)) s"
 }
-[ "$BIG_MIB" = 0 ] || build_big big "$BIG_MIB"
-[ "$HUGE_MIB" = 0 ] || build_big huge "$HUGE_MIB"
+[ "$BIG_MIB" = 0 ] || ! { wanted convert-big || wanted to-raw-big || wanted stream-big; } || build_big big "$BIG_MIB"
+[ "$HUGE_MIB" = 0 ] || ! { wanted convert-huge || wanted to-raw-huge; } || build_big huge "$HUGE_MIB"
 SRC_URL=$(scripts/serve.sh start "$WWW" 7>&- | tail -n 1)
 echo "serving $WWW at $SRC_URL"
 
@@ -377,6 +383,7 @@ stored_bytes() {
 upload_case() {
   local case=$1 source=$2 format=$3 dest=$4 runs=$5 r i way run id size converted=false virtual sha=- floor_data
   local ways=(baseline playbook binary floor)
+  wanted "$case" || return 0
   [ "$format" != "$dest" ] && converted=true
   CASES+=("$case")
   LABEL[$case]="$source -> $dest ($(($(stat -c %s "$WWW/$source") / 1048576)) MiB)"
@@ -443,58 +450,60 @@ fi
 
 # --- the idempotent re-run --------------------------------------------------------
 RERUN=rerun-$NIMAGES
-sha=$(sha512sum "$WWW/disk.qcow2" | cut -d' ' -f1)
-{
-  echo "community_images_clouds_file: $OS_CLIENT_CONFIG_FILE"
-  echo "community_images_cloud: $OS_CLOUD"
-  echo "community_images_workdir: $WORK"
-  echo "# public: \`openstack image list\` lists public images, not community ones"
-  echo "community_images_default_visibility: public"
-  echo "community_images_default: {}"
-  echo "community_images_extra:"
-  for ((i = 1; i <= NIMAGES; i++)); do
-    printf '  bench_%02d:\n    name: bench-rerun-%02d\n' "$i" "$i"
-    echo "    source_url: $SRC_URL/disk.qcow2"
-    echo "    checksum_sha512: sha512:$sha"
-    echo "    source_disk_format: qcow2"
-    echo "    container_format: bare"
-  done
-} >"$STATE/timed/$RERUN.vars.yml"
-{
-  echo "# azimuth-ops' existence check, one image after the other"
-  for ((i = 1; i <= NIMAGES; i++)); do
-    printf "openstack image list -f json --name bench-rerun-%02d >'%s/%02d.json'\n" "$i" "$RUNS/$RERUN-listed" "$i"
-  done
-} >"$STATE/timed/$RERUN.baseline.sh"
-LINES[$RERUN.baseline]=$(lines "$STATE/timed/$RERUN.baseline.sh")
-LINES[$RERUN.role]=1+$(lines "$STATE/timed/$RERUN.vars.yml") # the ansible-playbook line + the specs
+if wanted rerun; then
+  sha=$(sha512sum "$WWW/disk.qcow2" | cut -d' ' -f1)
+  {
+    echo "community_images_clouds_file: $OS_CLIENT_CONFIG_FILE"
+    echo "community_images_cloud: $OS_CLOUD"
+    echo "community_images_workdir: $WORK"
+    echo "# public: \`openstack image list\` lists public images, not community ones"
+    echo "community_images_default_visibility: public"
+    echo "community_images_default: {}"
+    echo "community_images_extra:"
+    for ((i = 1; i <= NIMAGES; i++)); do
+      printf '  bench_%02d:\n    name: bench-rerun-%02d\n' "$i" "$i"
+      echo "    source_url: $SRC_URL/disk.qcow2"
+      echo "    checksum_sha512: sha512:$sha"
+      echo "    source_disk_format: qcow2"
+      echo "    container_format: bare"
+    done
+  } >"$STATE/timed/$RERUN.vars.yml"
+  {
+    echo "# azimuth-ops' existence check, one image after the other"
+    for ((i = 1; i <= NIMAGES; i++)); do
+      printf "openstack image list -f json --name bench-rerun-%02d >'%s/%02d.json'\n" "$i" "$RUNS/$RERUN-listed" "$i"
+    done
+  } >"$STATE/timed/$RERUN.baseline.sh"
+  LINES[$RERUN.baseline]=$(lines "$STATE/timed/$RERUN.baseline.sh")
+  LINES[$RERUN.role]=1+$(lines "$STATE/timed/$RERUN.vars.yml") # the ansible-playbook line + the specs
 
-echo "== re-run of $NIMAGES images already in Glance, $REPEAT runs each"
-t0=$SECONDS
-run_timed "$RERUN.first" ansible-playbook -i localhost, -c local imageops.cloud.community_images \
-  -e "@$STATE/timed/$RERUN.vars.yml"
-"$PY" "$STATE/check.py" role-run "$RUNS/$RERUN.first.out" uploads "$NIMAGES"
-workdir_empty "$RERUN.first"
-echo "  first run (not timed): $NIMAGES images uploaded in $((SECONDS - t0)) s"
-for ((r = 0; r < REPEAT; r++)); do
-  ways=(baseline role)
-  for ((i = 0; i < 2; i++)); do
-    way=${ways[(i + r) % 2]}
-    run=$RERUN.$way.$r
-    if [ "$way" = baseline ]; then
-      rm -rf "$RUNS/$RERUN-listed" && mkdir "$RUNS/$RERUN-listed"
-      run_timed "$run" bash -euo pipefail "$STATE/timed/$RERUN.baseline.sh"
-      "$PY" "$STATE/check.py" names-listed "$RUNS/$RERUN-listed" "$NIMAGES"
-    else
-      run_timed "$run" ansible-playbook -i localhost, -c local imageops.cloud.community_images \
-        -e "@$STATE/timed/$RERUN.vars.yml"
-      "$PY" "$STATE/check.py" role-run "$RUNS/$run.out" 0 "$NIMAGES"
-    fi
-    WALL[$RERUN.$way]+="$WALL_MS " CPU[$RERUN.$way]+="$CPU_MS "
-    printf '  %-14s %-9s run %d: %6ss  (cpu %ss)\n' "$RERUN" "$way" $((r + 1)) "$(secs "$WALL_MS")" "$(secs "$CPU_MS")"
+  echo "== re-run of $NIMAGES images already in Glance, $REPEAT runs each"
+  t0=$SECONDS
+  run_timed "$RERUN.first" ansible-playbook -i localhost, -c local imageops.cloud.community_images \
+    -e "@$STATE/timed/$RERUN.vars.yml"
+  "$PY" "$STATE/check.py" role-run "$RUNS/$RERUN.first.out" uploads "$NIMAGES"
+  workdir_empty "$RERUN.first"
+  echo "  first run (not timed): $NIMAGES images uploaded in $((SECONDS - t0)) s"
+  for ((r = 0; r < REPEAT; r++)); do
+    ways=(baseline role)
+    for ((i = 0; i < 2; i++)); do
+      way=${ways[(i + r) % 2]}
+      run=$RERUN.$way.$r
+      if [ "$way" = baseline ]; then
+        rm -rf "$RUNS/$RERUN-listed" && mkdir "$RUNS/$RERUN-listed"
+        run_timed "$run" bash -euo pipefail "$STATE/timed/$RERUN.baseline.sh"
+        "$PY" "$STATE/check.py" names-listed "$RUNS/$RERUN-listed" "$NIMAGES"
+      else
+        run_timed "$run" ansible-playbook -i localhost, -c local imageops.cloud.community_images \
+          -e "@$STATE/timed/$RERUN.vars.yml"
+        "$PY" "$STATE/check.py" role-run "$RUNS/$run.out" 0 "$NIMAGES"
+      fi
+      WALL[$RERUN.$way]+="$WALL_MS " CPU[$RERUN.$way]+="$CPU_MS "
+      printf '  %-14s %-9s run %d: %6ss  (cpu %ss)\n' "$RERUN" "$way" $((r + 1)) "$(secs "$WALL_MS")" "$(secs "$CPU_MS")"
+    done
   done
-done
-"$PY" "$STATE/check.py" delete-all "$GLANCE_URL"
+  "$PY" "$STATE/check.py" delete-all "$GLANCE_URL"
+fi
 
 # --- the table ---------------------------------------------------------------------
 ratio() { # baseline_ms ours_ms
@@ -527,7 +536,7 @@ for c in "${CASES[@]}"; do
   row "${LABEL[$c]}, playbook" "$c" playbook
   row "${LABEL[$c]}, binary" "$c" binary
 done
-row "re-run $NIMAGES images, role" "$RERUN" role
+! wanted rerun || row "re-run $NIMAGES images, role" "$RERUN" role
 echo "baseline: azimuth-ops' commands (curl, qemu-img convert, openstack image create; for the"
 echo "re-run, one openstack image list per image); ours: the module through ansible-playbook,"
 echo "the bare binary with an args file, the role. lines: of the timed script/playbook/args file"

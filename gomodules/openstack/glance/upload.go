@@ -212,6 +212,25 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// WriteTo counts what the reader writes (its own WriteTo, when it has one,
+// such as a converted image's) on its way to w: net/http then sends the
+// reader's writes as they come, without copying them through its buffer.
+func (c *countingReader) WriteTo(w io.Writer) (int64, error) {
+	return io.Copy(&countingWriter{w: w, n: &c.n}, c.r)
+}
+
+// countingWriter adds the bytes written through it to n.
+type countingWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
 // heartbeat patches HeartbeatProperty every StaleAfter/4 in which bytes
 // were sent, until stop is called, so that other runs see the upload making
 // progress (see the package doc); an upload that hangs stops beating and

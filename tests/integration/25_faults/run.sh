@@ -8,8 +8,8 @@
 #   the run still converges, once, and a second run changes nothing;
 # - Glance SIGKILLed mid-upload and restarted: the "saving" image it leaves is recognised as
 #   stale (upload_stale_after) and the re-run converges;
-# - the module SIGKILLed mid-conversion: its qemu-nbd (image_convert: its qemu-img) dies with it,
-#   the re-run converges and leaves no file in the workdir; image_convert's temporary file likewise.
+# - the module SIGKILLed mid-conversion (qcow2 to raw: compressed, through qemu-nbd; not, from the
+#   file): its qemu-nbd (image_convert: its qemu-img) dies with it, the re-run converges and leaves no file in the workdir; image_convert's temporary file likewise.
 # Stops everything it started, by PID.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -43,6 +43,9 @@ run="faults-$$"
 # The sources: a raw disk of random data (so that conversions take a while) and its qcow2.
 head -c 256M /dev/urandom >"$state/www/disk.raw"
 qemu-img convert -f raw -O qcow2 "$state/www/disk.raw" "$state/www/disk.qcow2"
+# Compressed clusters (of text; random data is stored uncompressed) are read through qemu-nbd.
+{ head -c 192M "$state/www/disk.raw" && yes imageops | head -c 64M; } >"$state/disk-mixed.raw"
+qemu-img convert -c -f raw -O qcow2 "$state/disk-mixed.raw" "$state/www/disk-compressed.qcow2" && rm "$state/disk-mixed.raw"
 head -c 1M /dev/urandom >"$state/www/small.raw"
 www=$("$repo/scripts/serve.sh" start "$state/www" | tail -n 1)
 
@@ -129,25 +132,31 @@ glance_killed_mid_upload() { # the saving image left behind is stale once it sho
   grep -q '"changed": *true' "$log/upload-rerun.json" && one_active "$name"
 }
 
-module_killed_mid_conversion() { # qemu-nbd dies with the module; the re-run converges and leaves no file
-  local name="$run-module-killed" args module nbd_dirs
-  # qcow2 to raw: the disk is read through qemu-nbd while it is uploaded (convert.StreamRaw).
-  args=$(module_args "$name" "$www/disk.qcow2" ', "disk_format": "raw"')
-  "$(bin community_image)" "$args" >"$log/convert-killed.json" 2>&1 &
+module_killed_mid_conversion() { # SOURCE: qemu-nbd, if any, dies with the module; the re-run converges and leaves no file
+  local source=$1 name="$run-module-killed-${1%.qcow2}" args module nbd_dirs=
+  # qcow2 to raw: the disk is read while it is uploaded (convert.StreamRaw): a compressed
+  # qcow2 through qemu-nbd, an uncompressed one from the file itself.
+  args=$(module_args "$name" "$www/$source" ', "disk_format": "raw"')
+  "$(bin community_image)" "$args" >"$log/convert-killed-$source.json" 2>&1 &
   module=$!
-  for _ in $(seq 600); do pgrep -f "qemu-nbd .*$state/work" >/dev/null && break; sleep 0.02; done
-  pgrep -af "qemu-nbd .*$state/work" || { echo "never saw qemu-nbd"; return 1; }
-  # The socket directory of the killed run's qemu-nbd.
-  nbd_dirs=$(pgrep -af "qemu-nbd .*$state/work" | grep -o -- '--socket=[^ ]*' | sed 's#^--socket=##; s#/sock$##')
+  if [ "$source" = disk-compressed.qcow2 ]; then
+    for _ in $(seq 600); do pgrep -f "qemu-nbd .*$state/work" >/dev/null && break; sleep 0.02; done
+    pgrep -af "qemu-nbd .*$state/work" || { echo "never saw qemu-nbd"; return 1; }
+    # The socket directory of the killed run's qemu-nbd.
+    nbd_dirs=$(pgrep -af "qemu-nbd .*$state/work" | grep -o -- '--socket=[^ ]*' | sed 's#^--socket=##; s#/sock$##')
+  else
+    for _ in $(seq 600); do named "$name" | grep -q ' saving$' && break; sleep 0.02; done
+    named "$name" | grep ' saving$' || { echo "never saw the upload start"; return 1; }
+  fi
   kill -KILL "$module"
   wait "$module"
   for _ in $(seq 50); do pgrep -f "qemu-(nbd|img) .*$state/work" >/dev/null || break; sleep 0.1; done
   if pgrep -af "qemu-(nbd|img) .*$state/work"; then echo "qemu-nbd outlived the module"; return 1; fi
   ls -a "$state/work"
   compgen -G "$state/work/.imageops-community-image-*" >/dev/null || { echo "the killed run left no working directory to clean"; return 1; }
-  "$(bin community_image)" "$args" >"$log/convert-rerun.json" 2>&1 || { cat "$log/convert-rerun.json"; return 1; }
-  cat "$log/convert-rerun.json"
-  grep -q 'the working directory of an earlier run that was killed' "$log/convert-rerun.json" &&
+  "$(bin community_image)" "$args" >"$log/convert-rerun-$source.json" 2>&1 || { cat "$log/convert-rerun-$source.json"; return 1; }
+  cat "$log/convert-rerun-$source.json"
+  grep -q 'the working directory of an earlier run that was killed' "$log/convert-rerun-$source.json" &&
     one_active "$name" && [ -z "$(ls -A "$state/work")" ] || return 1
   for dir in $nbd_dirs; do [ ! -e "$dir" ] || { echo "qemu-nbd's socket directory $dir is left"; return 1; }; done
 }
@@ -201,7 +210,8 @@ step concurrent_role_runs_3 concurrent_role_runs 3
 step in_name_idempotent in_name_idempotent
 step concurrent_deployers concurrent_deployers
 step faulty_glance faulty_glance
-step module_killed_mid_conversion module_killed_mid_conversion
+step module_killed_mid_nbd_stream module_killed_mid_conversion disk-compressed.qcow2
+step module_killed_mid_mapped_stream module_killed_mid_conversion disk.qcow2
 step image_convert_killed image_convert_killed
 step glance_killed_mid_upload glance_killed_mid_upload
 suite_finish faults
