@@ -85,10 +85,10 @@ func extentsOf(entries []mapEntry, virtualSize int64) ([]extent, bool) {
 			return nil, false
 		}
 		switch {
+		case e.Zero: // reads as zeros, whatever the file holds there (a zero cluster may keep its host cluster)
+			extents = append(extents, extent{start: e.Start, length: e.Length, zero: true})
 		case e.Data && e.Offset != nil && *e.Offset >= 0:
 			extents = append(extents, extent{start: e.Start, length: e.Length, offset: *e.Offset})
-		case !e.Data && e.Zero:
-			extents = append(extents, extent{start: e.Start, length: e.Length, zero: true})
 		default: // compressed or encrypted data, or data read from elsewhere
 			return nil, false
 		}
