@@ -397,6 +397,7 @@ type digester struct {
 	n          int64
 	work       []chan []byte
 	dropped    []bool         // per hash: no longer computed (drop)
+	active     int            // hashes still computed: none, no copy of what is read
 	pending    sync.WaitGroup // the hashers working on spare
 	fill       []byte         // gathering bytes for the next hand-over
 	spare      []byte         // being hashed, or free once pending is done
@@ -410,7 +411,7 @@ func newDigester(r io.Reader, algorithms ...Algorithm) *digester {
 	}
 	d := &digester{
 		r: r, algorithms: algorithms, hashes: hashes, work: make([]chan []byte, len(hashes)), dropped: make([]bool, len(hashes)),
-		fill: make([]byte, 0, hashChunk), spare: make([]byte, 0, hashChunk),
+		fill: make([]byte, 0, hashChunk), spare: make([]byte, 0, hashChunk), active: len(hashes),
 	}
 	for i, h := range hashes {
 		ch := make(chan []byte)
@@ -428,7 +429,7 @@ func newDigester(r io.Reader, algorithms ...Algorithm) *digester {
 func (d *digester) Read(p []byte) (int, error) {
 	n, err := d.r.Read(p)
 	d.n += int64(n)
-	if len(d.hashes) == 0 {
+	if d.active == 0 {
 		return n, err
 	}
 	for data := p[:n]; len(data) > 0; {
@@ -458,8 +459,9 @@ func (d *digester) flush() {
 // drop stops computing the digest of algorithm, if it was: sums leaves it out.
 func (d *digester) drop(algorithm Algorithm) {
 	for i, a := range d.algorithms {
-		if a == algorithm {
+		if a == algorithm && !d.dropped[i] {
 			d.dropped[i] = true
+			d.active--
 		}
 	}
 }
