@@ -24,9 +24,9 @@ description:
     image is left behind.
   - A conversion overlaps the upload where the target format allows. To C(raw), the downloaded
     image is checked with qemu-img, then read as a raw disk while it streams into Glance, with
-    no converted copy on disk: a qcow2 image's data clusters are read from the file where
-    C(qemu-img map) places them (zeros are not read at all), and an image with compressed
-    clusters or in another format is served read-only by qemu-nbd. From C(raw) to C(qcow2), the clusters that
+    no converted copy on disk. A qcow2 image's data clusters are read from the file where
+    C(qemu-img map) places them (zeros are not read at all); an image with compressed
+    clusters, or in another format, is served read-only by qemu-nbd. From C(raw) to C(qcow2), the clusters that
     are not all zeros are kept as they download and the qcow2 image (metadata first, zero
     clusters left out) streams into Glance as soon as the download ends. Other pairs are
     converted by qemu-img into I(workdir), then uploaded. The checksums are verified before
