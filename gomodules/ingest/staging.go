@@ -75,15 +75,39 @@ func (t *endTimer) WriteTo(w io.Writer) (int64, error) {
 }
 
 // copyChunk is the buffer of a copy from a reader that cannot write its
-// data itself to a writer that cannot read it: big enough that the
-// Qcow2Writer sees whole clusters in place, and that an upload's chunks
-// are few.
+// data itself to a writer that cannot read it: big enough that an
+// upload's chunks are few.
 const copyChunk = 1 << 20
 
 // copyLarge copies r to w as io.Copy does, through a buffer of copyChunk
 // bytes when neither side moves the data itself.
 func copyLarge(w io.Writer, r io.Reader) (int64, error) {
 	return io.CopyBuffer(w, r, make([]byte, copyChunk))
+}
+
+// copyWhole copies r to w in writes of copyChunk bytes, the last one
+// shorter, whatever sizes r returns: a Qcow2Writer then checks whole
+// clusters where they are instead of gathering them first.
+func copyWhole(w io.Writer, r io.Reader) (int64, error) {
+	buf := make([]byte, copyChunk)
+	var written int64
+	for {
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			m, werr := w.Write(buf[:n])
+			written += int64(m)
+			if werr != nil {
+				return written, werr
+			}
+		}
+		switch err {
+		case nil:
+		case io.EOF, io.ErrUnexpectedEOF:
+			return written, nil
+		default:
+			return written, err
+		}
+	}
 }
 
 // span is the time from first to ended, or 0 when either is unknown.
@@ -241,7 +265,7 @@ func stageQcow2(d desired, dir string, data io.Reader, t *Timings) (*staged, err
 		return nil, err
 	}
 	timed := &timedWriter{w: w}
-	if _, err := copyLarge(timed, data); err != nil {
+	if _, err := copyWhole(timed, data); err != nil {
 		return nil, errors.Join(fmt.Errorf("downloading %s for %q: %w", fetch.RedactURL(d.SourceURL), d.Name, d.explainBound(err)), w.Close())
 	}
 	return &staged{

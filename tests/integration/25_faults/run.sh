@@ -164,7 +164,9 @@ module_killed_mid_conversion() { # SOURCE: qemu-nbd, if any, dies with the modul
 image_convert_killed() { # image_convert's temporary file beside dest is removed by the next run
   local dest="$state/convert/disk.qcow2" module
   mkdir -p "$state/convert"
-  echo "{\"src\": \"$state/www/disk.raw\", \"dest\": \"$dest\", \"dest_format\": \"qcow2\"}" >"$state/args-convert.json"
+  # compress: zlib over random data keeps qemu-img busy for seconds, long enough to be seen
+  # (an uncompressed conversion of it can end between two pgrep calls on a loaded machine).
+  echo "{\"src\": \"$state/www/disk.raw\", \"dest\": \"$dest\", \"dest_format\": \"qcow2\", \"compress\": true}" >"$state/args-convert.json"
   "$(bin image_convert)" "$state/args-convert.json" >"$log/image-convert-killed.json" 2>&1 &
   module=$!
   for _ in $(seq 600); do pgrep -f "qemu-img convert .*$state/convert" >/dev/null && break; sleep 0.02; done
