@@ -70,6 +70,9 @@ const (
 	// ipaContainerFormat is the halves' container format, as Chameleon's
 	// deployer uploads them.
 	ipaContainerFormat = "bare"
+	// ipaUnpromoted is the IPAProperty of a half until it is promoted:
+	// Chameleon's value for an image that is no IPA image.
+	ipaUnpromoted = "na"
 )
 
 // ipaHalves are the halves of a pair in the order they are deployed, with

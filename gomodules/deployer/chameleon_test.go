@@ -286,9 +286,11 @@ func TestChameleonIPAPairIsDeployedTogether(t *testing.T) {
 	site = s.named()
 	assert.Equal(t, k1.ID, site[kernel+" public"].ID, "the old pair is still the production pair")
 	assert.Equal(t, r1.ID, site[initramfs+" public"].ID)
+	waiting := s.byName("testing_" + kernel)
+	assert.Equal(t, "na", textProperty(&waiting, IPAProperty), "a waiting half is no pair member yet")
+	assert.Equal(t, k1.ID, s.newestIPA(IPAKernel).ID, "ipa_test's default still pairs the current kernel with the current initramfs")
 
 	// Once it is there, both are promoted; the kernel is not uploaded again.
-	waiting := s.byName("testing_" + kernel)
 	s.publishIPA("20250601-v1-ipa", "2025-06-01 08:00:00", true)
 	bumped, err := s.deployIPA(false)
 	require.NoError(t, err)

@@ -538,6 +538,9 @@ func (d *Deployer) promote(ctx context.Context, o Options, r Release, previous *
 	}
 	promote := images.UpdateOpts{images.ReplaceImageName{NewName: r.Name},
 		images.UpdateVisibility{Visibility: images.ImageVisibility(o.Visibility)}}
+	if r.IPA != "" {
+		promote = append(promote, images.UpdateImageProperty{Op: images.AddOp, Name: IPAProperty, Value: r.IPA})
+	}
 	if _, err := d.glance.Update(ctx, uploaded, promote); err != nil {
 		err = fmt.Errorf("giving the uploaded image %s the name %q: %w", uploaded, r.Name, err)
 		if existing, listErr := d.production(ctx, o, r.Name); listErr == nil && releasedAs(existing, r) != nil {
@@ -651,7 +654,10 @@ func withRelease(properties any, r Release) (any, error) {
 		release[CurrentProperty] = r.Version // as Chameleon's deployer records it
 	}
 	if r.IPA != "" {
-		release[IPAProperty] = r.IPA // which half, whatever the manifest says
+		// Which half is set only when the half is promoted: until then the
+		// upload is no pair member, so that ipa_test (which takes the newest
+		// image of each half) never pairs a waiting half with a current one.
+		release[IPAProperty] = ipaUnpromoted
 	}
 	switch v := properties.(type) {
 	case nil:

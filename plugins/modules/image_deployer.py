@@ -58,8 +58,9 @@ description:
     C(.../versions/<version>/<name>.kernel) and C(<name>.initramfs) with one C(<name>.manifest).
     It becomes two images, C(<name>.kernel) (disk format C(aki)) and C(<name>.initramfs)
     (C(ari)), container format C(bare), each with the manifest's properties and C(build-ipa) set to
-    its half (C(kernel) or C(initramfs)), which is how Chameleon's C(ipa_test) and
-    the C(imageops.cloud.ipa_test) module find the newest pair. The manifest's C(kernel_checksum),
+    its half (C(kernel) or C(initramfs)) when it is promoted (C(na) until then), which is how
+    Chameleon's C(ipa_test) and the C(imageops.cloud.ipa_test) module find the newest pair: a half
+    waiting to be promoted is never taken for one. The manifest's C(kernel_checksum),
     C(kernel_checksum_sha512), C(initramfs_checksum) and C(initramfs_checksum_sha512) verify the
     halves. The data is checked to be a kernel and an initramfs and uploaded as it comes."
   - "A new pair is deployed whole: both halves are uploaded first, and only when both are active is
