@@ -259,3 +259,82 @@ failing_import_leaves_nothing() {
   return $ok
 }
 step failing_import_leaves_nothing failing_import_leaves_nothing
+
+# image_cleaner and image_deployer act on their project's images only (or
+# owner's): an admin, whom Glance shows every project's images, leaves
+# other's images alone unless the task names other.
+image_state() { openstack --os-cloud admin image show "$1" -f json -c name -c visibility -c updated_at -c properties 2>&1; }
+
+cleaner_acts_on_its_project_only() {
+  local r mine theirs before after hide_at delete_at
+  r=$(module community_image "$(image_args scope-old a.raw "$sha512_a" '"cloud": "other"')")
+  theirs=$(field "$r" 'r.get("id", "")')
+  # Other data: with a's, admin's run would use other's community image read only.
+  r=$(module community_image "$(image_args scope-old b.raw "$sha512_b" '"cloud": "admin"')")
+  mine=$(field "$r" 'r.get("id", "")')
+  [ -n "$theirs" ] && [ -n "$mine" ] && [ "$theirs" != "$mine" ] || { echo "$r"; return 1; }
+  hide_at=$(date -u -d '+13 months' +%Y-%m-%dT%H:%M:%SZ)
+  delete_at=$(date -u -d '+19 months' +%Y-%m-%dT%H:%M:%SZ)
+  before=$(image_state "$theirs")
+  # Both images are old enough to hide: admin's run hides its own only.
+  r=$(module image_cleaner "{\"cloud\": \"admin\", \"name_pattern\": \"^scope-old$\", \"now\": \"$hide_at\", \"skip_in_use\": false}")
+  echo "admin hides: $r"
+  [ "$(field "$r" '[i["id"] for i in r["hidden"]]')" = "['$mine']" ] || return 1
+  # ... and deletes its own only, once old enough.
+  r=$(module image_cleaner "{\"cloud\": \"admin\", \"name_pattern\": \"^scope-old$\", \"now\": \"$delete_at\", \"skip_in_use\": false}")
+  echo "admin deletes: $r"
+  [ "$(field "$r" '[i["id"] for i in r["deleted"]]')" = "['$mine']" ] || return 1
+  after=$(image_state "$theirs")
+  echo "other's image before: $before"
+  echo "other's image after:  $after"
+  [ "$before" = "$after" ] && grep -q '"community"' <<<"$after" || return 1
+  # Naming other with owner (by name), admin's run acts on other's image.
+  r=$(module image_cleaner "{\"cloud\": \"admin\", \"owner\": \"other\", \"name_pattern\": \"^scope-old$\", \"now\": \"$hide_at\", \"skip_in_use\": false}")
+  echo "admin with owner other: $r"
+  [ "$(field "$r" '[i["id"] for i in r["hidden"]]')" = "['$theirs']" ] &&
+    grep -q '"private"' <<<"$(image_state "$theirs")"
+}
+step cleaner_acts_on_its_project_only cleaner_acts_on_its_project_only
+
+# scope_manifest VERSION FILE: an azimuth-images manifest of one release,
+# production name scope-ubuntu.
+scope_manifest() {
+  printf '{"scope-ubuntu": {"name": "%s", "url": "%s/%s", "checksum": "sha256:%s"}}\n' \
+    "$1" "$serve_url" "$2" "$(sha256sum "$images_dir/$2" | cut -d' ' -f1)" >"$images_dir/scope-manifest.json"
+}
+
+# images_of PROJECT NAME: the IDs of PROJECT's images named NAME.
+images_of() {
+  glance_call admin GET "/v2/images?name=$2&visibility=all" |
+    "$python" -c 'import json, sys; print(" ".join(i["id"] for i in json.load(sys.stdin)["images"] if i["owner"] == sys.argv[1]))' "$1"
+}
+
+deployer_acts_on_its_project_only() {
+  local r theirs before after mine superseded
+  qemu-img create -q -f qcow2 "$images_dir/r1.qcow2" 8M && qemu-img create -q -f qcow2 -o cluster_size=4096 "$images_dir/r2.qcow2" 8M || return 1
+  scope_manifest scope-ubuntu-r1 r1.qcow2
+  r=$(module image_deployer "{\"cloud\": \"other\", \"catalog_url\": \"$serve_url/scope-manifest.json\", \"visibility\": \"community\"}")
+  echo "other deploys r1: $r"
+  theirs=$(field "$r" 'r["deployed"][0]["id"]') || return 1
+  before=$(image_state "$theirs")
+  # A new release: admin's run deploys it into admin's project, and neither
+  # renames nor supersedes other's production image of the name.
+  scope_manifest scope-ubuntu-r2 r2.qcow2
+  r=$(module image_deployer "{\"cloud\": \"admin\", \"catalog_url\": \"$serve_url/scope-manifest.json\"}")
+  echo "admin deploys r2: $r"
+  mine=$(field "$r" 'r["deployed"][0]["id"]') || return 1
+  after=$(image_state "$theirs")
+  echo "other's image before: $before"
+  echo "other's image after:  $after"
+  [ "$mine" != "$theirs" ] && [ "$before" = "$after" ] || return 1
+  # With owner other, admin's run supersedes other's release with r2, in other's project.
+  r=$(module image_deployer "{\"cloud\": \"admin\", \"owner\": \"other\", \"catalog_url\": \"$serve_url/scope-manifest.json\", \"visibility\": \"community\"}")
+  echo "admin deploys r2 for other: $r"
+  superseded=$(image_state "$theirs")
+  echo "other's r1 now: $superseded"
+  grep -q "imageops_superseded" <<<"$superseded" && grep -Eq '"name": "scope-ubuntu-[0-9]{8}T[0-9]{6}Z"' <<<"$superseded" || return 1
+  r=$(field "$r" 'r["deployed"][0]["id"]') || return 1
+  [ "$(images_of "$(openstack --os-cloud other token issue -f value -c project_id)" scope-ubuntu)" = "$r" ] &&
+    [ "$(images_of "$(openstack --os-cloud admin token issue -f value -c project_id)" scope-ubuntu)" = "$mine" ]
+}
+step deployer_acts_on_its_project_only deployer_acts_on_its_project_only
