@@ -2,6 +2,8 @@ package testenv
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -10,8 +12,10 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 )
@@ -53,6 +57,64 @@ func NewFaultProxy(target string, decide func(r *http.Request, body []byte, n in
 		return nil, err
 	}
 	return &FaultProxy{target: u, proxy: httputil.NewSingleHostReverseProxy(u), decide: decide, injected: map[Fault]int{}}, nil
+}
+
+// SetTransport makes the proxy reach Glance through rt (a transport that
+// trusts the cloud's CA, for a Glance behind TLS). Default:
+// http.DefaultTransport.
+func (p *FaultProxy) SetTransport(rt http.RoundTripper) { p.proxy.Transport = rt }
+
+// HoldUntilTokenExpires holds the first request that match selects until
+// the token it carries (X-Auth-Token) has expired, by the expiry Keystone
+// gives for it (GET /v3/auth/tokens, the token validating itself), then
+// passes it on: Glance's own authentication refuses it (401), as it refuses
+// a request that reached it too late. The proxy has read the request's body
+// by then, as a client streaming an upload has. keystone is Keystone's base
+// URL (ending in /v3), client reaches it; logf says what was held.
+func HoldUntilTokenExpires(client *http.Client, keystone string, match func(*http.Request) bool, logf func(string, ...any)) func(*http.Request, []byte, int) Fault {
+	held := false
+	return func(r *http.Request, _ []byte, _ int) Fault {
+		if held || !match(r) {
+			return Pass
+		}
+		held = true
+		expires, err := tokenExpiry(client, keystone, r.Header.Get("X-Auth-Token"))
+		if err != nil {
+			logf("not holding %s %s: %v", r.Method, r.URL.Path, err)
+			return Pass
+		}
+		wait := time.Until(expires) + time.Second
+		logf("holding %s %s for %s, until its token has expired (%s)", r.Method, r.URL.Path, wait.Round(time.Millisecond), expires.Format(time.RFC3339))
+		time.Sleep(wait)
+		return Pass
+	}
+}
+
+// tokenExpiry asks Keystone when token expires.
+func tokenExpiry(client *http.Client, keystone, token string) (time.Time, error) {
+	req, err := http.NewRequest(http.MethodGet, strings.TrimSuffix(keystone, "/")+"/auth/tokens", nil)
+	if err != nil {
+		return time.Time{}, err
+	}
+	req.Header.Set("X-Auth-Token", token)
+	req.Header.Set("X-Subject-Token", token)
+	resp, err := client.Do(req)
+	if err != nil {
+		return time.Time{}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return time.Time{}, fmt.Errorf("validating the token: %s", resp.Status)
+	}
+	var body struct {
+		Token struct {
+			ExpiresAt time.Time `json:"expires_at"`
+		} `json:"token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return time.Time{}, fmt.Errorf("reading the token's expiry: %w", err)
+	}
+	return body.Token.ExpiresAt, nil
 }
 
 // OneIn fails one request in nth, at random (from seed, so that a run can

@@ -16,11 +16,15 @@ import (
 
 // Retryable tells whether a failed call may succeed when tried again: Glance
 // answered 5xx or 429 (Too Many Requests), or did not answer (connection
-// refused or reset, the connection closed early, a network timeout). A
-// cancelled context is never retryable.
+// refused or reset, the connection closed early, a network timeout), or
+// refused a renewed token's upload whose data was partly read
+// (ErrDataAlreadySent). A cancelled context is never retryable.
 func Retryable(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
+	}
+	if errors.Is(err, ErrDataAlreadySent) {
+		return true
 	}
 	var status gophercloud.ErrUnexpectedResponseCode
 	if errors.As(err, &status) {

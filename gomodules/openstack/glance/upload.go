@@ -201,6 +201,7 @@ func verify(image *images.Image, payload *Payload) error {
 }
 
 // countingReader counts the bytes read through it: the upload's progress.
+// It is the body of every upload and staging request.
 type countingReader struct {
 	r io.Reader
 	n atomic.Int64
@@ -229,6 +230,27 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n.Add(int64(n))
 	return n, err
+}
+
+// ErrDataAlreadySent is wrapped by the error of an upload or a staging
+// that Glance refused with 401 (a token that expired or was revoked before
+// the request reached Glance) after some of the data was read: gophercloud
+// renews the token and would send the request again, but a stream cannot be
+// read again from its start. Retryable takes it: CreateAndUpload and
+// CreateAndImport try again into a new image, with the data opened afresh
+// (and the renewed token).
+var ErrDataAlreadySent = errors.New("Glance refused the token (401) after part of the image data was sent, and a stream cannot be sent again from its start")
+
+// Seek is called by gophercloud only to rewind a request's body before it
+// sends the request again with a renewed token (after a 401). Nothing read
+// yet: the body is at its start. Otherwise it fails with ErrDataAlreadySent,
+// which gophercloud returns instead of sending what is left of the stream as
+// if it were the whole image.
+func (c *countingReader) Seek(offset int64, whence int) (int64, error) {
+	if offset == 0 && whence == io.SeekStart && c.n.Load() == 0 {
+		return 0, nil
+	}
+	return 0, ErrDataAlreadySent
 }
 
 // heartbeat patches HeartbeatProperty every StaleAfter/4 in which bytes
