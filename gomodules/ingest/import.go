@@ -3,9 +3,11 @@ package ingest
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/imageops/cloud/gomodules/fetch"
@@ -62,19 +64,33 @@ func (e *Ensurer) importImage(ctx context.Context, d desired) (*images.Image, er
 	if err != nil {
 		return nil, err
 	}
-	imp := glance.Import{Create: d.createOpts(target), Method: d.ImportMethod, URI: d.SourceURL}
+	imp := glance.Import{Create: d.createOpts(target), Method: d.ImportMethod, URI: d.SourceURL,
+		Timeout: time.Duration(d.ImportTimeout) * time.Second}
 	switch d.ImportMethod {
 	case ImportWebDownload:
 		src.Close() // Glance downloads it
 		imp.SHA512 = d.checksum(fetch.SHA512)
 		imp.Finish = func(image *images.Image) images.UpdateOpts { return d.importedPatches(image) }
 	case ImportGlanceDirect:
-		imp.Stage = func(context.Context) (*glance.Payload, error) {
-			return &glance.Payload{Reader: bounded(d, target, src), SHA512: streamedSHA512(src)}, nil
+		first, last := src, src
+		imp.Stage = func(ctx context.Context) (*glance.Payload, error) {
+			staged := first
+			first = nil
+			if staged == nil { // staged again (ErrDataAlreadySent): the source is read again
+				var err error
+				if staged, err = e.open(ctx, d); err != nil {
+					return nil, err
+				}
+			}
+			last = staged
+			return &glance.Payload{Reader: bounded(d, target, staged), SHA512: streamedSHA512(staged), Close: staged.Close}, nil
 		}
-		imp.Finish = func(*images.Image) images.UpdateOpts { return d.finalPatches(src) }
+		imp.Finish = func(*images.Image) images.UpdateOpts { return d.finalPatches(last) }
 	}
 	image, err := e.glance.CreateAndImport(ctx, imp)
+	if errors.Is(err, glance.ErrImportTimedOut) {
+		return nil, fmt.Errorf("importing %q: %w; the image was deleted (raise import_timeout if Glance needs longer)", d.Name, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("importing %q: %w", d.Name, err)
 	}

@@ -40,6 +40,9 @@ type Options struct {
 	// ImportMethod is how the data reaches Glance: upload (PUT, the
 	// default), web-download or glance-direct (ImportMethods).
 	ImportMethod string `json:"import_method"`
+	// ImportTimeout is how long, in seconds, an import may take from its
+	// start until the image is active; 0 means glance.DefaultImportTimeout.
+	ImportTimeout int `json:"import_timeout"`
 	// Owner is the project (name or ID) whose image this is, when not the
 	// credentials' own (a module option of community_image, resolved by
 	// conn.Clients.ResolveProject; not part of ImageSpec).
@@ -116,6 +119,9 @@ func (o Options) normalize() (desired, error) {
 		d.maxVirtualSize = DefaultMaxVirtualSize
 	default:
 		d.maxVirtualSize = o.MaxVirtualSize
+	}
+	if o.ImportTimeout < 0 {
+		return d, fmt.Errorf("import_timeout is %d; expected a number of seconds above 0", o.ImportTimeout)
 	}
 	if o.State == "present" && o.SourceURL == "" {
 		return d, fmt.Errorf("source_url is required when state is present (the URL of %q to upload)", o.Name)

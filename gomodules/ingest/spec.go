@@ -35,6 +35,7 @@ var ImageSpec = ansible.Spec{
 		"decompress":                 {Type: ansible.TypeRaw, Default: "auto"},
 		"max_virtual_size":           {Type: ansible.TypeBytes, Default: "64G"},
 		"import_method":              {Type: ansible.TypeStr, Default: ImportUpload, Choices: toAny(ImportMethods)},
+		"import_timeout":             {Type: ansible.TypeInt, Default: int(glance.DefaultImportTimeout.Seconds())},
 		// azimuth-ops' community_images_insecure_skip_glance_verify and
 		// community_images_use_existing_trusted_community_images.
 		"insecure_skip_glance_verify":           {Type: ansible.TypeBool, Default: false},

@@ -247,6 +247,16 @@ options:
     type: str
     default: upload
     choices: [upload, web-download, glance-direct]
+  import_timeout:
+    description:
+      - How long, in seconds, to wait for an import (I(import_method) C(web-download) or C(glance-direct))
+        to end once it is started (after the staging, for C(glance-direct)), as openstack.cloud.image's
+        I(timeout) and openstacksdk's C(create_image) bound their wait.
+      - An import still running then fails the task, and its image is deleted; Glance's task may go on
+        downloading, but no image is left. A task Glance cannot run (it stays C(processing)) ends this way too.
+      - Not used by C(upload), whose progress is watched as its data is sent.
+    type: int
+    default: 3600
   owner:
     description:
       - The project whose image this is, by name or ID, as openstack.cloud.image's I(owner).

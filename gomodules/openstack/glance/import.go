@@ -23,9 +23,19 @@ const (
 // importPoll is how often an import's progress is read.
 const importPoll = time.Second
 
+// DefaultImportTimeout bounds the wait for an import unless Import.Timeout
+// says otherwise: an hour, openstacksdk's create_image default.
+const DefaultImportTimeout = time.Hour
+
 // ErrImportFailed is wrapped by the error of an import whose Glance task
 // failed; the error quotes the task's message.
 var ErrImportFailed = errors.New("Glance's import task failed")
+
+// ErrImportTimedOut is wrapped by the error of an import that did not end
+// within its Timeout (a slow source, or a task Glance never runs: one whose
+// flow it could not build stays "processing" for ever). The image is
+// deleted, as for any failed import.
+var ErrImportTimedOut = errors.New("the import did not end in time")
 
 // Import is one image to create and fill through the interoperable import.
 type Import struct {
@@ -35,7 +45,8 @@ type Import struct {
 	Method string
 	// URI is the URL Glance downloads, for ImportWebDownload.
 	URI string
-	// Stage returns the data to stage, for ImportGlanceDirect.
+	// Stage returns the data to stage, for ImportGlanceDirect, from its
+	// start: it is called again when the staging is tried again.
 	Stage func(ctx context.Context) (*Payload, error)
 	// SHA512 is the SHA-512 the stored data must have (os_hash_value); ""
 	// when unknown (the result is then not verified). For a staged import
@@ -44,22 +55,36 @@ type Import struct {
 	// Finish returns the patches that record what is known once the image is
 	// active and verified, as Upload.Finish.
 	Finish func(image *images.Image) images.UpdateOpts
-	// Timeout bounds the wait for the import to end; 0 means an hour. (A task
-	// whose flow Glance could not even build stays "processing" forever.)
+	// Timeout bounds the wait for the import to end, from its start; 0
+	// means DefaultImportTimeout (see ErrImportTimedOut).
 	Timeout time.Duration
 }
 
 // CreateAndImport creates the image, starts Glance's import of its data
 // (web-download: Glance fetches URI; glance-direct: the data is staged
 // first), waits until the image is active, checks os_hash_value against
-// SHA512 and applies Finish. An import that fails leaves no image: the image
-// is deleted, and the error is Glance's task message.
+// SHA512, calls Verify and applies Finish. An import that fails leaves no
+// image: the image is deleted, and the error is Glance's task message. A
+// staging that Glance refused after part of the data was read
+// (ErrDataAlreadySent: the token expired or was revoked) is tried again
+// into a new image, with Stage called again, up to WithRetries times.
 func (c *Client) CreateAndImport(ctx context.Context, imp Import) (*images.Image, error) {
 	run, err := runMarker()
 	if err != nil {
 		return nil, err
 	}
-	created, err := c.create(ctx, imp.Create, run+"-import")
+	for attempt := 1; ; attempt++ {
+		image, err := c.importOnce(ctx, imp, fmt.Sprintf("%s-import-%d", run, attempt))
+		if !errors.Is(err, ErrDataAlreadySent) || attempt > c.retries {
+			return image, err
+		}
+	}
+}
+
+// importOnce creates one image and imports into it; it deletes the image
+// when the import fails.
+func (c *Client) importOnce(ctx context.Context, imp Import, marker string) (*images.Image, error) {
+	created, err := c.create(ctx, imp.Create, marker)
 	if err != nil {
 		return nil, err
 	}
@@ -131,8 +156,8 @@ func (c *Client) importInto(ctx context.Context, created *images.Image, imp Impo
 // awaitImport waits until the image is active, or its import task failed.
 func (c *Client) awaitImport(ctx context.Context, created *images.Image, imp Import, progress *countingReader) (*images.Image, error) {
 	timeout := imp.Timeout
-	if timeout == 0 {
-		timeout = time.Hour
+	if timeout <= 0 {
+		timeout = DefaultImportTimeout
 	}
 	deadline := c.now().Add(timeout)
 	for {
@@ -152,7 +177,7 @@ func (c *Client) awaitImport(ctx context.Context, created *images.Image, imp Imp
 			return nil, fmt.Errorf("importing image %q (%s) with %s in Glance at %s: the image is %s", created.Name, created.ID, imp.Method, c.where(), image.Status)
 		}
 		if c.now().After(deadline) {
-			return nil, fmt.Errorf("importing image %q (%s) with %s in Glance at %s: still %s after %s", created.Name, created.ID, imp.Method, c.where(), image.Status, timeout)
+			return nil, fmt.Errorf("importing image %q (%s) with %s in Glance at %s: %w: still %s after %s", created.Name, created.ID, imp.Method, c.where(), ErrImportTimedOut, image.Status, timeout)
 		}
 		progress.n.Add(1)
 		select {

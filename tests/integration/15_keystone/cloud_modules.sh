@@ -338,3 +338,53 @@ deployer_acts_on_its_project_only() {
     [ "$(images_of "$(openstack --os-cloud admin token issue -f value -c project_id)" scope-ubuntu)" = "$mine" ]
 }
 step deployer_acts_on_its_project_only deployer_acts_on_its_project_only
+
+# A token that expires (or is revoked) before an upload reaches Glance: a
+# proxy in front of Glance holds the first data upload (PUT .../file, or
+# .../stage for glance-direct) until its token has expired, and Glance
+# refuses it (401) after the module has sent data it cannot send again. The
+# module renews the token and uploads again from the source's start, into a
+# new image: one image of the name, holding the source's bytes.
+refused_uploads() { grep -cE "\"PUT /v2/images/[^ ]*/(file|stage) HTTP/1.1\" 401" "$work/cloud/log/nginx-access.log" || true; }
+
+token_expires_before_the_upload_arrives() {
+  local method pid r id ids before after ok=0
+  (cd "$repo" && go build -o "$work/faultproxy" ./gomodules/internal/testenv/faultproxy) || return 1
+  for method in upload glance-direct; do
+    rm -f "$work/proxy.url"
+    "$work/faultproxy" -target "$IMAGEOPS_CLOUD_GLANCE_URL" -ca "$IMAGEOPS_CLOUD_CA" -url-file "$work/proxy.url" \
+      -hold-upload-until-token-expires "$IMAGEOPS_CLOUD_KEYSTONE_URL" >/dev/null 2>"$work/faultproxy-$method.log" &
+    pid=$!
+    for _ in $(seq 50); do [ -s "$work/proxy.url" ] && break; sleep 0.1; done
+    before=$(refused_uploads)
+    r=$(module community_image "$(image_args "late-token-$method" a.raw "$sha512_a" "\"cloud\": \"demo\", \"import_method\": \"$method\", \"image_endpoint_override\": \"$(<"$work/proxy.url")\"")")
+    after=$(refused_uploads)
+    kill "$pid"
+    wait "$pid" 2>/dev/null
+    cat "$work/faultproxy-$method.log"
+    echo "$method: $r"
+    id=$(field "$r" 'r.get("id", "")')
+    ids=$(images_of "$(keystone_token demo | cut -d' ' -f2)" "late-token-$method")
+    echo "$method: uploads Glance refused with 401: $((after - before)); demo's images of the name: $ids"
+    grep -q "holding PUT" "$work/faultproxy-$method.log" && [ $((after - before)) -ge 1 ] &&
+      [ -n "$id" ] && [ "$ids" = "$id" ] && [ "$(field "$r" 'r["image"]["os_hash_value"]')" = "$sha512_a" ] || ok=1
+  done
+  return $ok
+}
+step token_expires_before_the_upload_arrives token_expires_before_the_upload_arrives
+
+# An import that does not end within import_timeout (Glance downloads from a
+# source that drips its bytes over a minute) fails, saying so, and leaves no image.
+import_timeout_leaves_nothing() {
+  local port pid ok=0
+  port=$(free_port)
+  "$python" "$here/source_server.py" "$port" "$images_dir" 60 &
+  pid=$!
+  sleep 1
+  fails_with "{\"cloud\": \"demo\", \"name\": \"import-slow\", \"source_url\": \"http://127.0.0.1:$port/a.raw\", \"checksum_sha512\": \"$sha512_a\", \"disk_format\": \"raw\", \"import_method\": \"web-download\", \"import_timeout\": 5}" \
+    'the import did not end in time: still importing after 5s' 'raise import_timeout' || ok=1
+  no_image_named import-slow demo || ok=1
+  kill "$pid"
+  return $ok
+}
+step import_timeout_leaves_nothing import_timeout_leaves_nothing
