@@ -41,7 +41,8 @@
 # state (PUT .../states/power "power off") before an allocation can pick it.
 #
 # Settings that keep deploys short and local: automated_clean off (undeploy
-# goes straight to available), no DHCP provider, no network interface, no
+# goes straight to available; a node with automated_clean true is cleaned
+# through its agent, with no clean step of positive priority), no DHCP provider, no network interface, no
 # agent log collection, one quick check of the fake power state after the
 # agent powers off.
 #

@@ -75,3 +75,20 @@ func TestCandidatesSkipNodesThatCannotBeReserved(t *testing.T) {
 	assert.Equal(t, []string{`a is in maintenance (fan)`, `b is "active", not available`, `c is already allocated`,
 		`d has no known power state`, `g is being tested by another run (run 1)`}, why)
 }
+
+func TestCheckModeSeesKilledRunsUndone(t *testing.T) {
+	before := baremetal.Node{UUID: "u", Name: "g1", ProvisionState: "available", PowerState: "power off",
+		DriverInfo: map[string]any{"deploy_kernel": "old-k", "ipmi_address": "x"}, Extra: map[string]any{"rack": "r1"}}
+	rec := newRecord(before, pair{Kernel: "new-k", Ramdisk: "new-r"}, "alloc", currentProcess(), time.Now(), time.Minute)
+	killed := before
+	killed.ProvisionState, killed.TargetProvisionState, killed.AllocationUUID, killed.InstanceUUID = "wait call-back", "active", "alloc", "alloc"
+	killed.DriverInfo = map[string]any{"deploy_kernel": "new-k", "deploy_ramdisk": "new-r", "ipmi_address": "x"}
+	killed.Extra = map[string]any{"rack": "r1", RecordKey: rec}
+
+	got := undone(killed, rec)
+	assert.Equal(t, before.DriverInfo, got.DriverInfo)
+	assert.Equal(t, before.Extra, got.Extra)
+	candidates, why := candidatesAmong([]baremetal.Node{got}, nil)
+	assert.Len(t, candidates, 1, why)
+	assert.Equal(t, "new-k", killed.DriverInfo["deploy_kernel"], "the node read from Ironic is not changed")
+}

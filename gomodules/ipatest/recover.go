@@ -12,11 +12,13 @@ import (
 // record (the node's previous pair, the reservation), or a reservation
 // older than leftoverAge that no record names, on a node still available. Nodes that a live run is
 // testing are returned (UUID to run) and left alone. In check mode it only
-// says what it would do.
-func (r *run) recover(ctx context.Context, nodes []baremetal.Node) (map[string]string, error) {
+// says what it would do, and returns the nodes as they would be after it.
+func (r *run) recover(ctx context.Context, nodes []baremetal.Node) (map[string]string, []baremetal.Node, error) {
 	busy := map[string]string{}
 	var errs []error
-	for _, node := range nodes {
+	after := make([]baremetal.Node, len(nodes))
+	copy(after, nodes)
+	for i, node := range nodes {
 		name := baremetal.NodeName(node)
 		rec, found, err := readRecord(node)
 		if err != nil {
@@ -31,13 +33,40 @@ func (r *run) recover(ctx context.Context, nodes []baremetal.Node) (map[string]s
 			if err := r.recoverRecord(ctx, node, rec); err != nil {
 				errs = append(errs, fmt.Errorf("undoing the killed run %s on node %s: %w", rec.Run, name, err))
 			}
+			after[i] = undone(node, rec)
 			continue
 		}
 		if err := r.recoverReservation(ctx, node); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	return busy, errors.Join(errs...)
+	return busy, after, errors.Join(errs...)
+}
+
+// undone is node as undoing rec leaves it: undeployed, unreserved, its
+// recorded pair back and the record gone.
+func undone(node baremetal.Node, rec record) baremetal.Node {
+	node.ProvisionState, node.TargetProvisionState, node.Reservation = baremetal.StateAvailable, "", ""
+	node.AllocationUUID, node.InstanceUUID = "", ""
+	info := map[string]any{}
+	for key, value := range node.DriverInfo {
+		info[key] = value
+	}
+	for _, key := range deployKeys {
+		delete(info, key)
+		if value, had := rec.Previous[key]; had {
+			info[key] = value
+		}
+	}
+	node.DriverInfo = info
+	extra := map[string]any{}
+	for key, value := range node.Extra {
+		if key != RecordKey {
+			extra[key] = value
+		}
+	}
+	node.Extra = extra
+	return node
 }
 
 func (r *run) recoverRecord(ctx context.Context, node baremetal.Node, rec record) error {

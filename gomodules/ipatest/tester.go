@@ -200,11 +200,13 @@ func (r *run) do(ctx context.Context) error {
 	}
 	r.result.Diff.Before = pairsOf(nodes)
 	r.result.Diff.After = pairsOf(nodes)
-	busy, err := r.recover(ctx, nodes)
+	busy, recovered, err := r.recover(ctx, nodes)
 	if err != nil {
 		return r.fail(StepRecover, "", err)
 	}
-	if nodes, err = r.nodesOfType(ctx); err != nil {
+	if r.opts.CheckMode {
+		nodes = recovered // as a real run would find them once it undid killed runs
+	} else if nodes, err = r.nodesOfType(ctx); err != nil {
 		return r.fail(StepReserve, "", err)
 	}
 	if !r.opts.CheckMode {

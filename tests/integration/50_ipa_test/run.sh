@@ -11,7 +11,8 @@
 # Steps: check mode; a pass (the exact previous pair back, a key that was absent absent again);
 # a kernel missing from Glance; no agent callback (timeout); a failing agent step; nodes in
 # maintenance (before the run, and during the deploy); the module killed mid-deploy and run
-# again; push, then push again (nothing to do). Each step checks the nodes' provision state,
+# again; push (the tested node with automated cleaning, so the undeploy cleans it through the
+# agent), then push again (nothing to do). Each step checks the nodes' provision state,
 # driver_info, extra and allocations exactly; the node of another type is checked untouched at
 # the end. Stops everything it started.
 set -uo pipefail
@@ -263,6 +264,10 @@ killed() {
   ironic GET nodes/g1 | py '(d["provision_state"], d["driver_info"], sorted(d["extra"]["imageops_ipa_test"]["previous"].items()), d["allocation_uuid"] is not None)' >"$state/killed-left.txt"
   grep -q "'wait call-back', {'deploy_kernel': '$kernel', 'deploy_ramdisk': '$ramdisk'}, \[('deploy_kernel', '$old_kernel')\], True" "$state/killed-left.txt" ||
     { echo "after the kill: $(cat "$state/killed-left.txt")" >&2; return 1; }
+  # Check mode says it would undo it and test g1 again, and changes nothing.
+  ipa killed_check -e node_type=gpu --check || return 1
+  expect killed_check 'd["node"]' g1 && expect killed_check 'any(c.startswith("undo the killed run") for c in d["changes"])' True || return 1
+  ironic GET nodes/g1 | py 'd["provision_state"]' | grep -qx 'wait call-back' || return 1
   # The next run undoes it, then tests.
   start_stub
   ipa killed_rerun -e node_type=gpu || return 1
@@ -274,7 +279,11 @@ killed() {
 step killed killed
 
 push() {
+  # g1 (the node tested) is cleaned when undeployed: Ironic boots the agent again for cleaning.
+  ironic PATCH nodes/g1 '[{"op": "replace", "path": "/automated_clean", "value": true}]' >/dev/null || return 1
   ipa push -e node_type=gpu -e push=true || return 1
+  grep -q '52:54:00:50:00:01: command clean.get_clean_steps' "$log/ipastub.log" ||
+    { echo "g1 was not cleaned through its agent" >&2; return 1; }
   expect push 'd["passed"]' True && expect push 'd["pushed"]' "['g1', 'g2', 'g3']" && expect push 'd["changed"]' True || return 1
   local new_pair="{\"deploy_kernel\": \"$kernel\", \"deploy_ramdisk\": \"$ramdisk\"}"
   node_is g1 available "$new_pair" false && node_is g2 available "$new_pair" false &&
