@@ -124,6 +124,7 @@ func defaultValues() map[string]any {
 		"extra_debs": []any{}, "extra_repos": []any{}, "disable_public_repos": false,
 		"reenable_public_repos": true, "remove_extra_repos": false,
 		"node_custom_roles_pre": []any{}, "node_custom_roles_post": []any{},
+		"node_custom_roles_post_sysprep": []any{}, "custom_role_names": []any{},
 		"load_additional_components": false,
 		"additional_registry_images": false, "additional_registry_images_list": []any{},
 		"additional_url_images": false, "additional_url_images_list": []any{},

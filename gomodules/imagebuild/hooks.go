@@ -22,7 +22,8 @@ type hookStage struct{ name, body string }
 
 // mmdebstrapArgs are mmdebstrap's arguments: the packages, then the
 // customize hooks in image-builder's order (custom roles pre, repositories
-// and extra packages, additional components, custom roles post, sysprep),
+// and extra packages, additional components, custom roles post, sysprep,
+// custom roles post-sysprep),
 // then the release, the root folder and the mirror.
 func (b *builder) mmdebstrapArgs() ([]string, error) {
 	include := append(append([]string{}, BasePackages...), b.cfg.Packages...)
@@ -56,7 +57,11 @@ func (b *builder) hookStages() ([]hookStage, error) {
 	if err != nil {
 		return nil, err
 	}
-	post, err := b.rolesHook("node_custom_roles_post", b.cfg.NodeCustomRolesPost)
+	post, err := b.rolesHook("node_custom_roles_post", b.cfg.PostRoles())
+	if err != nil {
+		return nil, err
+	}
+	postSysprep, err := b.rolesHook("node_custom_roles_post_sysprep", b.cfg.NodeCustomRolesPostSysprep)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +74,7 @@ func (b *builder) hookStages() ([]hookStage, error) {
 	}
 	var stages []hookStage
 	for _, s := range []hookStage{{"node_custom_roles_pre", pre}, {"repos", repos}, {"components", components},
-		{"node_custom_roles_post", post}, {"sysprep", b.cfg.Repos.sysprepScript()}} {
+		{"node_custom_roles_post", post}, {"sysprep", b.cfg.Repos.sysprepScript()}, {"node_custom_roles_post_sysprep", postSysprep}} {
 		if s.body != "" {
 			stages = append(stages, s)
 		}

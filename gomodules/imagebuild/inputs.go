@@ -23,7 +23,7 @@ func inputDigests(cfg Config) (map[string]string, error) {
 		}
 		out["extra_repos:"+file] = sum
 	}
-	for _, role := range append(append([]string{}, cfg.NodeCustomRolesPre...), cfg.NodeCustomRolesPost...) {
+	for _, role := range cfg.CustomRoles.all() {
 		dir, err := resolveRole(role)
 		if err != nil {
 			return nil, err

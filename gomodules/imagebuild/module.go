@@ -45,6 +45,8 @@ var ModuleSpec = ansible.Spec{
 		"remove_extra_repos":                      {Type: ansible.TypeBool},
 		"node_custom_roles_pre":                   {Type: ansible.TypeList, Elements: ansible.TypeStr},
 		"node_custom_roles_post":                  {Type: ansible.TypeList, Elements: ansible.TypeStr},
+		"node_custom_roles_post_sysprep":          {Type: ansible.TypeList, Elements: ansible.TypeStr},
+		"custom_role_names":                       {Type: ansible.TypeList, Elements: ansible.TypeStr},
 		"load_additional_components":              {Type: ansible.TypeBool},
 		"additional_registry_images":              {Type: ansible.TypeBool},
 		"additional_registry_images_list":         {Type: ansible.TypeList, Elements: ansible.TypeStr},

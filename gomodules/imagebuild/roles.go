@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	json "github.com/goccy/go-json"
@@ -14,13 +15,35 @@ import (
 // CustomRoles are kubernetes-sigs image-builder's custom roles of its node
 // playbook: node_custom_roles_pre run first, node_custom_roles_post after
 // the packages and additional components, before the image is sealed (the
-// repositories' sysprep). Each is an Ansible role run by ansible-playbook
+// repositories' sysprep), node_custom_roles_post_sysprep after it. Each is an Ansible role run by ansible-playbook
 // against the image's root folder through community.general's chroot
 // connection, with the build's proxies in its environment, as
 // image-builder's node playbook sets them.
 type CustomRoles struct {
 	NodeCustomRolesPre  []string `json:"node_custom_roles_pre"`
 	NodeCustomRolesPost []string `json:"node_custom_roles_post"`
+	// NodeCustomRolesPostSysprep run after the sysprep, last.
+	NodeCustomRolesPostSysprep []string `json:"node_custom_roles_post_sysprep"`
+	// CustomRoleNames is image-builder's older name of the post roles: those
+	// not also pre or post-sysprep roles run before NodeCustomRolesPost.
+	CustomRoleNames []string `json:"custom_role_names"`
+}
+
+// PostRoles are the roles run after the components, as image-builder's
+// node playbook lists them: custom_role_names less the pre and post-sysprep
+// roles, then node_custom_roles_post.
+func (r CustomRoles) PostRoles() []string {
+	var out []string
+	for _, role := range r.CustomRoleNames {
+		if !slices.Contains(r.NodeCustomRolesPre, role) && !slices.Contains(r.NodeCustomRolesPostSysprep, role) {
+			out = append(out, role)
+		}
+	}
+	return append(out, r.NodeCustomRolesPost...)
+}
+
+func (r CustomRoles) all() []string {
+	return slices.Concat(r.NodeCustomRolesPre, r.CustomRoleNames, r.NodeCustomRolesPost, r.NodeCustomRolesPostSysprep)
 }
 
 // chrootConnection is the connection plugin the roles run through.
@@ -35,20 +58,22 @@ var ErrNoSuchRole = errors.New("no such role")
 
 func (r *CustomRoles) normalize() {
 	r.NodeCustomRolesPre, r.NodeCustomRolesPost = words(r.NodeCustomRolesPre), words(r.NodeCustomRolesPost)
+	r.NodeCustomRolesPostSysprep, r.CustomRoleNames = words(r.NodeCustomRolesPostSysprep), words(r.CustomRoleNames)
 }
 
 func (r CustomRoles) check(bad badValue) error {
 	for _, list := range []struct {
 		name  string
 		roles []string
-	}{{"node_custom_roles_pre", r.NodeCustomRolesPre}, {"node_custom_roles_post", r.NodeCustomRolesPost}} {
+	}{{"node_custom_roles_pre", r.NodeCustomRolesPre}, {"custom_role_names", r.CustomRoleNames},
+		{"node_custom_roles_post", r.NodeCustomRolesPost}, {"node_custom_roles_post_sysprep", r.NodeCustomRolesPostSysprep}} {
 		for _, role := range list.roles {
 			if _, err := resolveRole(role); err != nil {
 				return bad(list.name, role, err.Error())
 			}
 		}
 	}
-	if len(r.NodeCustomRolesPre)+len(r.NodeCustomRolesPost) == 0 {
+	if len(r.all()) == 0 {
 		return nil
 	}
 	if _, err := exec.LookPath("ansible-playbook"); err != nil {

@@ -51,7 +51,8 @@ description:
     (with C(/dev), C(/proc) and C(/sys) mounted by mmdebstrap in the image's root and services kept
     from starting): I(node_custom_roles_pre); the repositories (I(disable_public_repos),
     I(extra_repos)), C(apt-get dist-upgrade) and I(extra_debs); the additional components;
-    I(node_custom_roles_post); then the sysprep (I(remove_extra_repos), I(reenable_public_repos)).
+    I(node_custom_roles_post); the sysprep (I(remove_extra_repos), I(reenable_public_repos)); then
+    I(node_custom_roles_post_sysprep).
     Container images and executables are downloaded first, before the bootstrap."
   - Progress, each stage and its elapsed time (and the steps inside the bootstrap, mmdebstrap's
     own and the hooks above), is written on the module's standard error (the terminal, when the
@@ -185,6 +186,19 @@ options:
       - Ansible roles run against the image's root folder after I(extra_debs) and the additional
         components, before the image is sealed (the repositories' clean-up), as image-builder's
         C(node_custom_roles_post); found and run as I(node_custom_roles_pre).
+    type: list
+    elements: str
+  node_custom_roles_post_sysprep:
+    description:
+      - Ansible roles run last, after the image is sealed (the repositories' clean-up), as
+        image-builder's C(node_custom_roles_post_sysprep); found and run as I(node_custom_roles_pre).
+    type: list
+    elements: str
+  custom_role_names:
+    description:
+      - Image-builder's older name of I(node_custom_roles_post), still accepted there; as in its
+        node playbook, those of these roles that are not also in I(node_custom_roles_pre) or
+        I(node_custom_roles_post_sysprep) run just before I(node_custom_roles_post).
     type: list
     elements: str
   load_additional_components:

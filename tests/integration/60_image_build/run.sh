@@ -106,8 +106,9 @@ tinyproxy -d -c "$STATE/tinyproxy.conf" >/dev/null 2>&1 &
 proxy_pid=$!
 for _ in $(seq 50); do grep -q "listening on" "$STATE/proxy.log" 2>/dev/null && break; sleep 0.1; done
 
-# Custom roles: pre by name (ANSIBLE_ROLES_PATH), post by path; post reads
-# what pre and extra_debs left, so the file it writes shows their order.
+# Custom roles: pre by name (ANSIBLE_ROLES_PATH), post by path, post-sysprep
+# by name (post again, by a dependency); post reads what pre, extra_debs and
+# the sysprep left, so the files it writes show their order.
 mkdir -p "$STATE/roles/imageops_pre/tasks" "$STATE/roles/imageops_post/tasks"
 cat >"$STATE/roles/imageops_pre/tasks/main.yml" <<'YAML'
 ---
@@ -127,12 +128,27 @@ cat >"$STATE/roles/imageops_post/tasks/main.yml" <<'YAML'
   ansible.builtin.stat:
     path: /usr/share/imageops-marker/marker
   register: marker
+- name: Look for the extra repository
+  ansible.builtin.stat:
+    path: /etc/apt/sources.list.d/imageops-test.list
+  register: extra
 - name: Write the post role's file
   ansible.builtin.copy:
-    dest: /etc/imageops-post-role
-    content: "imageops-post-role: {{ pre.content | b64decode }} marker-deb={{ marker.stat.exists }} proxy={{ ansible_env.http_proxy | default('') != '' }}\n"
+    dest: /etc/imageops-{{ imageops_stage }}-role
+    content: "imageops-{{ imageops_stage }}-role: {{ pre.content | b64decode }} marker-deb={{ marker.stat.exists }} extra-repo={{ extra.stat.exists }} proxy={{ ansible_env.http_proxy | default('') != '' }}\n"
     mode: "0644"
 YAML
+mkdir -p "$STATE/roles/imageops_sealed/tasks" "$STATE/roles/imageops_sealed/meta"
+cat >"$STATE/roles/imageops_sealed/meta/main.yml" <<'YAML'
+---
+dependencies:
+  - role: imageops_post
+    vars:
+      imageops_stage: sealed
+YAML
+printf -- '---\n- name: Nothing of its own\n  ansible.builtin.meta: noop\n' >"$STATE/roles/imageops_sealed/tasks/main.yml"
+mkdir -p "$STATE/roles/imageops_post/defaults"
+printf -- '---\nimageops_stage: post\n' >"$STATE/roles/imageops_post/defaults/main.yml"
 export ANSIBLE_ROLES_PATH="$STATE/roles"
 
 # The spec: the image's variables in image-builder-style var files (its
@@ -157,6 +173,7 @@ cat >"$STATE/image-builder.json" <<JSON
   "no_proxy": "127.0.0.1,localhost",
   "node_custom_roles_pre": "imageops_pre",
   "node_custom_roles_post": "$STATE/roles/imageops_post",
+  "node_custom_roles_post_sysprep": "imageops_sealed",
   "load_additional_components": "true",
   "additional_registry_images": "true",
   "additional_registry_images_list": "$REGISTRY_IMAGE",
@@ -248,7 +265,7 @@ MARKER="imageops-image-build-$RANDOM$RANDOM"
 cat >"$STATE/user-data" <<YAML
 #cloud-config
 runcmd:
-  - [sh, -c, "cat /etc/imageops-post-role > /dev/ttyS0"]
+  - [sh, -c, "cat /etc/imageops-post-role /etc/imageops-sealed-role > /dev/ttyS0"]
   - [sh, -c, "cat /usr/share/imageops-marker/marker > /dev/ttyS0"]
   - [sh, -c, "/usr/local/bin/imageops-hello $MARKER > /dev/ttyS0"]
   - [sh, -c, "ctr --namespace k8s.io images list --quiet | sed 's/^/containerd-image: /' > /dev/ttyS0"]
@@ -284,7 +301,9 @@ check "cloud-init says it used the NoCloud seed: $(grep -m1 -o "finished at.*Dat
   grep -q "finished at.*DataSourceNoCloud" "$STATE/serial.log"
 console() { tr -d '\r' <"$STATE/serial.log" | grep -q "$1"; } # the serial console ends lines with CR LF
 check "node_custom_roles_post: the booted system shows the post role's file, written after the pre role and extra_debs: $(grep -m1 -o 'imageops-post-role: .*' "$STATE/serial.log")" \
-  console "^imageops-post-role: pre-ran-on-bookworm marker-deb=True proxy=True"
+  console "^imageops-post-role: pre-ran-on-bookworm marker-deb=True extra-repo=True proxy=True"
+check "node_custom_roles_post_sysprep: its role ran after the sysprep removed the extra repository: $(grep -m1 -o 'imageops-sealed-role: .*' "$STATE/serial.log")" \
+  console "^imageops-sealed-role: pre-ran-on-bookworm marker-deb=True extra-repo=False proxy=True"
 check "extra_debs: the booted system has the package's file" console "^imageops-marker installed from the extra repository"
 check "additional_executables: the executable runs from /usr/local/bin" console "^imageops-hello says $MARKER"
 check "additional_registry_images: containerd holds $REGISTRY_IMAGE at first boot" console "^containerd-image: $REGISTRY_IMAGE\$"
