@@ -28,6 +28,7 @@ packages=(
   mmdebstrap dosfstools mtools fdisk # image_build: rootfs in a folder, ESP from files, GPT by sfdisk
   qemu-system-x86 ovmf              # image_build's test boots the image under TCG with UEFI
   ansible apt-utils tinyproxy-bin   # image_build: community.general.chroot for custom roles; apt-ftparchive and a proxy for its test
+  grub-pc-bin squashfs-tools        # image_build: legacy BIOS boot (core.img, boot.img), the ISO's squashfs
 )
 
 missing=()

@@ -28,9 +28,6 @@ const (
 	DefaultKernelCmdline = "console=tty0 console=ttyS0,115200"
 	DefaultSize          = int64(4) << 30 // bytes of the disk's virtual size
 	DefaultFilesystem    = "ext4"
-	// MinSize is the smallest disk accepted: the ESP and a root that holds a
-	// kernel and cloud-init.
-	MinSize = int64(1) << 30
 )
 
 // DefaultFormats are the outputs made when formats is not given.
@@ -53,7 +50,7 @@ const (
 var Releases = map[string][]string{"debian": {"bullseye", "bookworm", "trixie"}}
 
 // Formats are the outputs Build can make.
-var Formats = []string{"qcow2", "raw"}
+var Formats = []string{"qcow2", "raw", "iso"}
 
 // ErrInvalidSpec is wrapped by every error Load returns for a spec that is
 // wrong (as opposed to a file that cannot be read).
@@ -277,8 +274,8 @@ func (c Config) check(vars map[string]Variable) error {
 	if u, err := url.Parse(c.Mirror); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return bad("mirror", c.Mirror, "expected an http or https URL of an apt archive")
 	}
-	if c.Size < MinSize {
-		return bad("size", c.Size, fmt.Sprintf("expected at least %d bytes (1G)", MinSize))
+	if err := c.checkSize(); err != nil {
+		return bad("size", c.Size, err.Error())
 	}
 	if c.Filesystem != "ext4" {
 		return bad("filesystem", c.Filesystem, "expected ext4")
@@ -288,7 +285,7 @@ func (c Config) check(vars map[string]Variable) error {
 	}
 	for _, f := range c.Formats {
 		if !slices.Contains(Formats, f) {
-			return bad("formats", c.Formats, "expected each of "+strings.Join(Formats, ", ")+" (iso is not built yet)")
+			return bad("formats", c.Formats, "expected each of "+strings.Join(Formats, ", "))
 		}
 	}
 	for _, p := range c.Packages {

@@ -15,18 +15,22 @@ import (
 	"github.com/imageops/cloud/gomodules/buildrecord"
 )
 
-// Disk layout: a GPT with the EFI system partition at 1 MiB and the root
-// filesystem after it, 1 MiB left at the end for the backup GPT.
+// Disk layout: a GPT with the EFI system partition at 1 MiB, a BIOS boot
+// partition (GRUB's core.img, for legacy BIOS) after it and the root
+// filesystem after that, 1 MiB left at the end for the backup GPT.
 const (
 	sectorSize = 512
 	mib        = int64(1) << 20
 	espStart   = 1 * mib
 	espSize    = 256 * mib
+	biosStart  = espStart + espSize
+	biosSize   = 1 * mib
 	gptTail    = 1 * mib
 	// GPT partition type GUIDs (UEFI spec; Discoverable Partitions
-	// Specification's root for x86-64).
-	espType     = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
-	rootX86Type = "4F68BCE3-E8CD-4C31-9787-DA136F4553D5"
+	// Specification's root for x86-64; GRUB's BIOS boot partition).
+	espType      = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
+	rootX86Type  = "4F68BCE3-E8CD-4C31-9787-DA136F4553D5"
+	biosBootType = "21686148-6449-6E6F-744E-656564454649"
 	// systemdBootEFI is systemd-boot's EFI binary inside the root (package
 	// systemd-boot-efi), copied to the ESP's removable path.
 	systemdBootEFI = "usr/lib/systemd/boot/efi/systemd-bootx64.efi"
@@ -37,16 +41,19 @@ const (
 type layout struct {
 	rootStart, rootSize                 int64 // bytes
 	diskGUID, espGUID, rootGUID         string
+	biosGUID                            string
 	rootFSUUID, rootHashSeed, espSerial string
+	isoSerial                           string // the ISO's El Torito image's vfat serial
 }
 
 func newLayout(cfg Config) layout {
-	rootStart := espStart + espSize
+	rootStart := biosStart + biosSize
 	return layout{
 		rootStart: rootStart, rootSize: cfg.Size - rootStart - gptTail,
 		diskGUID: derivedUUID(cfg.Name, "disk"), espGUID: derivedUUID(cfg.Name, "esp"),
-		rootGUID: derivedUUID(cfg.Name, "root"), rootFSUUID: derivedUUID(cfg.Name, "rootfs"),
-		rootHashSeed: derivedUUID(cfg.Name, "hash_seed"), espSerial: derivedUUID(cfg.Name, "vfat")[:8],
+		rootGUID: derivedUUID(cfg.Name, "root"), biosGUID: derivedUUID(cfg.Name, "bios"),
+		rootFSUUID: derivedUUID(cfg.Name, "rootfs"), rootHashSeed: derivedUUID(cfg.Name, "hash_seed"),
+		espSerial: derivedUUID(cfg.Name, "vfat")[:8], isoSerial: derivedUUID(cfg.Name, "iso-vfat")[:8],
 	}
 }
 
@@ -65,35 +72,94 @@ func (l layout) cmdline(cfg Config) string {
 }
 
 // makeESP makes the EFI system partition from files: systemd-boot at the
-// removable path, a loader entry, the kernel and the initramfs.
+// removable path, a loader entry, the kernel and the initramfs. The root's
+// times are clamped first: the ESP is the first image made from it.
 func (b *builder) makeESP(ctx context.Context, rec *Record) error {
-	esp := filepath.Join(b.work, "esp.img")
-	if _, err := b.command(ctx, nil, "mkfs.vfat", "-C", "-F", "32", "-i", b.layout.espSerial, "-n", "ESP",
-		esp, fmt.Sprint(espSize/1024)); err != nil {
+	if err := b.clampTimes(ctx, b.root); err != nil {
 		return err
 	}
-	loaderConf := filepath.Join(b.work, "loader.conf")
-	entry := filepath.Join(b.work, "debian.conf")
-	entryText := fmt.Sprintf("title %s %s (%s)\nlinux /vmlinuz\ninitrd /initrd.img\noptions %s\n",
-		b.cfg.Distribution, b.cfg.Release, b.cfg.Name, b.layout.cmdline(b.cfg))
-	for path, content := range map[string]string{loaderConf: "default debian.conf\ntimeout 0\n", entry: entryText} {
+	return b.makeBootFAT(ctx, rec, filepath.Join(b.work, "esp.img"), espSize, b.layout.espSerial, b.layout.cmdline(b.cfg))
+}
+
+// makeBootFAT makes a vfat image of size bytes (0: as small as its files
+// allow) that boots under UEFI: systemd-boot at the removable path
+// EFI/BOOT/BOOTX64.EFI, a loader entry with the kernel command line
+// options, the kernel and the initramfs. The files are staged in a folder
+// stamped with the epoch and copied in with mcopy -s -m (see clampTimes).
+func (b *builder) makeBootFAT(ctx context.Context, rec *Record, img string, size int64, serial, options string) error {
+	stage := img + ".d"
+	boot := filepath.Join(b.root, "boot")
+	entry := fmt.Sprintf("title %s %s (%s)\nlinux /vmlinuz\ninitrd /initrd.img\noptions %s\n",
+		b.cfg.Distribution, b.cfg.Release, b.cfg.Name, options)
+	files := map[string]string{
+		"loader/loader.conf":         "default debian.conf\ntimeout 0\n",
+		"loader/entries/debian.conf": entry,
+	}
+	links := map[string]string{
+		"EFI/BOOT/BOOTX64.EFI": filepath.Join(b.root, systemdBootEFI),
+		"vmlinuz":              filepath.Join(boot, "vmlinuz-"+rec.Kernel),
+		"initrd.img":           filepath.Join(boot, "initrd.img-"+rec.Kernel),
+	}
+	if err := stageFiles(stage, files, links); err != nil {
+		return err
+	}
+	defer os.RemoveAll(stage)
+	if err := b.clampTimes(ctx, stage); err != nil {
+		return err
+	}
+	if size == 0 {
+		used, err := folderBytes(stage)
+		if err != nil {
+			return err
+		}
+		size = (used + used/20 + 2*mib + mib - 1) / mib * mib
+	}
+	args := []string{"--invariant", "-C", "-i", serial, "-n", "ESP"}
+	if size >= 256*mib {
+		args = append(args, "-F", "32")
+	}
+	if _, err := b.command(ctx, nil, "mkfs.vfat", append(args, img, fmt.Sprint(size/1024))...); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(stage)
+	if err != nil {
+		return fmt.Errorf("reading %q: %w", stage, err)
+	}
+	args = []string{"-s", "-m", "-i", img}
+	for _, e := range entries {
+		args = append(args, filepath.Join(stage, e.Name()))
+	}
+	_, err = b.command(ctx, nil, "mcopy", append(args, "::/")...)
+	return err
+}
+
+// stageFiles makes a folder holding files (path: content) and links (path:
+// a file linked, or copied when it is on another filesystem).
+func stageFiles(stage string, files, links map[string]string) error {
+	mkdir := func(path string) error {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return fmt.Errorf("creating %q: %w", filepath.Dir(path), err)
+		}
+		return nil
+	}
+	for name, content := range files {
+		path := filepath.Join(stage, name)
+		if err := mkdir(path); err != nil {
+			return err
+		}
 		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 			return fmt.Errorf("writing %q: %w", path, err)
 		}
 	}
-	if _, err := b.command(ctx, nil, "mmd", "-i", esp, "::/EFI", "::/EFI/BOOT", "::/loader", "::/loader/entries"); err != nil {
-		return err
-	}
-	boot := filepath.Join(b.root, "boot")
-	for src, dst := range map[string]string{
-		filepath.Join(b.root, systemdBootEFI):         "::/EFI/BOOT/BOOTX64.EFI",
-		filepath.Join(boot, "vmlinuz-"+rec.Kernel):    "::/vmlinuz",
-		filepath.Join(boot, "initrd.img-"+rec.Kernel): "::/initrd.img",
-		loaderConf: "::/loader/loader.conf",
-		entry:      "::/loader/entries/debian.conf",
-	} {
-		if _, err := b.command(ctx, nil, "mcopy", "-m", "-i", esp, src, dst); err != nil {
+	for name, src := range links {
+		path := filepath.Join(stage, name)
+		if err := mkdir(path); err != nil {
 			return err
+		}
+		if err := os.Link(src, path); err != nil {
+			if err := copyFile(src, path); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -106,9 +172,9 @@ func (b *builder) makeRoot(ctx context.Context, rec *Record) error {
 	if err != nil {
 		return err
 	}
-	if need := used + used/5 + 128*mib; need > b.layout.rootSize {
+	if need := rootNeeds(used); need > b.layout.rootSize {
 		return fmt.Errorf("%w: size %d is too small: the root filesystem holds %d MiB and needs about %d MiB, "+
-			"so size must be at least %d MiB", ErrInvalidSpec, b.cfg.Size, used/mib, need/mib, (need+b.layout.rootStart+gptTail)/mib+1)
+			"so size must be at least %d MiB", ErrInvalidSpec, b.cfg.Size, used/mib, need/mib, (diskNeeds(used)+mib-1)/mib)
 	}
 	img := filepath.Join(b.work, "root.img")
 	if err := sparseFile(img, b.layout.rootSize); err != nil {
@@ -116,7 +182,10 @@ func (b *builder) makeRoot(ctx context.Context, rec *Record) error {
 	}
 	_, err = b.command(ctx, nil, "mke2fs", "-q", "-F", "-t", "ext4", "-L", "root", "-U", b.layout.rootFSUUID,
 		"-E", "hash_seed="+b.layout.rootHashSeed+",root_owner=0:0", "-d", b.root, img)
-	return err
+	if err != nil {
+		return err
+	}
+	return b.fixInodeTimes(ctx, img)
 }
 
 // folderBytes is the space the files under dir take, in 4 KiB blocks.
@@ -161,9 +230,11 @@ func (b *builder) makeDisk(ctx context.Context, rec *Record) error {
 	l := b.layout
 	table := fmt.Sprintf("label: gpt\nlabel-id: %s\nunit: sectors\nfirst-lba: 2048\n"+
 		"start=%d, size=%d, type=%s, uuid=%s, name=\"ESP\"\n"+
-		"start=%d, size=%d, type=%s, uuid=%s, name=\"root\"\n",
+		"start=%d, size=%d, type=%s, uuid=%s, name=\"root\"\n"+
+		"start=%d, size=%d, type=%s, uuid=%s, name=\"bios\"\n",
 		l.diskGUID, espStart/sectorSize, espSize/sectorSize, espType, l.espGUID,
-		l.rootStart/sectorSize, l.rootSize/sectorSize, rootX86Type, l.rootGUID)
+		l.rootStart/sectorSize, l.rootSize/sectorSize, rootX86Type, l.rootGUID,
+		biosStart/sectorSize, biosSize/sectorSize, biosBootType, l.biosGUID)
 	if _, err := b.command(ctx, strings.NewReader(table), "sfdisk", "--no-reread", "--no-tell-kernel", "-q", disk); err != nil {
 		return err
 	}
@@ -175,7 +246,7 @@ func (b *builder) makeDisk(ctx context.Context, rec *Record) error {
 			return fmt.Errorf("removing %q: %w", src, err)
 		}
 	}
-	return nil
+	return b.installBIOSBoot(ctx, rec, disk)
 }
 
 // copySparse writes src into dst at offset, leaving holes where src is zero.
@@ -216,7 +287,14 @@ func (b *builder) makeFormats(ctx context.Context, rec *Record) error {
 	rec.Outputs = map[string]Output{}
 	for _, format := range b.cfg.Formats {
 		path := raw
-		if format != "raw" {
+		switch format {
+		case "raw":
+		case "iso":
+			var err error
+			if path, err = b.makeISO(ctx, rec); err != nil {
+				return err
+			}
+		default:
 			path = filepath.Join(b.work, "disk."+format)
 			if _, err := b.command(ctx, nil, "qemu-img", "convert", "-f", "raw", "-O", format, raw, path); err != nil {
 				return err
@@ -268,7 +346,8 @@ func copyFile(src, dst string) error {
 
 // hostTools are the versions of the tools a build ran.
 func hostTools(ctx context.Context) (map[string]string, error) {
-	tools := map[string][]string{"mmdebstrap": {"--version"}, "qemu-img": {"--version"}, "mke2fs": {"-V"}}
+	tools := map[string][]string{"mmdebstrap": {"--version"}, "qemu-img": {"--version"}, "mke2fs": {"-V"},
+		"grub-mkimage": {"--version"}, "mksquashfs": {"-version"}, "xorriso": {"-version"}}
 	out := map[string]string{}
 	for tool, args := range tools {
 		var buf bytes.Buffer

@@ -17,7 +17,7 @@ const Tool = "imageops.cloud.image_build"
 // ToolVersion is the build recipe's version, recorded in every build
 // record: a record of another version does not match, so a change of recipe
 // rebuilds.
-const ToolVersion = "1"
+const ToolVersion = "2"
 
 // Record is a build record, <name>.build.json beside the outputs (see
 // package buildrecord).

@@ -15,8 +15,9 @@ short_description: Build a bootable cloud image from a declarative spec, without
 version_added: "1.0.0"
 author: imageops.cloud contributors (!UNKNOWN)
 description:
-  - Builds a Debian disk image that boots under UEFI and runs cloud-init at first boot, from a
-    spec whose names follow kubernetes-sigs image-builder.
+  - Builds a Debian disk image that boots under UEFI and legacy BIOS and runs cloud-init at first
+    boot, and an ISO that boots the same system from a squashfs, from a spec whose names follow
+    kubernetes-sigs image-builder.
   - The root filesystem is made in a folder by C(mmdebstrap), with a kernel, an initramfs,
     systemd, udev, cloud-init, ifupdown and I(packages). The EFI system partition (256 MiB) is
     made by C(mkfs.vfat) and mtools and holds systemd-boot at the removable path
@@ -24,10 +25,26 @@ description:
     filesystem is made by C(mke2fs -d) from the folder. Both go into a GPT written by C(sfdisk)
     into a sparse file, which C(qemu-img convert) turns into each of I(formats). No VM, loop
     device or mount is used.
-  - Identifiers are derived from I(name) (disk and partition GUIDs, the root filesystem's UUID
-    and hash seed, the ESP's serial) and file times come from I(source_date_epoch), so that the
-    same spec and mirror state give the same file system contents. C(/etc/machine-id) is left
-    empty (made at first boot) and SSH host keys are removed.
+  - For legacy BIOS, GRUB's C(core.img) (C(grub-mkimage), with a configuration that finds the root
+    by UUID and boots the kernel) is written into a 1 MiB BIOS boot partition and GRUB's C(boot.img)
+    into the protective MBR's boot code, pointed at it, as C(grub-install) would on a device.
+  - C(iso) in I(formats) makes an ISO that boots the same root under UEFI as airship's ephemeral
+    ISO does, read only with a tmpfs overlay. It holds the root as C(/live/filesystem.squashfs)
+    (C(mksquashfs)) and an El Torito EFI boot image (a vfat made with mtools) holding
+    systemd-boot, the kernel and the initramfs, with C(boot=live) and I(kernel_cmdline) on the
+    command line (C(xorriso)). Debian's C(live-boot) is then installed in the root (its initramfs
+    scripts act only with C(boot=live), so the disk boots as before).
+  - Reproducible. The same spec, the same mirror state and the same I(source_date_epoch) give the
+    same bytes in every output (tested by building twice and comparing SHA-256s). Identifiers are
+    derived from I(name) (disk and partition GUIDs, the root filesystem's UUID and hash seed, the
+    vfat serials); files newer than the epoch are stamped with it; C(mke2fs -d) copies each file's
+    change time, which cannot be set in a folder, so C(debugfs) sets the access and change times of
+    every inode to the epoch afterwards; C(mkfs.vfat) runs with C(--invariant) and the vfat images
+    are copied from a folder stamped with the epoch (mtools stamps directories it makes with the
+    clock); apt's lists and caches, the build's logs and ldconfig's cache are removed;
+    C(/etc/machine-id) is left empty (made at first boot) and SSH host keys are removed;
+    mmdebstrap, the initramfs, C(mksquashfs) and C(xorriso) take C(SOURCE_DATE_EPOCH). The same
+    bytes need the same host tools (their versions are in the record) and the same mirror snapshot.
   - "Beside the images, a build record C(<name>.build.json) holds every build variable with its
     final value and where it came from (C(default), C(task) or a var file's path), the var
     files, the mirror, the packages and versions installed, the kernel, the tool and host tools'
@@ -42,11 +59,12 @@ description:
   - A bad spec fails before anything is downloaded, for unknown variables (in the task or in a
     var file, with the file and line), a var file that is not YAML or JSON (with the file and
     line), values of the wrong type, an unknown distribution or release, a mirror or proxy that
-    is not an http(s) URL, a size under 1 GiB, a custom role that is not found, an extra
+    is not an http(s) URL, a size too small for the base system (about 800 MiB in the root, so
+    at least 1347 MiB; the error says how much is needed), a custom role that is not found, an extra
     repository file that is missing or not named C(*.list)/C(*.sources), I(extra_debs) with
     I(disable_public_repos) and no I(extra_repos), an image reference without a tag, or
-    executables without a destination. A size too small for
-    what was installed fails after the bootstrap, saying how much is needed.
+    executables without a destination. A size too small for what I(packages) and the options
+    add fails after the bootstrap, saying how much is needed.
   - "The build follows kubernetes-sigs image-builder's node playbook in mmdebstrap's customize hooks
     (with C(/dev), C(/proc) and C(/sys) mounted by mmdebstrap in the image's root and services kept
     from starting): I(node_custom_roles_pre); the repositories (I(disable_public_repos),
@@ -86,7 +104,7 @@ options:
   size:
     description:
       - Virtual size of the disk, in bytes or with a unit (C(4G), C(2048M), powers of 1024).
-        At least C(1G). Default C(4G).
+        At least C(1347M) (the base system); more with I(packages). Default C(4G).
     type: bytes
   filesystem:
     description:
@@ -96,7 +114,8 @@ options:
   formats:
     description:
       - Image formats to write, each as C(<output_dir>/<name>.<format>). Default C([qcow2]).
-      - C(qcow2) and C(raw); C(iso) is not built yet.
+      - C(qcow2), C(raw) (the GPT disk, which boots under UEFI and legacy BIOS) and C(iso) (a live
+        ISO that boots the same root under UEFI from a squashfs, read only with a tmpfs overlay).
     type: list
     elements: str
   name:
@@ -367,6 +386,6 @@ build:
       description: First line of the version of mmdebstrap, mke2fs and qemu-img.
       type: dict
     seconds:
-      description: Seconds each stage took (bootstrap, configure, esp, root, disk, formats).
+      description: Seconds each stage took (bootstrap, configure, esp, root, disk, formats; C(formats) includes the ISO).
       type: dict
 """
