@@ -50,8 +50,10 @@ func (b *builder) makeISO(ctx context.Context, rec *Record) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(squashfs), 0o755); err != nil {
 		return "", fmt.Errorf("creating %q: %w", filepath.Dir(squashfs), err)
 	}
+	// The disk's fstab names its root filesystem; live-boot writes the live
+	// system's (the overlay as root) when there is none.
 	if _, err := b.command(ctx, nil, "mksquashfs", b.root, squashfs, "-noappend", "-quiet", "-no-progress",
-		"-comp", "zstd", "-Xcompression-level", "6"); err != nil {
+		"-comp", "zstd", "-Xcompression-level", "6", "-e", "etc/fstab"); err != nil {
 		return "", err
 	}
 	options := strings.TrimSpace(liveCmdline + " " + b.cfg.KernelCmdline)
