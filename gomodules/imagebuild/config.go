@@ -36,9 +36,13 @@ var DefaultFormats = []string{"qcow2"}
 // BasePackages are installed in every image, before packages: a kernel
 // with its initramfs, systemd as init, udev (cloud-init finds its NoCloud seed
 // by label), cloud-init with ifupdown to render its network configuration,
-// and systemd-boot's EFI binary, which is copied into the ESP.
+// systemd-boot's EFI binary, which is copied into the ESP, and live-boot,
+// whose initramfs scripts boot the ISO's squashfs (they act only when the
+// command line says boot=live, so the disk boots without them; installed in
+// every image so that the disk and the ISO are the same system whatever
+// formats are asked for).
 var BasePackages = []string{"linux-image-amd64", "initramfs-tools", "systemd-sysv", "udev",
-	"cloud-init", "ifupdown", "systemd-boot-efi"}
+	"cloud-init", "ifupdown", "systemd-boot-efi", "live-boot"}
 
 // Source values of Config.Sources besides a var file's path.
 const (

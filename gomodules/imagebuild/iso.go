@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 )
 
@@ -17,21 +16,8 @@ import (
 // the ESP, holds systemd-boot, the kernel and the initramfs. Made with
 // mksquashfs and xorriso from files: no loop device, no mount.
 
-// livePackages are installed when an ISO is built: live-boot's initramfs
-// scripts act only when the command line says boot=live, so the disk made
-// from the same root boots as before.
-var livePackages = []string{"live-boot"}
-
 // liveCmdline starts the ISO's kernel command line.
 const liveCmdline = "boot=live"
-
-// formatPackages are the packages the spec's formats need in the root.
-func (c Config) formatPackages() []string {
-	if slices.Contains(c.Formats, "iso") {
-		return livePackages
-	}
-	return nil
-}
 
 // isoLabel is the ISO's volume ID: the image name in ISO 9660's d-characters
 // (A-Z, 0-9, _), at most 32 of them.

@@ -19,7 +19,7 @@ description:
     boot, and an ISO that boots the same system from a squashfs, from a spec whose names follow
     kubernetes-sigs image-builder.
   - The root filesystem is made in a folder by C(mmdebstrap), with a kernel, an initramfs,
-    systemd, udev, cloud-init, ifupdown and I(packages). The EFI system partition (256 MiB) is
+    systemd, udev, cloud-init, ifupdown, live-boot and I(packages). The EFI system partition (256 MiB) is
     made by C(mkfs.vfat) and mtools and holds systemd-boot at the removable path
     C(EFI/BOOT/BOOTX64.EFI), a loader entry, the kernel and the initramfs. The root ext4
     filesystem is made by C(mke2fs -d) from the folder. Both go into a GPT written by C(sfdisk)
@@ -32,8 +32,8 @@ description:
     ISO does, read only with a tmpfs overlay. It holds the root as C(/live/filesystem.squashfs)
     (C(mksquashfs)) and an El Torito EFI boot image (a vfat made with mtools) holding
     systemd-boot, the kernel and the initramfs, with C(boot=live) and I(kernel_cmdline) on the
-    command line (C(xorriso)). Debian's C(live-boot) is then installed in the root (its initramfs
-    scripts act only with C(boot=live), so the disk boots as before).
+    command line (C(xorriso)). Debian's C(live-boot) is in every image (its initramfs scripts act
+    only with C(boot=live)), so that the disk and the ISO are the same system.
   - Reproducible. The same spec, the same mirror state and the same I(source_date_epoch) give the
     same bytes in every output (tested by building twice and comparing SHA-256s). Identifiers are
     derived from I(name) (disk and partition GUIDs, the root filesystem's UUID and hash seed, the
@@ -93,7 +93,7 @@ options:
   packages:
     description:
       - Packages installed besides the base set (C(linux-image-amd64), C(initramfs-tools),
-        C(systemd-sysv), C(udev), C(cloud-init), C(ifupdown), C(systemd-boot-efi)), by name,
+        C(systemd-sysv), C(udev), C(cloud-init), C(ifupdown), C(systemd-boot-efi), C(live-boot)), by name,
         optionally C(name=version).
     type: list
     elements: str

@@ -20,7 +20,7 @@ MIRROR=${BENCH_MIRROR:-$(grep -hoE '^(URIs:|deb) +[^ ]*https?://[^ ]+' /etc/apt/
   | grep -v security | head -n1 | grep -oE 'https?://[^ ]+' || true)}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 # The base packages image_build installs, read from its documentation.
-PACKAGES=linux-image-amd64,initramfs-tools,systemd-sysv,udev,cloud-init,ifupdown,systemd-boot-efi
+PACKAGES=linux-image-amd64,initramfs-tools,systemd-sysv,udev,cloud-init,ifupdown,systemd-boot-efi,live-boot
 
 ms() { echo $(($(date +%s%N) / 1000000)); }
 secs() { awk -v a="$1" 'BEGIN { printf "%.1f", a / 1000 }'; }
