@@ -286,6 +286,7 @@ func (b *builder) makeFormats(ctx context.Context, rec *Record) error {
 	raw := filepath.Join(b.work, "disk.raw")
 	rec.Outputs = map[string]Output{}
 	for _, format := range b.cfg.Formats {
+		b.progress("formats: %s", format)
 		path := raw
 		switch format {
 		case "raw":
