@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strconv"
 	"time"
@@ -53,8 +54,11 @@ func (d desired) checkImportMethod() error {
 // first bytes of the source are read to check that Glance can store it as it
 // comes (no decompression, no conversion, no qcow2 that names other files);
 // otherwise it fails before anything is written. With web-download no other
-// byte of the image passes through this machine.
+// byte of the image passes through this machine, unless the checksums given
+// need it (see verifiedAlongside).
 func (e *Ensurer) importImage(ctx context.Context, d desired) (*images.Image, error) {
+	ctx, cancel := context.WithCancel(ctx) // also stops a reading of the source alongside Glance's
+	defer cancel()
 	src, err := e.open(ctx, d)
 	if err != nil {
 		return nil, err
@@ -68,9 +72,16 @@ func (e *Ensurer) importImage(ctx context.Context, d desired) (*images.Image, er
 		Timeout: time.Duration(d.ImportTimeout) * time.Second}
 	switch d.ImportMethod {
 	case ImportWebDownload:
-		src.Close() // Glance downloads it
 		imp.SHA512 = d.checksum(fetch.SHA512)
-		imp.Finish = func(image *images.Image) images.UpdateOpts { return d.importedPatches(image) }
+		if imp.SHA512 != "" || len(d.checksums) == 0 {
+			src.Close() // Glance downloads it; its os_hash_value is checked against checksum_sha512
+			imp.Finish = func(image *images.Image) images.UpdateOpts { return d.importedPatches(image) }
+			break
+		}
+		verify, stop := d.verifiedAlongside(src, cancel)
+		defer stop()
+		imp.Verify = verify
+		imp.Finish = func(*images.Image) images.UpdateOpts { return d.finalPatches(src) }
 	case ImportGlanceDirect:
 		first, last := src, src
 		imp.Stage = func(ctx context.Context) (*glance.Payload, error) {
@@ -95,6 +106,39 @@ func (e *Ensurer) importImage(ctx context.Context, d desired) (*images.Image, er
 		return nil, fmt.Errorf("importing %q: %w", d.Name, err)
 	}
 	return image, nil
+}
+
+// verifiedAlongside reads the source here, to its end, while Glance
+// downloads it for a web-download whose checksums Glance cannot check
+// (sha256 and the others, or a checksum file: Glance hashes with sha512
+// only). fetch verifies the checksums as the bytes pass; verify then
+// compares the source's sha512 with Glance's os_hash_value, so that the
+// image holds the very bytes whose checksums were verified. stop ends the
+// reading (cancel is the source's context) and waits for it.
+func (d desired) verifiedAlongside(src *fetch.Source, cancel context.CancelFunc) (verify func(context.Context, *images.Image) error, stop func()) {
+	done := make(chan struct{})
+	var readErr error
+	go func() {
+		defer close(done)
+		_, readErr = io.Copy(io.Discard, src)
+	}()
+	verify = func(ctx context.Context, image *images.Image) error {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if readErr != nil {
+			return fmt.Errorf("verifying the source of %q, read here while Glance imported it: %w", d.Name, readErr)
+		}
+		digests, _ := src.Digests()
+		if algo, stored := glance.Hash(image); algo != string(fetch.SHA512) || stored != digests.RawSHA512 {
+			return fmt.Errorf("image %q (%s): Glance's import stored data with %s %s, but the source read here, whose checksum was verified, has sha512 %s: "+
+				"the source changed between the two downloads, or Glance stored other bytes", image.Name, image.ID, algo, stored, digests.RawSHA512)
+		}
+		return nil
+	}
+	return verify, func() { cancel(); <-done }
 }
 
 // importable checks, from the source's first bytes, that the source goes
@@ -157,8 +201,9 @@ func (d desired) checksum(algorithm fetch.Algorithm) string {
 
 // importedPatches records the provenance of a web-download image: Glance
 // stored the source as it came, so its size and os_hash_value (sha512) are
-// the source's. A sha256 checksum is not recorded: nothing here has
-// verified it (Glance hashes with sha512 only).
+// the source's. Used when checksum_sha512 verified it, or no checksum was
+// given (other checksums are verified by verifiedAlongside, and recorded by
+// finalPatches).
 func (d desired) importedPatches(image *images.Image) images.UpdateOpts {
 	// The size marks the image complete (glance.Complete): Glance stored
 	// the source's bytes as they came.

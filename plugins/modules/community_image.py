@@ -231,18 +231,21 @@ options:
         decompressing, checking and converting it as needed.
       - C(web-download) uses Glance's interoperable image import; Glance downloads I(source_url) itself,
         so no image byte passes through the machine running the module beyond the first bytes read to
-        check the source. It applies only where the source needs no decompression and no conversion
+        check the source (unless the checksums need it, see below). It applies only where the source needs no decompression and no conversion
         (its format is I(disk_format)), is raw, iso, a kernel or ramdisk, or a qcow2 that names no
         backing or data file, has an http or https I(source_url) without credentials, and Glance can
         reach the URL (its C([import_filtering_opts]) allow it). Otherwise the task fails before anything
         is written, saying why.
       - C(glance-direct) stages the data in Glance (C(PUT /v2/images/{id}/stage)), then imports it; the
         same conditions on the source apply, except that the URL may be any I(source_url).
-      - An imported image is verified once active; Glance's C(os_hash_value) (sha512, Glance's own hash
-        of the stored data) against I(checksum_sha512). With only a sha256 I(checksum) and
-        C(web-download), nothing here verifies the data Glance downloaded (Glance computes no sha256);
-        the provenance property C(imageops_source_sha512) records Glance's hash and
-        C(imageops_source_sha256) is not set. C(glance-direct) verifies every checksum while the data streams.
+      - An imported image is verified once active. With I(checksum_sha512) (or a sha512 I(checksum)
+        given as digits), Glance's C(os_hash_value) (sha512, Glance's own hash of the stored data) is
+        compared with it. Glance computes no other hash, so with C(web-download) and only another
+        I(checksum) (sha256, md5, ..., or a checksum file) the module also reads the source itself, while
+        Glance downloads it: it verifies the checksum on those bytes and their sha512 against Glance's
+        C(os_hash_value), and records C(imageops_source_sha256). The image's bytes then pass through
+        this machine once (downloaded, never uploaded); give I(checksum_sha512) to avoid that. Without
+        any checksum nothing is verified. C(glance-direct) verifies every checksum while the data streams.
       - An import whose Glance task fails leaves no image behind, and its error is the task's message.
     type: str
     default: upload

@@ -52,6 +52,9 @@ type Import struct {
 	// when unknown (the result is then not verified). For a staged import
 	// the Payload's SHA512, when set, is checked too.
 	SHA512 string
+	// Verify, when set, checks the active image further (after SHA512); its
+	// error fails the import, and the image is deleted.
+	Verify func(ctx context.Context, image *images.Image) error
 	// Finish returns the patches that record what is known once the image is
 	// active and verified, as Upload.Finish.
 	Finish func(image *images.Image) images.UpdateOpts
@@ -142,6 +145,11 @@ func (c *Client) importInto(ctx context.Context, created *images.Image, imp Impo
 	}
 	if algo, stored := Hash(image); imp.SHA512 != "" && (algo != "sha512" || stored != imp.SHA512) {
 		return nil, fmt.Errorf("image %q (%s): Glance's import stored data with %s %s, but its sha512 checksum is %s", image.Name, image.ID, algo, stored, imp.SHA512)
+	}
+	if imp.Verify != nil {
+		if err := imp.Verify(ctx, image); err != nil {
+			return nil, err
+		}
 	}
 	patches := imp.Finish(image)
 	if _, beating := image.Properties[HeartbeatProperty]; beating {

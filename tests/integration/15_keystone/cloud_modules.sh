@@ -388,3 +388,20 @@ import_timeout_leaves_nothing() {
   return $ok
 }
 step import_timeout_leaves_nothing import_timeout_leaves_nothing
+
+# web-download with only a sha256 checksum: the source is verified here
+# while Glance downloads it, and Glance's sha512 compared with its own; a
+# wrong sha256 fails and leaves nothing.
+web_download_verifies_sha256() {
+  local r id wrong
+  r=$(module community_image "{\"cloud\": \"demo\", \"name\": \"imported-sha256\", \"source_url\": \"$serve_url/a.raw\", \"checksum\": \"sha256:$sha256_a\", \"disk_format\": \"raw\", \"import_method\": \"web-download\"}")
+  echo "sha256 only: $r"
+  id=$(field "$r" 'r.get("id", "")')
+  [ -n "$id" ] && [ "$(field "$r" 'r["image"]["imageops_source_sha256"]')" = "$sha256_a" ] &&
+    [ "$(field "$r" 'r["image"]["os_hash_value"]')" = "$sha512_a" ] || return 1
+  wrong=$(sha256sum "$images_dir/b.raw" | cut -d' ' -f1)
+  fails_with "{\"cloud\": \"demo\", \"name\": \"imported-wrong-sha256\", \"source_url\": \"$serve_url/a.raw\", \"checksum\": \"sha256:$wrong\", \"disk_format\": \"raw\", \"import_method\": \"web-download\"}" \
+    "sha256 checksum mismatch: expected $wrong, got $sha256_a" || return 1
+  no_image_named imported-wrong-sha256 demo
+}
+step web_download_verifies_sha256 web_download_verifies_sha256
