@@ -636,35 +636,11 @@ do_status() {
   fi
 }
 
-# lock_state_dir: one start or stop at a time per STATE_DIR (fd 9).
-lock_state_dir() {
-  exec 9>"$state_dir/.lock"
-  flock -w $((timeout * 3)) 9 || die "timed out waiting for another start or stop in $state_dir"
-}
-
 main() {
   if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
-  local cmd=$1
   case ${2:-} in -*) usage ;; esac
   state_dir=$(realpath -m -- "${2:-$repo/build/cloud}")
-  case $cmd in
-  start)
-    mkdir -p "$state_dir"
-    lock_state_dir
-    do_start
-    ;;
-  stop)
-    [ -d "$state_dir" ] || return 0
-    lock_state_dir
-    do_stop
-    ;;
-  status) do_status ;;
-  env)
-    [ -f "$state_dir/env" ] || die "no $state_dir/env: run '$0 start $state_dir' first"
-    cat "$state_dir/env"
-    ;;
-  *) usage ;;
-  esac
+  run_command "$1" $((timeout * 3))
 }
 
 main "$@"

@@ -281,12 +281,6 @@ do_start() {
   echo "glance: eval \"\$($0 env $state_dir)\""
 }
 
-# lock_state_dir: one start or stop at a time per STATE_DIR (fd 9).
-lock_state_dir() {
-  exec 9>"$state_dir/.lock"
-  flock -w $((timeout + 30)) 9 || die "timed out waiting for another start or stop in $state_dir"
-}
-
 do_status() {
   local pid port
   if ! pid=$(pid_of); then
@@ -300,11 +294,6 @@ do_status() {
     echo "glance: pid $pid is alive but http://127.0.0.1:${port:-?}/v2/images does not answer" >&2
     exit 1
   fi
-}
-
-do_env() {
-  [ -f "$state_dir/env" ] || die "no $state_dir/env: run '$0 start $state_dir' first"
-  cat "$state_dir/env"
 }
 
 main() {
@@ -322,21 +311,7 @@ main() {
     shift
   done
   state_dir=$(realpath -m -- "${dir:-$repo/build/glance}")
-  case $cmd in
-  start)
-    mkdir -p "$state_dir"
-    lock_state_dir
-    do_start
-    ;;
-  stop)
-    [ -d "$state_dir" ] || return 0
-    lock_state_dir
-    do_stop
-    ;;
-  status) do_status ;;
-  env) do_env ;;
-  *) usage ;;
-  esac
+  run_command "$cmd" $((timeout + 30))
 }
 
 main "$@"

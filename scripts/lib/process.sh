@@ -1,6 +1,8 @@
 # Process and port helpers shared by the scripts that run local services
-# (glance.sh, cloud.sh). Source it; it defines functions only.
+# (glance.sh, cloud.sh), and their start/stop/status/env dispatch
+# (run_command). Source it; it defines functions only.
 # shellcheck shell=bash
+# shellcheck disable=SC2154 # state_dir: set by the script that sources this file
 
 # alive PID NAME: the process exists, is not a zombie, and its command line
 # contains NAME (so that a recycled PID is not taken for our server).
@@ -34,4 +36,37 @@ kill_and_wait() {
   done
   echo "$name: process(es) $* did not exit" >&2
   return 1
+}
+
+# run_command CMD LOCK_WAIT: the start, stop, status and env commands of a
+# service script on $state_dir. start and stop hold the directory's lock
+# (fd 9), waiting at most LOCK_WAIT seconds for another start or stop; stop
+# without the directory does nothing; env prints $state_dir/env. The script
+# defines do_start, do_stop, do_status, usage and die.
+run_command() {
+  local cmd=$1 lock_wait=$2
+  case $cmd in
+  start)
+    mkdir -p "$state_dir"
+    lock_state_dir "$lock_wait"
+    do_start
+    ;;
+  stop)
+    [ -d "$state_dir" ] || return 0
+    lock_state_dir "$lock_wait"
+    do_stop
+    ;;
+  status) do_status ;;
+  env)
+    [ -f "$state_dir/env" ] || die "no $state_dir/env: run '$0 start $state_dir' first"
+    cat "$state_dir/env"
+    ;;
+  *) usage ;;
+  esac
+}
+
+# lock_state_dir SECONDS: one start or stop at a time per STATE_DIR (fd 9).
+lock_state_dir() {
+  exec 9>"$state_dir/.lock"
+  flock -w "$1" 9 || die "timed out waiting for another start or stop in $state_dir"
 }
