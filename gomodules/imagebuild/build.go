@@ -68,6 +68,9 @@ func Build(ctx context.Context, spec Spec, opts ...Option) (Record, error) {
 		}
 	}
 	cfg := spec.Config
+	if err := cfg.checkHostTools(); err != nil {
+		return Record{}, err
+	}
 	if err := os.MkdirAll(cfg.OutputDir, 0o755); err != nil {
 		return Record{}, fmt.Errorf("creating output_dir %q: %w", cfg.OutputDir, err)
 	}

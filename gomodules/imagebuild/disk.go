@@ -345,12 +345,16 @@ func copyFile(src, dst string) error {
 	return copySparse(dst, src, 0)
 }
 
-// hostTools are the versions of the tools a build ran.
+// hostTools are the versions of the tools a build ran (those installed:
+// the ISO's are needed only for formats: [iso], see checkHostTools).
 func hostTools(ctx context.Context) (map[string]string, error) {
 	tools := map[string][]string{"mmdebstrap": {"--version"}, "qemu-img": {"--version"}, "mke2fs": {"-V"},
 		"grub-mkimage": {"--version"}, "mksquashfs": {"-version"}, "xorriso": {"-version"}}
 	out := map[string]string{}
 	for tool, args := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			continue
+		}
 		var buf bytes.Buffer
 		cmd := exec.CommandContext(ctx, tool, args...)
 		cmd.Stdout, cmd.Stderr = &buf, &buf

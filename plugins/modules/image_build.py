@@ -299,7 +299,9 @@ notes:
   - The build runs as root (mmdebstrap's root mode, and C(mke2fs -d) keeps the files' owners).
 requirements:
   - On the target, Debian packages C(mmdebstrap), C(dosfstools), C(mtools), C(fdisk),
-    C(e2fsprogs), C(qemu-utils); network access to I(mirror).
+    C(e2fsprogs), C(qemu-utils), C(grub-pc-bin) (legacy BIOS boot), and for C(iso) in
+    I(formats) C(squashfs-tools) and C(xorriso); network access to I(mirror). A build on a host
+    without one of them fails before anything is made or downloaded, naming the packages.
   - For I(node_custom_roles_pre) and I(node_custom_roles_post), C(ansible-playbook) and the
     collection community.general (Debian's package C(ansible)) on the target; the image has
     Python 3 (cloud-init needs it).
