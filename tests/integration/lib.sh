@@ -54,12 +54,13 @@ unchanged='localhost +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0'
 # host key and authorized key in DIR; its sessions get HOME=DIR/home (its own ~/.config,
 # ~/.ansible), so what a role writes "on the remote host" stays in DIR.
 #   sshd_start DIR            starts it (its port in DIR/port)
-#   sshd_host_vars DIR        prints the host's Ansible variables, as YAML lines to indent:
-#                             no ControlMaster (each task makes its own connections), -C as
-#                             Ansible's default ssh_args, the host key not recorded, the
-#                             remote tmp in DIR/home/.ansible/tmp (Ansible expands ~ as the
-#                             user's home from passwd, not HOME)
-#   sshd_stop DIR             stops it (also one a killed run left), by its PID file
+#   sshd_host_vars DIR [ARGS] prints the host's Ansible variables, as YAML lines to indent:
+#                             ssh arguments -C (as Ansible's default ssh_args), the host key
+#                             not recorded, then ARGS (default: one master connection, kept
+#                             60 s, its socket in DIR); the remote tmp in DIR/home/.ansible/tmp
+#                             (Ansible expands ~ as the user's home from passwd, not HOME)
+#   sshd_stop DIR             stops it and its master connections (also those a killed run
+#                             left), by their PID file and sockets
 sshd_start() { # DIR
   local dir=$1
   mkdir -p "$dir/home" /run/sshd
@@ -84,19 +85,23 @@ EOS
   for _ in $(seq 50); do [ -s "$dir/sshd.pid" ] && break; sleep 0.1; done
   [ -s "$dir/sshd.pid" ] && echo "$sshd_port" >"$dir/port"
 }
-sshd_host_vars() { # DIR
+sshd_host_vars() { # DIR [SSH_ARGS]
+  local args=${2:-"-o ControlMaster=auto -o ControlPersist=60s -o ControlPath=$1/master-%C"}
   cat <<EOS
 ansible_host: 127.0.0.1
 ansible_port: $(cat "$1/port")
 ansible_user: $(id -un)
 ansible_ssh_private_key_file: $1/client_key
-ansible_ssh_args: -C -o ControlMaster=no -o ControlPath=none -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
+ansible_ssh_args: -C -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null $args
 ansible_python_interpreter: /usr/bin/python3
 ansible_remote_tmp: $1/home/.ansible/tmp
 EOS
 }
 sshd_stop() { # DIR
-  local pid
+  local pid master
+  for master in "$1"/master-*; do
+    [ -S "$master" ] && ssh -o ControlPath="$master" -O exit 127.0.0.1 2>/dev/null
+  done
   pid=$(cat "$1/sshd.pid" 2>/dev/null) || return 0
   [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = sshd ] && kill "$pid"
   rm -f "$1/sshd.pid"

@@ -215,7 +215,7 @@ start_sshd() {
 all:
   hosts:
     remote:
-$(sshd_host_vars "$state/ssh" | sed 's/^/      /')
+$(sshd_host_vars "$state/ssh" "-o ControlMaster=no -o ControlPath=none" | sed 's/^/      /')
       ansible_ssh_extra_args: -v -E $state/ssh/client.log
       ansible_ssh_transfer_method: piped
 EOF
