@@ -69,8 +69,10 @@ type Options struct {
 // a run write to workdir and send to Glance.
 const DefaultMaxVirtualSize = 64 << 30
 
-// KubernetesVersionProperty is the property azimuth-ops sets from a spec's
-// kubernetes_version.
+// KubernetesVersionProperty is the image property a spec's
+// kubernetes_version sets (the OpenStack Magnum Cluster API Helm driver
+// reads it). azimuth-ops' released role does not set it; only its unmerged
+// branch additional-image-properties does.
 const KubernetesVersionProperty = "kube_version"
 
 // desired is Options checked and normalised.
