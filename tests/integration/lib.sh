@@ -106,3 +106,28 @@ sshd_stop() { # DIR
   [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = sshd ] && kill "$pid"
   rm -f "$1/sshd.pid"
 }
+
+# suite_with_glance STATE: the start of a suite on a local Glance: STATE made
+# afresh, the log directory STATE/logs (suite_init), a Glance started in
+# STATE/glance and its env sourced (OS_CLIENT_CONFIG_FILE, OS_CLOUD; G is its
+# URL). On exit the suite's own suite_stop (when it defines one) runs, then
+# the Glance stops. Uses repo (the checkout).
+# shellcheck disable=SC2154,SC2034 # repo: set by the suite; G: used by it
+suite_with_glance() {
+  local state=$1
+  rm -rf "$state"
+  mkdir -p "$state"
+  suite_init "$state/logs"
+  suite_glance=$state/glance
+  trap suite_stop_all EXIT
+  "$repo/scripts/glance.sh" start "$suite_glance" >"$suite_log/glance.log" 2>&1 || { cat "$suite_log/glance.log"; exit 1; }
+  # shellcheck disable=SC1091 # written by glance.sh start
+  source "$suite_glance/env"
+  G=$IMAGEOPS_GLANCE_URL
+}
+
+# shellcheck disable=SC2317 # run by the EXIT trap
+suite_stop_all() {
+  if declare -F suite_stop >/dev/null; then suite_stop; fi
+  "$repo/scripts/glance.sh" stop "$suite_glance" >/dev/null 2>&1 || true
+}

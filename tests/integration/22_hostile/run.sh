@@ -14,19 +14,10 @@ log="$state/logs"
 export ANSIBLE_COLLECTIONS_PATH="$repo/build/collections"
 source "$repo/tests/integration/lib.sh"
 
-cleanup() {
-  "$repo/scripts/serve.sh" stop "$state/images" >/dev/null 2>&1 || true
-  "$repo/scripts/glance.sh" stop "$state/glance" >/dev/null 2>&1 || true
-}
-rm -rf "$state"
+# shellcheck disable=SC2317 # run on exit by suite_with_glance's trap
+suite_stop() { "$repo/scripts/serve.sh" stop "$state/images" >/dev/null 2>&1 || true; }
+suite_with_glance "$state"
 mkdir -p "$state/work"
-suite_init "$log"
-trap cleanup EXIT
-
-"$repo/scripts/glance.sh" start "$state/glance" >"$log/glance.log" 2>&1 || { cat "$log/glance.log"; exit 1; }
-# shellcheck disable=SC1091
-source "$state/glance/env"
-G=$IMAGEOPS_GLANCE_URL
 bash "$here/make_images.sh" "$state/images" >"$log/make_images.log" 2>&1 || { cat "$log/make_images.log"; exit 1; }
 base=$("$repo/scripts/serve.sh" start "$state/images") || exit 1
 cat >"$state/clouds.yaml" <<YAML

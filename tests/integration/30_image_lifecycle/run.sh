@@ -17,20 +17,13 @@ glance() { curl --noproxy '*' -sf "$@"; }
 field() { python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1]))' "$1"; }
 
 nova_pid=
-cleanup() {
+# shellcheck disable=SC2317 # run on exit by suite_with_glance's trap
+suite_stop() {
   [ -n "$nova_pid" ] && kill "$nova_pid" 2>/dev/null
   "$repo/scripts/serve.sh" stop "$state/catalog" >/dev/null 2>&1 || true
-  "$repo/scripts/glance.sh" stop "$state/glance" >/dev/null 2>&1 || true
 }
-rm -rf "$state"
+suite_with_glance "$state"
 mkdir -p "$state/catalog"
-suite_init "$log"
-trap cleanup EXIT
-
-"$repo/scripts/glance.sh" start "$state/glance" >"$log/glance.log" 2>&1 || { cat "$log/glance.log"; exit 1; }
-# shellcheck disable=SC1091
-source "$state/glance/env"
-G=$IMAGEOPS_GLANCE_URL
 run="suite-$$"
 
 # image NAME: an active 1 KiB raw image of this run; prints its ID.

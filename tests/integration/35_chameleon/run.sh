@@ -13,25 +13,17 @@ set -uo pipefail
 repo=$(cd "$(dirname "$0")/../../.." && pwd)
 here="$repo/tests/integration/35_chameleon"
 state="$repo/build/chameleon-suite"
-log="$state/logs"
 export ANSIBLE_COLLECTIONS_PATH="$repo/build/collections"
 source "$repo/tests/integration/lib.sh"
 
 glance() { curl --noproxy '*' -sf "$@"; }
-cleanup() {
+# shellcheck disable=SC2317 # run on exit by suite_with_glance's trap
+suite_stop() {
   "$repo/scripts/serve.sh" stop "$state/store" >/dev/null 2>&1 || true
   "$repo/scripts/ironic.sh" stop "$state/ironic" >/dev/null 2>&1 || true
-  "$repo/scripts/glance.sh" stop "$state/glance" >/dev/null 2>&1 || true
 }
-rm -rf "$state"
+suite_with_glance "$state"
 mkdir -p "$state/store/swift/v1/AUTH_site/chameleon-supported-images/prod/versions"
-suite_init "$log"
-trap cleanup EXIT
-
-"$repo/scripts/glance.sh" start "$state/glance" >"$log/glance.log" 2>&1 || { cat "$log/glance.log"; exit 1; }
-# shellcheck disable=SC1091
-source "$state/glance/env"
-G=$IMAGEOPS_GLANCE_URL
 store_url=$("$repo/scripts/serve.sh" start "$state/store" | tail -n 1)
 cc_name="CC-Suite-$$" # the production name, unique to this run
 prod="$state/store/swift/v1/AUTH_site/chameleon-supported-images/prod"
