@@ -174,7 +174,8 @@ const refreshMargin = 2 * time.Minute
 // refreshingTransport renews the provider's token before a request when the
 // token expires within the margin, and sends the request with the new
 // token. gophercloud alone renews only after a 401, and then sends an upload
-// body again that it has already read.
+// body again that it has already read (the Glance layer's upload bodies
+// refuse that with glance.ErrDataAlreadySent, and the upload starts afresh).
 type refreshingTransport struct {
 	base     http.RoundTripper
 	provider *gophercloud.ProviderClient
