@@ -3,7 +3,9 @@
 # a clear message, owner scoping (an admin never changes another project's
 # image), other projects' images used read only once verified, a member's
 # public image refused, secrets never in -vvv output, a token that expires
-# during a batch.
+# during a batch or before an upload reaches Glance, image_cleaner and
+# image_deployer scoped to their project (or owner), Glance's import
+# (web-download, glance-direct, failures, import_timeout, a sha256 checksum).
 # shellcheck shell=bash
 # shellcheck disable=SC2154 # repo, work, python, here: set by run.sh, which sources this file
 
