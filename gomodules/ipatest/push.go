@@ -68,6 +68,7 @@ func (r *run) pushPlan(nodes []baremetal.Node) {
 			continue
 		}
 		name := baremetal.NodeName(node)
+		r.result.Changed = true // a lasting change, once the test passes
 		r.result.Diff.After[name] = map[string]any{baremetal.DeployKernelKey: r.tested.Kernel, baremetal.DeployRamdiskKey: r.tested.Ramdisk}
 		r.change("after a pass, set node %s driver_info deploy_kernel %s and deploy_ramdisk %s", name, r.tested.Kernel, r.tested.Ramdisk)
 	}

@@ -74,6 +74,8 @@ func (r *run) recoverRecord(ctx context.Context, node baremetal.Node, rec record
 	if r.opts.CheckMode {
 		r.change("undo the killed run %s on node %s: undeploy it, restore driver_info %s, release %s",
 			rec.Run, name, describePair(previousPair(rec)), rec.Reservation)
+		r.result.Changed = true // as a real run reports it
+		r.result.Diff.After[name] = previousPair(rec)
 		return nil
 	}
 	saved := r.result.Node
@@ -95,13 +97,14 @@ func (r *run) recoverReservation(ctx context.Context, node baremetal.Node) error
 		return err
 	}
 	name := baremetal.NodeName(node)
-	if r.opts.CheckMode {
-		r.change("release %s left on node %s by a killed run", id, name)
-		return nil
-	}
 	if node.ProvisionState != baremetal.StateAvailable {
 		// No record: this module never deployed it. Someone else's deploy is not undone.
 		r.change("left alone %s on node %s: no run recorded it and the node is %s", id, name, describeState(node))
+		return nil
+	}
+	if r.opts.CheckMode {
+		r.change("release %s left on node %s by a killed run", id, name)
+		r.result.Changed = true
 		return nil
 	}
 	if err := r.reserver.Release(ctx, node, id); err != nil {

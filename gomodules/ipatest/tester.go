@@ -210,7 +210,7 @@ func (r *run) do(ctx context.Context) error {
 		return r.fail(StepReserve, "", err)
 	}
 	if !r.opts.CheckMode {
-		r.result.Diff.Before = pairsOf(nodes)
+		// Before stays as the run found the nodes: the diff shows killed runs undone.
 		r.result.Diff.After = pairsOf(nodes)
 	}
 	testImage, err := r.resolveImages(ctx)
@@ -243,9 +243,34 @@ func (r *run) nodesOfType(ctx context.Context) ([]baremetal.Node, error) {
 		return nil, err
 	}
 	if len(nodes) == 0 {
-		return nil, fmt.Errorf("no Ironic node has resource_class %q", r.opts.NodeType)
+		return nil, fmt.Errorf("node_type %q: no Ironic node has that resource_class; expected one of the resource classes of the nodes: %s",
+			r.opts.NodeType, r.resourceClasses(ctx))
 	}
 	return nodes, nil
+}
+
+// resourceClasses says which resource classes Ironic's nodes have, with how
+// many nodes each, for the error of a node_type that none has (on a
+// Chameleon site the node type is Blazar's, and the Ironic resource class
+// may be the generic "baremetal").
+func (r *run) resourceClasses(ctx context.Context) string {
+	all, err := r.ironic.Nodes(ctx, baremetal.ListOptions{})
+	if err != nil {
+		return fmt.Sprintf("(listing them failed: %v)", err)
+	}
+	count := map[string]int{}
+	for _, node := range all {
+		count[node.ResourceClass]++
+	}
+	if len(count) == 0 {
+		return "(Ironic has no nodes)"
+	}
+	classes := make([]string, 0, len(count))
+	for class, n := range count {
+		classes = append(classes, fmt.Sprintf("%q (%d)", class, n))
+	}
+	sort.Strings(classes)
+	return strings.Join(classes, ", ")
 }
 
 func pairsOf(nodes []baremetal.Node) map[string]any {

@@ -167,8 +167,13 @@ c1_before=$(ironic GET nodes/c1 | py 'json.dumps({k: d[k] for k in ("driver_info
 start_stub
 
 check_mode() {
-  ran_with '"node": "g1"' "$repo/playbooks/ipa_test.yml" --check --diff -v \
-    -e ipa_test_node_type=gpu -e ipa_test_cloud=imageops-ironic -e ipa_test_push=true || return 1
+  local out
+  out=$(ran_with '"node": "g1"' "$repo/playbooks/ipa_test.yml" --check --diff -v \
+    -e ipa_test_node_type=gpu -e ipa_test_cloud=imageops-ironic -e ipa_test_push=true) || { echo "$out"; return 1; }
+  echo "$out"
+  # Push would change the nodes' pairs: the task is changed, so Ansible prints the diff.
+  grep -q '^changed: \[localhost\]' <<<"$out" && grep -Eq '^\+ +"?deploy_kernel"?: ' <<<"$out" ||
+    { echo "check mode with push: not changed, or no diff printed" >&2; return 1; }
   # Nothing written.
   node_is g1 available "$g1_info" false && node_is g2 available "$old_pair" false && no_allocations
 }
@@ -266,13 +271,15 @@ killed() {
     { echo "after the kill: $(cat "$state/killed-left.txt")" >&2; return 1; }
   # Check mode says it would undo it and test g1 again, and changes nothing.
   ipa killed_check -e node_type=gpu --check || return 1
-  expect killed_check 'd["node"]' g1 && expect killed_check 'any(c.startswith("undo the killed run") for c in d["changes"])' True || return 1
+  expect killed_check 'd["node"]' g1 && expect killed_check 'any(c.startswith("undo the killed run") for c in d["changes"])' True &&
+    expect killed_check 'd["changed"]' True || return 1
   ironic GET nodes/g1 | py 'd["provision_state"]' | grep -qx 'wait call-back' || return 1
   # The next run undoes it, then tests.
   start_stub
-  ipa killed_rerun -e node_type=gpu || return 1
+  ipa killed_rerun -e node_type=gpu --diff || return 1
   expect killed_rerun 'd["recovered"]' "['g1']" && expect killed_rerun 'd["passed"]' True &&
     expect killed_rerun 'd["test_image"]' "$test_image" &&
+    expect killed_rerun 'd["diff"]["before"]["g1"]["deploy_kernel"] == "'"$kernel"'" and d["diff"]["after"]["g1"] == '"$g1_info"'' True &&
     expect killed_rerun 'd["changed"]' True || return 1
   node_is g1 available "$g1_info" false && no_allocations
 }
