@@ -57,8 +57,13 @@ description:
 options:
   node_type:
     description:
-      - The type of the nodes to test, Ironic's C(resource_class) (Chameleon's C(node_type), such as
-        C(compute_skylake) or C(gpu_rtx_6000), is the resource class of its nodes).
+      - The type of the nodes to test, Ironic's C(resource_class).
+      - On a Chameleon site the node type (C(compute_skylake), C(gpu_rtx_6000)) is a Blazar host
+        property, and a node's Ironic resource class is its hardware's C(baremetal_resource_class)
+        (doni's default is the generic C(baremetal)). Give the nodes of each type their type as
+        resource class, or name the resource class they share (then any node of it may be tested
+        and I(push) sets every node of it). A value that no node has fails, listing the resource
+        classes the nodes have.
     type: str
     required: true
   kernel_image:
