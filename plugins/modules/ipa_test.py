@@ -108,7 +108,8 @@ attributes:
     description:
       - Reads Glance and Ironic and writes nothing; C(node) names the node the test would use and
         C(changes) each change it would make (killed runs undone, reservation, pair set, deploy,
-        undeploy, restore or push, release).
+        undeploy, restore or push, release). C(changed) is true when a real run would change nodes for
+        good (I(push) setting the pair, a killed run undone), so that C(--check --diff) shows the pairs.
   diff_mode:
     support: full
     description: The C(deploy_kernel) and C(deploy_ramdisk) of every node of the type, before and after.
