@@ -231,8 +231,8 @@ options:
         decompressing, checking and converting it as needed.
       - C(web-download) uses Glance's interoperable image import; Glance downloads I(source_url) itself,
         so no image byte passes through the machine running the module beyond the first bytes read to
-        check the source (unless the checksums need it, see below). It applies only where the source needs no decompression and no conversion
-        (its format is I(disk_format)), is raw, iso, a kernel or ramdisk, or a qcow2 that names no
+        check the source (unless the checksums need it, see below). It applies only where the source
+        needs no decompression and no conversion (its format is I(disk_format)), is raw, iso, a kernel or ramdisk, or a qcow2 that names no
         backing or data file, has an http or https I(source_url) without credentials, and Glance can
         reach the URL (its C([import_filtering_opts]) allow it). Otherwise the task fails before anything
         is written, saying why.
@@ -242,7 +242,7 @@ options:
         given as digits), Glance's C(os_hash_value) (sha512, Glance's own hash of the stored data) is
         compared with it. Glance computes no other hash, so with C(web-download) and only another
         I(checksum) (sha256, md5, ..., or a checksum file) the module also reads the source itself, while
-        Glance downloads it: it verifies the checksum on those bytes and their sha512 against Glance's
+        Glance downloads it, and verifies the checksum on those bytes and their sha512 against Glance's
         C(os_hash_value), and records C(imageops_source_sha256). The image's bytes then pass through
         this machine once (downloaded, never uploaded); give I(checksum_sha512) to avoid that. Without
         any checksum nothing is verified. C(glance-direct) verifies every checksum while the data streams.
