@@ -4,7 +4,7 @@
 # tests/integration/*/run.sh, in name order. Starts a local Glance for the Go tests and
 # stops it at the end. Prints "N passed, N failed" over the suites.
 #   scripts/test.sh            everything
-#   scripts/test.sh unit       Go tests only
+#   scripts/test.sh unit       Go tests (and the docs' YAML) only
 #   scripts/test.sh integration the integration suites only
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,6 +31,11 @@ stop_glance() {
 }
 
 if [ "$what" = all ] || [ "$what" = unit ]; then
+  # Seconds: the docs and changelog fragments as Ansible's and antsibull's YAML reader
+  # sees them (Go's accepts more), before the slow suites that would find it late.
+  echo "== docs and changelog YAML"
+  python3 scripts/docs_yaml.py && python3 scripts/changelog.py --check
+  record "docs yaml" $?
   trap stop_glance EXIT
   # The Keystone cloud starts meanwhile; its tokens live 30 s so that a test
   # waits for one to expire for real.
