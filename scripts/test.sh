@@ -33,9 +33,12 @@ stop_glance() {
 if [ "$what" = all ] || [ "$what" = unit ]; then
   # Seconds: the docs and changelog fragments as Ansible's and antsibull's YAML reader
   # sees them (Go's accepts more), before the slow suites that would find it late.
-  echo "== docs and changelog YAML"
+  echo "== docs and changelog YAML, gofmt"
   python3 scripts/docs_yaml.py && python3 scripts/changelog.py --check
   record "docs yaml" $?
+  unformatted=$(gofmt -l gomodules)
+  [ -z "$unformatted" ] || printf 'not gofmt-ed:\n%s\n' "$unformatted" >&2
+  record "gofmt" "$([ -z "$unformatted" ]; echo $?)"
   trap stop_glance EXIT
   # The Keystone cloud starts meanwhile; its tokens live 30 s so that a test
   # waits for one to expire for real.
