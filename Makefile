@@ -27,6 +27,11 @@ COLLECTIONS_DIR := $(CURDIR)/build/collections
 .DEFAULT_GOAL := build
 
 build: $(MODULE_LINKS) $(HAND_LINKS) THIRD_PARTY_NOTICES collection
+	@# Binaries and links of an older layout (one binary per module) are git-ignored, so a
+	@# checkout keeps them, and ansible-galaxy would pack them into the artifact: remove them.
+	@for f in bin/* plugins/modules/*_linux_*; do \
+	  case " $(BINARIES) $(MODULE_LINKS) " in *" $$f "*) ;; *) if [ -e "$$f" ] || [ -L "$$f" ]; then rm -f "$$f"; fi ;; esac; \
+	done
 
 # bin/imageops_<os>_<arch>: static, reproducible, stripped.
 bin/imageops_%: $(GO_SOURCES)
