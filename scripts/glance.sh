@@ -175,23 +175,7 @@ EOF
 
 # fresh_database: an empty, migrated glance.sqlite, from the cache when possible.
 fresh_database() {
-  local version template tmp
-  version=$(dpkg-query -W -f='${Version}' python3-glance 2>/dev/null | tr -c 'A-Za-z0-9.\n' '_') || version=unknown
-  template=$cache_dir/glance-$version.sqlite
-  if [ ! -s "$template" ]; then
-    mkdir -p "$cache_dir"
-    tmp=$(mktemp "$cache_dir/.glance-db.XXXXXX")
-    printf '[database]\nconnection = sqlite:///%s\n' "$tmp" >"$tmp.conf"
-    if ! glance-manage --config-file "$tmp.conf" db_sync >>"$state_dir/glance-manage.log" 2>&1; then
-      rm -f "$tmp" "$tmp.conf"
-      tail -n 20 "$state_dir/glance-manage.log" >&2
-      die "glance-manage db_sync failed; see $state_dir/glance-manage.log"
-    fi
-    rm -f "$tmp.conf"
-    chmod 644 "$tmp"
-    mv -f "$tmp" "$template"
-  fi
-  cp "$template" "$state_dir/glance.sqlite"
+  migrated_sqlite python3-glance "$state_dir/glance.sqlite" glance-manage db_sync
 }
 
 write_client_files() {

@@ -233,23 +233,7 @@ EOF
 
 # fresh_database: an empty, migrated ironic.sqlite, from the cache when possible.
 fresh_database() {
-  local version template tmp
-  version=$(dpkg-query -W -f='${Version}' python3-ironic 2>/dev/null | tr -c 'A-Za-z0-9.\n' '_') || version=unknown
-  template=$cache_dir/ironic-$version.sqlite
-  if [ ! -s "$template" ]; then
-    mkdir -p "$cache_dir"
-    tmp=$(mktemp "$cache_dir/.ironic-db.XXXXXX")
-    printf '[database]\nconnection = sqlite:///%s\n' "$tmp" >"$tmp.conf"
-    if ! ironic-dbsync --config-file "$tmp.conf" create_schema >>"$state_dir/ironic-dbsync.log" 2>&1; then
-      rm -f "$tmp" "$tmp.conf"
-      tail -n 20 "$state_dir/ironic-dbsync.log" >&2
-      die "ironic-dbsync create_schema failed; see $state_dir/ironic-dbsync.log"
-    fi
-    rm -f "$tmp.conf"
-    chmod 644 "$tmp"
-    mv -f "$tmp" "$template"
-  fi
-  cp "$template" "$state_dir/ironic.sqlite"
+  migrated_sqlite python3-ironic "$state_dir/ironic.sqlite" ironic-dbsync create_schema
 }
 
 write_client_files() {
@@ -353,11 +337,6 @@ do_start() {
   echo "ironic: running on $url (pid $pid, images on http://127.0.0.1:$http_port, state $state_dir, started in $(((t1 - t0) / 1000000)) ms)"
 }
 
-lock_state_dir() {
-  exec 9>"$state_dir/.lock"
-  flock -w $((timeout + 30)) 9 || die "timed out waiting for another start or stop in $state_dir"
-}
-
 do_status() {
   local pid port
   if ! pid=$(pid_of ironic "$(process_name ironic)"); then
@@ -373,11 +352,6 @@ do_status() {
   fi
 }
 
-do_env() {
-  [ -f "$state_dir/env" ] || die "no $state_dir/env: run '$0 start $state_dir' first"
-  cat "$state_dir/env"
-}
-
 main() {
   [ $# -ge 1 ] || usage
   local cmd=$1 dir=
@@ -390,21 +364,7 @@ main() {
     shift
   done
   state_dir=$(realpath -m -- "${dir:-$repo/build/ironic}")
-  case $cmd in
-  start)
-    mkdir -p "$state_dir"
-    lock_state_dir
-    do_start
-    ;;
-  stop)
-    [ -d "$state_dir" ] || return 0
-    lock_state_dir
-    do_stop
-    ;;
-  status) do_status ;;
-  env) do_env ;;
-  *) usage ;;
-  esac
+  run_command "$cmd" $((timeout + 30))
 }
 
 main "$@"

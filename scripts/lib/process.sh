@@ -1,8 +1,8 @@
 # Process and port helpers shared by the scripts that run local services
-# (glance.sh, cloud.sh), and their start/stop/status/env dispatch
+# (glance.sh, cloud.sh, ironic.sh), and their start/stop/status/env dispatch
 # (run_command). Source it; it defines functions only.
 # shellcheck shell=bash
-# shellcheck disable=SC2154 # state_dir: set by the script that sources this file
+# shellcheck disable=SC2154 # state_dir, cache_dir: set by the script that sources this file
 
 # alive PID NAME: the process exists, is not a zombie, and its command line
 # contains NAME (so that a recycled PID is not taken for our server).
@@ -69,4 +69,29 @@ run_command() {
 lock_state_dir() {
   exec 9>"$state_dir/.lock"
   flock -w "$1" 9 || die "timed out waiting for another start or stop in $state_dir"
+}
+
+# migrated_sqlite PACKAGE DEST TOOL SUBCOMMAND: DEST becomes an empty sqlite
+# database migrated by `TOOL --config-file CONF SUBCOMMAND` (glance-manage
+# db_sync, ironic-dbsync create_schema). The migrated file is cached in
+# $cache_dir per version of PACKAGE (a migration takes seconds, a copy none);
+# the tool's output goes to $state_dir/TOOL.log.
+migrated_sqlite() {
+  local package=$1 dest=$2 tool=$3 subcommand=$4 version template tmp
+  version=$(dpkg-query -W -f='${Version}' "$package" 2>/dev/null | tr -c 'A-Za-z0-9.\n' '_') || version=unknown
+  template=$cache_dir/${package#python3-}-$version.sqlite
+  if [ ! -s "$template" ]; then
+    mkdir -p "$cache_dir"
+    tmp=$(mktemp "$cache_dir/.${package#python3-}-db.XXXXXX")
+    printf '[database]\nconnection = sqlite:///%s\n' "$tmp" >"$tmp.conf"
+    if ! "$tool" --config-file "$tmp.conf" "$subcommand" >>"$state_dir/$tool.log" 2>&1; then
+      rm -f "$tmp" "$tmp.conf"
+      tail -n 20 "$state_dir/$tool.log" >&2
+      die "$tool $subcommand failed; see $state_dir/$tool.log"
+    fi
+    rm -f "$tmp.conf"
+    chmod 644 "$tmp"
+    mv -f "$tmp" "$template"
+  fi
+  cp "$template" "$dest"
 }
