@@ -22,6 +22,7 @@ func TestNoNetworkOrModuleDependencies(t *testing.T) {
 			"github.com/google/go-containerregistry/pkg/v1/remote",
 			"github.com/imageops/cloud/gomodules/ansible",
 			"github.com/imageops/cloud/gomodules/mirror",
+			"github.com/imageops/cloud/gomodules/registryaccess",
 			"net/http",
 		} {
 			if dep == banned {

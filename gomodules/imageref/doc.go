@@ -22,4 +22,8 @@
 // The target registry may carry a path ("registry.example.com/openstack"),
 // which prefixes every rewritten repository. Plan rejects two different
 // sources that rewrite to the same target repository and tag (ErrCollision).
+//
+// ImagesOption reads the images option of the modules that take image lists
+// (mirror_images, image_manifest): a list of references or a dict of name ->
+// reference.
 package imageref

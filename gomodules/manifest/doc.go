@@ -9,6 +9,6 @@
 // written only when it differs: atomically (a temporary file in the same
 // directory, synced, then renamed over the old one) and, unless Force, only
 // when no different file is there. With PinDigests each reference without a
-// digest is resolved (a HEAD at the source registry, mirror.Resolve) and
+// digest is resolved (a HEAD at the source registry, registryaccess.Resolve) and
 // written as tag@digest.
 package manifest

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/imageops/cloud/gomodules/imageref"
-	"github.com/imageops/cloud/gomodules/mirror"
+	"github.com/imageops/cloud/gomodules/registryaccess"
 )
 
 // DefaultVarName is the file's top-level key by default.
@@ -66,7 +66,7 @@ type Diff struct {
 // Write builds the manifest and writes it to req.Path when it differs.
 // resolve options (credentials, TLS) are used only with PinDigests. Errors
 // name the image, the file or the option at fault.
-func Write(ctx context.Context, req Request, resolve ...mirror.Option) (*Result, error) {
+func Write(ctx context.Context, req Request, resolve ...registryaccess.Option) (*Result, error) {
 	manifest, err := Build(ctx, req, resolve...)
 	if err != nil {
 		return nil, err
@@ -105,7 +105,7 @@ func Write(ctx context.Context, req Request, resolve ...mirror.Option) (*Result,
 // the references are returned as given. As Atmosphere's docker_image filter
 // writes them, a rewritten reference keeps the source's tag and digest, and
 // has no tag when the source had neither.
-func Build(ctx context.Context, req Request, resolve ...mirror.Option) (map[string]string, error) {
+func Build(ctx context.Context, req Request, resolve ...registryaccess.Option) (map[string]string, error) {
 	strategy, err := imageref.ParseStrategy(req.Strategy)
 	if err != nil {
 		return nil, fmt.Errorf("option strategy: %w", err)
@@ -130,7 +130,7 @@ func Build(ctx context.Context, req Request, resolve ...mirror.Option) (map[stri
 				sources = append(sources, m.Source)
 			}
 		}
-		if digests, err = mirror.Resolve(ctx, sources, resolve...); err != nil {
+		if digests, err = registryaccess.Resolve(ctx, sources, resolve...); err != nil {
 			return nil, fmt.Errorf("pin_digests: %w", err)
 		}
 	}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/imageops/cloud/gomodules/ansible"
 	"github.com/imageops/cloud/gomodules/imageref"
-	"github.com/imageops/cloud/gomodules/mirror"
+	"github.com/imageops/cloud/gomodules/registryaccess"
 )
 
 // ModuleName is the image_manifest module's fully qualified name.
@@ -26,7 +26,7 @@ var ModuleSpec = ansible.Spec{
 		"force":       {Type: ansible.TypeBool, Default: false},
 		"pin_digests": {Type: ansible.TypeBool, Default: false},
 	},
-}.With(mirror.AccessOptions)
+}.With(registryaccess.AccessOptions)
 
 // ModuleOptions are image_manifest's options.
 type ModuleOptions struct {
@@ -37,7 +37,7 @@ type ModuleOptions struct {
 	VarName    string         `json:"var_name"`
 	Force      bool           `json:"force"`
 	PinDigests bool           `json:"pin_digests"`
-	mirror.Access
+	registryaccess.Access
 }
 
 // RunModule is the image_manifest ansible.RunFunc.
@@ -46,7 +46,7 @@ func RunModule(ctx context.Context, m *ansible.Module) (any, error) {
 	if err := m.Decode(&opts); err != nil {
 		return nil, err
 	}
-	images, err := mirror.ImagesOption(opts.Images)
+	images, err := imageref.ImagesOption(opts.Images)
 	if err != nil {
 		return nil, err
 	}

@@ -4,12 +4,14 @@
 //
 // Mirror takes Jobs (source and target imageref.References) and returns a
 // Report of what was copied, skipped and failed; one failing image never
-// stops the others. Resolve finds the digest a tag points at, with the same
-// registry options. The layers are:
+// stops the others. The layers are:
 //
 //   - imageref: parsing and rewriting references (no network);
-//   - mirror (this package): which images to copy, in what order, how to
-//     reach each registry (credentials, TLS, retries), what happened;
+//   - registryaccess: how to reach each registry (credentials, TLS,
+//     retries), why a request failed, and Resolve, the digest a tag points
+//     at (image_manifest's pin_digests);
+//   - mirror (this package): which images to copy, in what order, what
+//     happened;
 //   - go-containerregistry's remote.Puller and remote.Pusher: the transfer.
 //
 // How a copy works, for one job:
@@ -42,8 +44,8 @@
 // kind and the time they took; each Result has its own time.
 //
 // Credentials come from WithAuth (per registry) first, then the keychain
-// (WithKeychain; by default the user's Docker config and its credential
-// helpers). Requests that fail with 408, 429 or 5xx are retried with
+// (WithAccess(registryaccess.WithKeychain(...)); by default the user's Docker
+// config and its credential helpers). Requests that fail with 408, 429 or 5xx are retried with
 // exponential back-off (WithRetry). A registry that could not be connected
 // to is not tried again in the same run: its other images fail at once.
 // Errors carry a Reason (auth, not found, network, tls, ...) for the report.

@@ -2,7 +2,6 @@ package mirror
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -225,8 +224,9 @@ func newCopier(o *options) (*copier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("setting up the registry client: %w", err)
 	}
-	writes := newBlobWriters(base, staticKeychain{auth: o.auth, next: o.keychain}, o.userAgent, retryPolicy{
-		Duration: o.retry.Duration, Factor: o.retry.Factor, Jitter: o.retry.Jitter, Steps: o.retry.Steps})
+	retry := o.registry.Retry()
+	writes := newBlobWriters(base, o.registry.Keychain(), o.registry.UserAgent(), retryPolicy{
+		Duration: retry.Duration, Factor: retry.Factor, Jitter: retry.Jitter, Steps: retry.Steps})
 	return &copier{o: o, puller: puller, pusher: pusher, writes: writes, blobs: newBlobs(), stats: stats,
 		copies: make(chan struct{}, o.jobs)}, nil
 }
@@ -403,50 +403,4 @@ func targetRef(r imageref.Reference, opts []name.Option) (name.Reference, error)
 		r.Tag = imageref.DigestTag(r.Digest)
 	}
 	return r.TagRef(opts...)
-}
-
-// Resolve returns the digest ("sha256:...") each reference points at now,
-// keyed by the reference's String(). Pinned references are returned without
-// a request; the others cost one HEAD each, 4×WithJobs at a time. Every
-// failure is reported (errors.Join), each naming its reference.
-func Resolve(ctx context.Context, refs []imageref.Reference, opts ...Option) (map[string]string, error) {
-	o, err := makeOptions(opts)
-	if err != nil {
-		return nil, err
-	}
-	puller, err := remote.NewPuller(o.remoteOptions(o.httpTransport(newRequestStats()))...)
-	if err != nil {
-		return nil, fmt.Errorf("setting up the registry client: %w", err)
-	}
-	out := make(map[string]string, len(refs))
-	errs := make([]error, len(refs))
-	digests := make([]string, len(refs))
-	forEach(ctx, len(refs), o.jobs*checksPerJob, func(i int) {
-		r := refs[i]
-		if r.Digest != "" {
-			digests[i] = r.Digest
-			return
-		}
-		ref, err := r.GGCR(o.nameOptions(r.Registry)...)
-		if err == nil {
-			var desc *v1.Descriptor
-			if desc, err = puller.Head(ctx, ref); err == nil {
-				digests[i] = desc.Digest.String()
-				return
-			}
-		}
-		errs[i] = fmt.Errorf("resolving the digest of %s (%s): %w", r, reasonIn(ctx, err), err)
-	})
-	var failures []error
-	for i, r := range refs {
-		if errs[i] != nil {
-			failures = append(failures, errs[i])
-			continue
-		}
-		out[r.String()] = digests[i]
-	}
-	if len(failures) > 0 {
-		return out, errors.Join(failures...)
-	}
-	return out, nil
 }

@@ -320,19 +320,6 @@ func TestMirrorRetriesRateLimits(t *testing.T) {
 	assert.Equal(t, mirror.ReasonRateLimited, report.Failed[0].Reason, report.Failed[0].Msg)
 }
 
-func TestResolve(t *testing.T) {
-	src := startSource(t)
-	refs := []imageref.Reference{imageref.MustParse(src.multi), imageref.MustParse(src.pin)}
-	got, err := mirror.Resolve(context.Background(), refs)
-	require.NoError(t, err)
-	assert.Equal(t, map[string]string{refs[0].String(): src.multiD, refs[1].String(): src.pinD}, got)
-
-	_, err = mirror.Resolve(context.Background(), []imageref.Reference{imageref.MustParse(src.reg.Host + "/nope/nope:1")}, fast)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), src.reg.Host+"/nope/nope:1")
-	assert.Contains(t, err.Error(), "not found")
-}
-
 func TestOptionsRejectBadValues(t *testing.T) {
 	cases := map[string]mirror.Option{
 		"jobs must be at least 1, got 0":     mirror.WithJobs(0),

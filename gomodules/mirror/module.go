@@ -8,6 +8,7 @@ import (
 
 	"github.com/imageops/cloud/gomodules/ansible"
 	"github.com/imageops/cloud/gomodules/imageref"
+	"github.com/imageops/cloud/gomodules/registryaccess"
 )
 
 // ModuleName is the mirror_images module's fully qualified name.
@@ -25,7 +26,7 @@ var ModuleSpec = ansible.Spec{
 		"platforms": {Type: ansible.TypeList, Elements: ansible.TypeStr, Default: []any{}},
 		"jobs":      {Type: ansible.TypeInt, Default: int64(DefaultJobs)},
 	},
-}.With(AccessOptions)
+}.With(registryaccess.AccessOptions)
 
 // ModuleOptions are mirror_images' options.
 type ModuleOptions struct {
@@ -39,7 +40,7 @@ type ModuleOptions struct {
 	Platforms []string `json:"platforms"`
 	// Jobs is how many images are copied at once.
 	Jobs int `json:"jobs"`
-	Access
+	registryaccess.Access
 }
 
 // ModuleResult is what mirror_images returns: the Report, "changed" and,
@@ -58,7 +59,7 @@ func RunModule(ctx context.Context, m *ansible.Module) (any, error) {
 	if err := m.Decode(&opts); err != nil {
 		return nil, err
 	}
-	images, err := ImagesOption(opts.Images)
+	images, err := imageref.ImagesOption(opts.Images)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +83,7 @@ func RunModule(ctx context.Context, m *ansible.Module) (any, error) {
 	for i, p := range plan {
 		jobs[i] = Job{Source: p.Source, Target: p.Target, Names: []string{p.Name}}
 	}
-	mirrorOpts := append(access, WithJobs(opts.Jobs), WithPlatforms(opts.Platforms...), WithDryRun(m.CheckMode))
+	mirrorOpts := append([]Option{WithAccess(access...)}, WithJobs(opts.Jobs), WithPlatforms(opts.Platforms...), WithDryRun(m.CheckMode))
 	report, err := Mirror(ctx, jobs, mirrorOpts...)
 	if err != nil {
 		return nil, err
@@ -115,58 +116,6 @@ func (e *FailedError) Error() string {
 func (e *FailedError) Fields() map[string]any {
 	return map[string]any{"changed": e.Result.Changed, "copied_images": e.Result.Copied,
 		"skipped_images": e.Result.Skipped, "failed_images": e.Result.Failed, "stats": e.Result.Stats}
-}
-
-// ImagesOption reads the images option: a list of references (each is its
-// own name) or a dict of name -> reference. Anything else is an error that
-// says what was given.
-func ImagesOption(value any) (map[string]string, error) {
-	out := map[string]string{}
-	switch v := value.(type) {
-	case []any:
-		for i, item := range v {
-			text, ok := item.(string)
-			if !ok {
-				return nil, fmt.Errorf("option images: item %d is a %s, expected an image reference string", i, kind(item))
-			}
-			out[text] = text
-		}
-	case map[string]any:
-		for key, item := range v {
-			text, ok := item.(string)
-			if !ok {
-				return nil, fmt.Errorf("option images: %q is a %s, expected an image reference string", key, kind(item))
-			}
-			out[key] = text
-		}
-	case string:
-		for _, item := range strings.Split(v, ",") {
-			if item = strings.TrimSpace(item); item != "" {
-				out[item] = item
-			}
-		}
-	default:
-		return nil, fmt.Errorf("option images: expected a list of image references or a dict of name -> reference, got a %s", kind(value))
-	}
-	return out, nil
-}
-
-// kind names a decoded option value's type as YAML users know it.
-func kind(value any) string {
-	switch value.(type) {
-	case map[string]any:
-		return "dict"
-	case []any:
-		return "list"
-	case string:
-		return "string"
-	case bool:
-		return "boolean"
-	case nil:
-		return "null"
-	default:
-		return "number"
-	}
 }
 
 // Diff is Ansible's diff: one line "target digest" per copied image, with

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/imageops/cloud/gomodules/registryaccess"
 )
 
 // The kinds of request Stats.Requests counts.
@@ -236,5 +238,5 @@ func (p *pingCache) ask(req *http.Request, key string, answer *pingAnswer) {
 // isLastingFailure tells whether err will be the same on the next try in
 // this run: HTTPS to a plain-HTTP server, or a certificate not trusted.
 func isLastingFailure(err error) bool {
-	return isTLSFailure(err) || strings.Contains(err.Error(), protocolMismatchText)
+	return registryaccess.IsTLSFailure(err) || strings.Contains(err.Error(), protocolMismatchText)
 }

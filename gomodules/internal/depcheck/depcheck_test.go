@@ -45,6 +45,8 @@ func TestBuildingBlocksStandAlone(t *testing.T) {
 		"ingest": {"ansible", "buildrecord", "convert", "fetch", "openstack/baremetal", "openstack/conn", "openstack/glance", "redact", "scratch"},
 		// image_build's record, read by ingest for build_* properties.
 		"buildrecord": {"redact"},
+		// How registries are reached, under mirror_images and image_manifest.
+		"registryaccess": {"ansible", "imageref", "redact"},
 	} {
 		for _, dep := range imports(t, pkg) {
 			if !contains(allowed, dep) {
@@ -103,16 +105,63 @@ func TestOneBinary(t *testing.T) {
 	}
 }
 
-// The packages behind Glance modules share Glance helpers through the
-// building blocks (openstack/glance, ingest), never through each other.
-func TestGlanceModulesDoNotImportOtherModules(t *testing.T) {
-	modules := []string{"communityimage", "cleaner", "deployer", "manifest", "mirror", "ipatest"}
-	for _, pkg := range []string{"communityimage", "cleaner", "deployer", "ipatest"} {
+// moduleBlocks are building blocks that also hold the adapter of a module
+// of their own: other packages import them for the building block, so they
+// may be imported, but they import no module package either.
+var moduleBlocks = map[string]bool{
+	"convert": true, // image_convert's adapter is convert/module.go; ingest converts with convert
+}
+
+// modulePackages returns the packages that gomodules/cmd/imageops wires as
+// modules: the logic package each <module>.go imports.
+func modulePackages(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("../../cmd/imageops/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var modules []string
+	for _, file := range files {
+		if filepath.Base(file) == "main.go" || strings.HasSuffix(file, "_test.go") {
+			continue
+		}
+		parsed, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatalf("parsing %s: %v", file, err)
+		}
+		for _, spec := range parsed.Imports {
+			path := strings.TrimPrefix(strings.Trim(spec.Path.Value, `"`), project)
+			if path != spec.Path.Value && path != "ansible" && !contains(modules, path) {
+				modules = append(modules, path)
+			}
+		}
+	}
+	return modules
+}
+
+// TestModulesDoNotImportEachOther: a module package shares helpers with
+// another only through building blocks (openstack/glance, ingest,
+// registryaccess, ...), never by importing the other's package, directly or
+// not.
+func TestModulesDoNotImportEachOther(t *testing.T) {
+	modules := modulePackages(t)
+	for _, want := range []string{"manifest", "mirror", "communityimage", "ipatest"} {
+		if !contains(modules, want) {
+			t.Fatalf("gomodules/cmd/imageops wires %v, not %s: the check would miss modules", modules, want)
+		}
+	}
+	for _, pkg := range modules {
 		for _, dep := range imports(t, pkg) {
-			if contains(modules, dep) {
+			if contains(modules, dep) && !moduleBlocks[dep] {
 				t.Errorf("%s imports the module package %s; move what they share into a building block", pkg, dep)
 			}
 		}
+	}
+}
+
+// The packages behind Glance modules go through the one Glance layer.
+func TestGlanceModulesUseTheGlanceLayer(t *testing.T) {
+	for _, pkg := range []string{"communityimage", "cleaner", "deployer", "ipatest"} {
 		if !contains(imports(t, pkg), "openstack/glance") {
 			t.Errorf("%s does not go through the Glance layer openstack/glance", pkg)
 		}

@@ -1,4 +1,4 @@
-package mirror
+package registryaccess
 
 import (
 	"fmt"
@@ -30,7 +30,7 @@ type Access struct {
 	CACert string `json:"ca_cert"`
 }
 
-// Options turns a into Mirror/Resolve options. A registry_auth entry that is
+// Options turns a into Options. A registry_auth entry that is
 // not a dict of username and password, or of token, is an error naming the
 // registry and the key, never the value.
 func (a Access) Options() ([]Option, error) {
