@@ -50,6 +50,23 @@ ran_with() {
 # shellcheck disable=SC2034
 unchanged='localhost +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0'
 
+# wait_for SECONDS WHAT COMMAND...: runs COMMAND every 0.2 s until it succeeds;
+# fails (saying WHAT did not happen within SECONDS) when SECONDS pass first. For
+# events whose duration depends on the machine's load: bounds are generous, a
+# success returns at once.
+wait_for() {
+  local seconds=$1 what=$2 deadline
+  shift 2
+  deadline=$((SECONDS + seconds))
+  until "$@"; do
+    if ((SECONDS >= deadline)); then
+      echo "wait_for: $what did not happen within ${seconds}s" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
 # A second host over SSH: a real sshd on 127.0.0.1, run as this user, with its own config,
 # host key and authorized key in DIR; its sessions get HOME=DIR/home (its own ~/.config,
 # ~/.ansible), so what a role writes "on the remote host" stays in DIR.
@@ -57,8 +74,10 @@ unchanged='localhost +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0'
 #   sshd_host_vars DIR [ARGS] prints the host's Ansible variables, as YAML lines to indent:
 #                             ssh arguments -C (as Ansible's default ssh_args), the host key
 #                             not recorded, then ARGS (default: one master connection, kept
-#                             60 s, its socket in DIR); the remote tmp in DIR/home/.ansible/tmp
-#                             (Ansible expands ~ as the user's home from passwd, not HOME)
+#                             60 s, its socket in DIR); a connection timeout of 60 s (Ansible's
+#                             10 s default is short for a loaded machine); the remote tmp in
+#                             DIR/home/.ansible/tmp (Ansible expands ~ as the user's home from
+#                             passwd, not HOME)
 #   sshd_stop DIR             stops it and its master connections (also those a killed run
 #                             left), by their PID file and sockets
 sshd_start() { # DIR
@@ -66,8 +85,27 @@ sshd_start() { # DIR
   mkdir -p "$dir/home" /run/sshd
   ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key" && ssh-keygen -q -t ed25519 -N '' -f "$dir/client_key" &&
     cp "$dir/client_key.pub" "$dir/authorized_keys" || return 1
-  local sshd_port
-  sshd_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  local sshd_port attempt
+  # A port the kernel found free may be taken before sshd binds it: then sshd
+  # logs that it cannot bind and exits, and another port is tried.
+  for attempt in 1 2 3; do
+    sshd_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    sshd_config "$dir" "$sshd_port"
+    rm -f "$dir/sshd.pid" "$dir/sshd.log"
+    /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log" || return 1
+    # sshd writes its PID file once it listens (60 s at most under load).
+    wait_for 60 "sshd's PID file or a bind failure" sshd_started "$dir" || return 1
+    if [ -s "$dir/sshd.pid" ]; then
+      echo "$sshd_port" >"$dir/port"
+      return 0
+    fi
+    echo "sshd_start: attempt $attempt: $(cat "$dir/sshd.log")" >&2
+  done
+  return 1
+}
+sshd_started() { [ -s "$1/sshd.pid" ] || grep -qs 'Cannot bind any address' "$1/sshd.log"; }
+sshd_config() { # DIR PORT
+  local dir=$1 sshd_port=$2
   cat >"$dir/sshd_config" <<EOS
 ListenAddress 127.0.0.1
 Port $sshd_port
@@ -81,9 +119,6 @@ UsePAM no
 StrictModes no
 SetEnv HOME=$dir/home
 EOS
-  /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log" || return 1
-  for _ in $(seq 50); do [ -s "$dir/sshd.pid" ] && break; sleep 0.1; done
-  [ -s "$dir/sshd.pid" ] && echo "$sshd_port" >"$dir/port"
 }
 sshd_host_vars() { # DIR [SSH_ARGS]
   local args=${2:-"-o ControlMaster=auto -o ControlPersist=60s -o ControlPath=$1/master-%C"}
@@ -93,6 +128,7 @@ ansible_port: $(cat "$1/port")
 ansible_user: $(id -un)
 ansible_ssh_private_key_file: $1/client_key
 ansible_ssh_args: -C -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null $args
+ansible_ssh_timeout: 60
 ansible_python_interpreter: /usr/bin/python3
 ansible_remote_tmp: $1/home/.ansible/tmp
 EOS

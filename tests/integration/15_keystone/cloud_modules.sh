@@ -19,7 +19,18 @@ sha512_a=$(sha512sum "$images_dir/a.raw" | cut -d' ' -f1)
 sha512_b=$(sha512sum "$images_dir/b.raw" | cut -d' ' -f1)
 sha256_a=$(sha256sum "$images_dir/a.raw" | cut -d' ' -f1)
 
-free_port() { "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# source_start SECONDS: source_server.py on a port it picks, serving images_dir,
+# each answer spread over SECONDS; sets source_pid, and source_url once it listens.
+source_start() {
+  local out=$work/source-server.out
+  : >"$out"
+  "$python" "$here/source_server.py" 0 "$images_dir" "$1" >"$out" 2>&1 &
+  source_pid=$!
+  wait_for 60 "source_server.py listening" source_listening "$out" || { cat "$out"; kill "$source_pid"; return 1; }
+  source_url=$(sed -n 's/^listening on //p' "$out")
+  [ -n "$source_url" ] || { echo "source_server.py exited: $(cat "$out")"; return 1; }
+}
+source_listening() { grep -q '^listening on ' "$1" || ! kill -0 "$source_pid" 2>/dev/null; }
 
 # module NAME ARGS_JSON [ansible args...]: runs an imageops.cloud module on
 # localhost with the JSON callback; prints the task's result as JSON.
@@ -186,18 +197,15 @@ module_tokens() { grep 'POST /v3/auth/tokens' "$work/cloud/log/nginx-access.log"
 # A batch that outlives its token: two images from a source that drips its
 # bytes, one at a time; the token (IMAGEOPS_CLOUD_TOKEN_TTL) expires between.
 token_expires_during_a_batch() {
-  local port pid r before after wait=$((IMAGEOPS_CLOUD_TOKEN_TTL * 6 / 10))
-  port=$(free_port)
-  "$python" "$here/source_server.py" "$port" "$images_dir" "$wait" &
-  pid=$!
-  sleep 1
+  local r before after wait=$((IMAGEOPS_CLOUD_TOKEN_TTL * 6 / 10))
+  source_start "$wait" || return 1
   before=$(module_tokens)
   r=$(module community_image_batch "{\"cloud\": \"demo\", \"jobs\": 1, \"disk_format\": \"raw\", \"images\": {
-    \"slow1\": {\"name\": \"slow-1\", \"source_url\": \"http://127.0.0.1:$port/a.raw\", \"checksum_sha512\": \"$sha512_a\"},
-    \"slow2\": {\"name\": \"slow-2\", \"source_url\": \"http://127.0.0.1:$port/b.raw\", \"checksum_sha512\": \"$sha512_b\"},
-    \"slow3\": {\"name\": \"slow-3\", \"source_url\": \"http://127.0.0.1:$port/a.raw\", \"checksum_sha512\": \"$sha512_a\"}}}")
+    \"slow1\": {\"name\": \"slow-1\", \"source_url\": \"$source_url/a.raw\", \"checksum_sha512\": \"$sha512_a\"},
+    \"slow2\": {\"name\": \"slow-2\", \"source_url\": \"$source_url/b.raw\", \"checksum_sha512\": \"$sha512_b\"},
+    \"slow3\": {\"name\": \"slow-3\", \"source_url\": \"$source_url/a.raw\", \"checksum_sha512\": \"$sha512_a\"}}}")
   after=$(module_tokens)
-  kill "$pid"
+  kill "$source_pid"
   echo "batch: $r"
   echo "tokens made during the batch: $((after - before)) (TTL ${IMAGEOPS_CLOUD_TOKEN_TTL}s, each image takes ${wait}s)"
   [ "$(field "$r" 'r.get("failed", False)')" = False ] && [ "$(field "$r" 'len(r["image_ids"])')" = 3 ] &&
@@ -244,20 +252,17 @@ import_refused_before_any_write() {
 step import_refused_before_any_write import_refused_before_any_write
 
 failing_import_leaves_nothing() {
-  local port pid ok=0
-  port=$(free_port)
-  "$python" "$here/source_server.py" "$port" "$images_dir" 0 &
-  pid=$!
-  sleep 1
+  local ok=0
+  source_start 0 || return 1
   # Glance's own download gets a 404 (the server answers a path under /once/ once).
-  fails_with "{\"cloud\": \"demo\", \"name\": \"import-fails\", \"source_url\": \"http://127.0.0.1:$port/once/a.raw\", \"checksum_sha512\": \"$sha512_a\", \"disk_format\": \"raw\", \"import_method\": \"web-download\"}" \
+  fails_with "{\"cloud\": \"demo\", \"name\": \"import-fails\", \"source_url\": \"$source_url/once/a.raw\", \"checksum_sha512\": \"$sha512_a\", \"disk_format\": \"raw\", \"import_method\": \"web-download\"}" \
     "Glance's import task failed: " || ok=1
   no_image_named import-fails demo || ok=1
   # Glance's data does not match checksum_sha512: deleted, and said.
   fails_with "$(image_args import-mismatch a.raw "$sha512_b" '"cloud": "demo", "import_method": "web-download"')" \
     "Glance's import stored data with sha512 $sha512_a, but its sha512 checksum is $sha512_b" || ok=1
   no_image_named import-mismatch demo || ok=1
-  kill "$pid"
+  kill "$source_pid"
   return $ok
 }
 step failing_import_leaves_nothing failing_import_leaves_nothing
@@ -357,7 +362,7 @@ token_expires_before_the_upload_arrives() {
     "$work/faultproxy" -target "$IMAGEOPS_CLOUD_GLANCE_URL" -ca "$IMAGEOPS_CLOUD_CA" -url-file "$work/proxy.url" \
       -hold-upload-until-token-expires "$IMAGEOPS_CLOUD_KEYSTONE_URL" >/dev/null 2>"$work/faultproxy-$method.log" &
     pid=$!
-    for _ in $(seq 50); do [ -s "$work/proxy.url" ] && break; sleep 0.1; done
+    wait_for 60 "faultproxy's URL file" test -s "$work/proxy.url" || { kill "$pid"; cat "$work/faultproxy-$method.log"; return 1; }
     before=$(refused_uploads)
     r=$(module community_image "$(image_args "late-token-$method" a.raw "$sha512_a" "\"cloud\": \"demo\", \"import_method\": \"$method\", \"image_endpoint_override\": \"$(<"$work/proxy.url")\"")")
     after=$(refused_uploads)
@@ -378,15 +383,12 @@ step token_expires_before_the_upload_arrives token_expires_before_the_upload_arr
 # An import that does not end within import_timeout (Glance downloads from a
 # source that drips its bytes over a minute) fails, saying so, and leaves no image.
 import_timeout_leaves_nothing() {
-  local port pid ok=0
-  port=$(free_port)
-  "$python" "$here/source_server.py" "$port" "$images_dir" 60 &
-  pid=$!
-  sleep 1
-  fails_with "{\"cloud\": \"demo\", \"name\": \"import-slow\", \"source_url\": \"http://127.0.0.1:$port/a.raw\", \"checksum_sha512\": \"$sha512_a\", \"disk_format\": \"raw\", \"import_method\": \"web-download\", \"import_timeout\": 5}" \
+  local ok=0
+  source_start 60 || return 1
+  fails_with "{\"cloud\": \"demo\", \"name\": \"import-slow\", \"source_url\": \"$source_url/a.raw\", \"checksum_sha512\": \"$sha512_a\", \"disk_format\": \"raw\", \"import_method\": \"web-download\", \"import_timeout\": 5}" \
     'the import did not end in time: still importing after 5s' 'raise import_timeout' || ok=1
   no_image_named import-slow demo || ok=1
-  kill "$pid"
+  kill "$source_pid"
   return $ok
 }
 step import_timeout_leaves_nothing import_timeout_leaves_nothing

@@ -2,6 +2,8 @@
 
     source_server.py PORT ROOT SECONDS [LOG]
 
+PORT 0 lets the kernel pick a free port. Once it listens, it prints
+"listening on http://127.0.0.1:PORT" (flushed), for a caller to wait for.
 Serves the files of ROOT with GET, each answer spread over SECONDS (a slow
 source, to outlive a token), and answers 404 to the second GET of a path
 under /once/ (a source that the module can read but Glance then cannot). With LOG, it
@@ -53,4 +55,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+print(f"listening on http://127.0.0.1:{server.server_address[1]}", flush=True)
+server.serve_forever()

@@ -46,7 +46,7 @@ go build -o "$state/nova-stub" ./gomodules/cleaner/novastub/serve 2>"$log/nova-s
 echo "[{\"id\": \"srv-1\", \"name\": \"vm\", \"status\": \"SHUTOFF\", \"tenant_id\": \"other-project\", \"image_id\": \"$used\"}]" >"$state/servers.json"
 "$state/nova-stub" -servers "$state/servers.json" >"$state/nova-url" 2>"$log/nova-stub.log" &
 nova_pid=$!
-for _ in $(seq 50); do [ -s "$state/nova-url" ] && break; sleep 0.1; done
+wait_for 60 "the Nova stub's URL" test -s "$state/nova-url" || { cat "$log/nova-stub.log"; exit 1; }
 nova=$(head -n 1 "$state/nova-url")
 clean() { echo "-e suite_run=$run -e suite_now=$1 -e nova_url=$nova"; }
 

@@ -168,14 +168,8 @@ ironic_api() {
     "$ironic_url/v1/$2" ${3:+-d "$3"}
 }
 node_state() { ironic_api GET "nodes/$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["provision_state"], d["target_provision_state"])'; }
-wait_node() { # NODE STATE: 30 s at most
-  local i
-  for ((i = 0; i < 150; i++)); do
-    [ "$(node_state "$1")" = "$2 None" ] && return 0
-    sleep 0.2
-  done
-  return 1
-}
+node_in() { [ "$(node_state "$1")" = "$2 None" ]; }
+wait_node() { wait_for 180 "node $1 reaching $2" node_in "$1" "$2"; } # NODE STATE: Ironic's conductor is slow under load
 ipa_test_picks_new_pair() {
   local out uuid
   uuid=$(ironic_api POST nodes '{"name": "ipa-suite-node", "driver": "manual-management", "resource_class": "ipa-suite",

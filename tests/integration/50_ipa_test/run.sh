@@ -83,14 +83,19 @@ enroll() {
   wait_state "$1" available
 }
 
-# wait_state NODE STATE: waits (30 s at most) until NODE is in STATE, with no target and no lock.
+# node_in NODE STATE: NODE is in STATE, with no target and no lock (powered off); "wait
+# call-back": in that state at all.
+node_in() {
+  if [ "$2" = "wait call-back" ]; then
+    [ "$(ironic GET "nodes/$1" | py 'd["provision_state"]')" = "wait call-back" ]
+  else
+    [ "$(ironic GET "nodes/$1" | py '"%s/%s/%s/%s" % (d["provision_state"], d["target_provision_state"], d["reservation"], d["power_state"])')" = "$2/None/None/power off" ]
+  fi
+}
+# wait_state NODE STATE: waits until NODE is in STATE (node_in): 180 s at most, Ironic's
+# conductor is slow on a loaded machine.
 wait_state() {
-  local i
-  for ((i = 0; i < 150; i++)); do
-    [ "$(ironic GET "nodes/$1" | py '"%s/%s/%s/%s" % (d["provision_state"], d["target_provision_state"], d["reservation"], d["power_state"])')" = "$2/None/None/power off" ] && return 0
-    [ "$2" != "wait call-back" ] || [ "$(ironic GET "nodes/$1" | py 'd["provision_state"]')" != "wait call-back" ] || return 0
-    sleep 0.2
-  done
+  wait_for 180 "node $1 reaching $2" node_in "$1" "$2" && return 0
   echo "node $1 did not reach $2: $(ironic GET "nodes/$1" | py '(d["provision_state"], d["target_provision_state"], d["last_error"])')" >&2
   return 1
 }
@@ -182,7 +187,7 @@ step check_mode check_mode
 pass() {
   # The real playbook, default images: the newest pair and the newest Ubuntu base image.
   ran_with 'passed on node g1; its previous pair is back' "$repo/playbooks/ipa_test.yml" \
-    -e ipa_test_node_type=gpu -e ipa_test_cloud=imageops-ironic -e ipa_test_timeout=120 || return 1
+    -e ipa_test_node_type=gpu -e ipa_test_cloud=imageops-ironic -e ipa_test_timeout=600 || return 1
   # g1 has exactly its kernel again, and no ramdisk key.
   node_is g1 available "$g1_info" false && node_is g2 available "$old_pair" false && no_allocations || return 1
   # The node booted the chosen kernel and ramdisk, which Ironic downloaded from Glance, and the
@@ -244,7 +249,7 @@ maintenance() {
   # During the deploy (the agent does not call back, so the deploy waits): g1 goes into
   # maintenance; the run fails, undeploys and restores it, and leaves the maintenance flag.
   start_stub -no-callback
-  ipa maintenance_during -e node_type=gpu -e deploy_timeout=60 &
+  ipa maintenance_during -e node_type=gpu -e deploy_timeout=300 &
   local run=$!
   wait_state g1 "wait call-back" || { wait "$run"; return 1; }
   ironic PUT nodes/g1/maintenance '{"reason": "suite: disk failure"}'
