@@ -32,7 +32,8 @@
 # Environment:
 #   IMAGEOPS_CLOUD_TOKEN_TTL  Keystone token lifetime in seconds (default 120):
 #                             short, so that re-authentication is exercised
-#   IMAGEOPS_CLOUD_TIMEOUT    seconds `start` waits for each service (default 120)
+#   IMAGEOPS_CLOUD_TIMEOUT    seconds `start` waits for each service (default 300: at a load
+#                             of 26 on 2 cores the whole start took 180 s)
 #
 # Traps met on the way, kept here so nobody meets them again:
 # - uwsgi needs --die-on-term (else TERM only reloads it), and with
@@ -54,7 +55,7 @@ readonly pgbin=/usr/lib/postgresql/15/bin
 readonly first_port=15000
 readonly port_range=1000
 readonly token_ttl=${IMAGEOPS_CLOUD_TOKEN_TTL:-120}
-readonly timeout=${IMAGEOPS_CLOUD_TIMEOUT:-120}
+readonly timeout=${IMAGEOPS_CLOUD_TIMEOUT:-300}
 readonly port_lock_dir=${TMPDIR:-/tmp}
 # A PostgreSQL cluster with Keystone's and Glance's databases migrated, per
 # package versions: copying it is much faster than running db_sync each time.

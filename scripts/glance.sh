@@ -18,7 +18,8 @@
 # Environment:
 #   IMAGEOPS_GLANCE_PORT     port to use (default: 9292, or the next free one)
 #   IMAGEOPS_GLANCE_WORKERS  glance-api worker processes (default 1)
-#   IMAGEOPS_GLANCE_TIMEOUT  seconds `start` waits for the API (default 60)
+#   IMAGEOPS_GLANCE_TIMEOUT  seconds `start` waits for the API (default 300: glance-api
+#                            takes tens of seconds to load on a loaded machine)
 #
 # A Glance that is down, for tests of error paths: point a client at a port on
 # 127.0.0.1 where nothing listens (for instance a stopped instance's port).
@@ -44,7 +45,7 @@ readonly cloud_name=imageops-local
 readonly default_port=9292
 readonly port_range=100 # ports tried from the default one upwards
 readonly workers=${IMAGEOPS_GLANCE_WORKERS:-1}
-readonly timeout=${IMAGEOPS_GLANCE_TIMEOUT:-60}
+readonly timeout=${IMAGEOPS_GLANCE_TIMEOUT:-300}
 # A start holds the lock file of the port it chose until glance-api listens
 # there, so that concurrent starts (in other STATE_DIRs) pick other ports.
 readonly port_lock_dir=${TMPDIR:-/tmp}

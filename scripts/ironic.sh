@@ -49,7 +49,7 @@
 # Environment:
 #   IMAGEOPS_GLANCE_URL      the Glance Ironic downloads images from (required by start)
 #   IMAGEOPS_IRONIC_PORT     API port (default: 6385, or the next free one)
-#   IMAGEOPS_IRONIC_TIMEOUT  seconds `start` waits for the API (default 90)
+#   IMAGEOPS_IRONIC_TIMEOUT  seconds `start` waits for the API (default 300, for a loaded machine)
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -58,7 +58,7 @@ readonly cloud_name=imageops-ironic
 readonly default_port=6385
 readonly default_http_port=8385
 readonly port_range=100
-readonly timeout=${IMAGEOPS_IRONIC_TIMEOUT:-90}
+readonly timeout=${IMAGEOPS_IRONIC_TIMEOUT:-300}
 readonly port_lock_dir=${TMPDIR:-/tmp}
 # A migrated, empty database per Ironic version (ironic-dbsync takes ~20 s).
 readonly cache_dir=$repo/build/cache

@@ -75,7 +75,10 @@ start() {
   echo $! > "$state/pid"
   local curl_ca=()
   $tls && curl_ca=(--cacert "$state/ca.pem")
-  for _ in $(seq 1 150); do
+  # Bounded by time, generously: docker-registry starts in well under a second on a
+  # quiet machine, but much later on a loaded one.
+  local deadline=$((SECONDS + 120))
+  while ((SECONDS < deadline)); do
     local code
     code=$(curl -s -o /dev/null -w '%{http_code}' "${curl_ca[@]}" "$scheme://127.0.0.1:$port/v2/" || true)
     if [ "$code" = 200 ] || [ "$code" = 401 ]; then
@@ -88,7 +91,7 @@ start() {
   done
   cat "$state/registry.log" >&2
   stop "$state"
-  die "docker-registry on 127.0.0.1:$port did not answer within 15 s"
+  die "docker-registry on 127.0.0.1:$port did not answer within 120 s"
 }
 
 stop() {

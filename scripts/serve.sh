@@ -14,7 +14,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly repo
 readonly run_dir=$repo/build/serve
-readonly timeout=20
+readonly timeout=120 # seconds start waits for http.server: generous, for a loaded machine
 
 die() {
   echo "serve: $*" >&2

@@ -343,18 +343,20 @@ func TestStalledDownloadEndsWithIdleTimeout(t *testing.T) {
 }
 
 func TestSlowButSteadyDownloadIsNotAStall(t *testing.T) {
-	// Each chunk arrives within the idle timeout, the whole takes longer.
+	// Each chunk arrives within the idle timeout, the whole takes longer. The
+	// margin between a chunk's pause and the timeout (800 ms) outlasts the
+	// scheduling delays of a loaded machine.
 	data := readFile(t, ext4Image(t))[:64<<10]
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 		for i := 0; i < len(data); i += 8 << 10 {
 			_, _ = w.Write(data[i : i+8<<10])
 			w.(http.Flusher).Flush()
-			time.Sleep(40 * time.Millisecond)
+			time.Sleep(200 * time.Millisecond)
 		}
 	}))
 	t.Cleanup(srv.Close)
-	src, err := Open(context.Background(), srv.URL+"/x", opts(WithIdleTimeout(150*time.Millisecond))...)
+	src, err := Open(context.Background(), srv.URL+"/x", opts(WithIdleTimeout(time.Second))...)
 	require.NoError(t, err)
 	defer src.Close()
 	got, err := io.ReadAll(src)

@@ -32,7 +32,9 @@ func echoServer(t *testing.T) string {
 }
 
 func TestRoundTripsTakeTwiceTheDelayAndBytesArriveIntact(t *testing.T) {
-	const delay = 100 * time.Millisecond
+	// Long enough that a loaded machine's scheduling delays (tens of ms, at times a
+	// few hundred) stay well inside the 2-delay margin of the upper bound below.
+	const delay = 400 * time.Millisecond
 	p, err := delayproxy.Start("127.0.0.1:0", echoServer(t), delay)
 	require.NoError(t, err)
 	t.Cleanup(func() { p.Close() })

@@ -36,7 +36,7 @@ func bootedStub(t *testing.T, cfg Config) (*Stub, string) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = stub.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	require.Eventually(t, func() bool { return len(stub.Booted()) == 1 }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return len(stub.Booted()) == 1 }, time.Minute, 10*time.Millisecond) // an event: generous under load
 	stub.mu.Lock()
 	url := stub.agents["52:54:00:12:34:56"].callbackURL
 	stub.mu.Unlock()
@@ -122,7 +122,7 @@ func TestWriteImageVerifiesWhatItDownloads(t *testing.T) {
 				_ = json.NewDecoder(resp.Body).Decode(&list)
 				last = list.Commands[len(list.Commands)-1]
 				return last["command_status"] != "RUNNING"
-			}, 5*time.Second, 10*time.Millisecond)
+			}, time.Minute, 10*time.Millisecond) // an event: generous under load
 			assert.Equal(t, tc.status, last["command_status"])
 			disk, err := os.ReadFile(filepath.Join(stub.cfg.StateDir, "52-54-00-12-34-56.disk"))
 			if tc.status == "SUCCEEDED" {
