@@ -15,7 +15,8 @@
 # archive) and an executable as additional components. The boot shows on the
 # console what the post role wrote, the package's file, the executable's
 # output, containerd's images and the apt sources left.
-# The boot is bounded (IMAGE_BUILD_BOOT_TIMEOUT, 900 s: 512 s were seen at a load of 20 on 2 cores); on failure the serial
+# The boot is bounded (IMAGE_BUILD_BOOT_TIMEOUT, 1800 s: 512 s were seen at a load of 20 on 2 cores,
+# and IMAGE_BUILD_BOOT_STALL, 600 s without console output); on failure the serial
 # console is printed. Prints "image_build: N passed, N failed" last; exits
 # non-zero on failure; stops what it started and removes what it made.
 # build is called with and without arguments (--check goes through check).
@@ -34,7 +35,17 @@ cleanup() {
   rm -rf "$STATE"
 }
 trap cleanup EXIT
-BOOT_TIMEOUT=${IMAGE_BUILD_BOOT_TIMEOUT:-900}
+BOOT_TIMEOUT=${IMAGE_BUILD_BOOT_TIMEOUT:-1800}
+# A boot whose serial console shows nothing new for this long has hung; a slow
+# one goes on (the firmware starts without output, which under TCG on a loaded
+# machine may take minutes).
+BOOT_STALL=${IMAGE_BUILD_BOOT_STALL:-600}
+# stalled FILE: nothing was written to FILE for BOOT_STALL seconds.
+stalled() {
+  local written
+  written=$(stat -c %Y "$1" 2>/dev/null) || return 1
+  [ $(($(date +%s) - written)) -ge "$BOOT_STALL" ]
+}
 
 passed=0 failed=0
 pass() { passed=$((passed + 1)); echo "ok    $*"; }
@@ -288,13 +299,13 @@ start=$SECONDS
 # cloud-init prints the datasource it used when it finishes, a moment after the marker.
 booted() { grep -q "^$MARKER" "$STATE/serial.log" && grep -q "finished at.*DataSourceNoCloud" "$STATE/serial.log"; } 2>/dev/null
 until booted; do
-  if ! kill -0 "$qemu_pid" 2>/dev/null || [ $((SECONDS - start)) -ge "$BOOT_TIMEOUT" ]; then break; fi
+  if ! kill -0 "$qemu_pid" 2>/dev/null || [ $((SECONDS - start)) -ge "$BOOT_TIMEOUT" ] || stalled "$STATE/serial.log"; then break; fi
   sleep 2
 done
 if grep -q "^$MARKER" "$STATE/serial.log" 2>/dev/null; then
   pass "UEFI boot under TCG: cloud-init ran the NoCloud seed's runcmd ($((SECONDS - start)) s): $(grep -m1 "^$MARKER" "$STATE/serial.log")"
 else
-  fail "UEFI boot under TCG: no marker on the serial console in $BOOT_TIMEOUT s; the console:"
+  fail "UEFI boot under TCG: no marker on the serial console after $((SECONDS - start)) s (bounds: $BOOT_TIMEOUT s, $BOOT_STALL s without output); the console:"
   cat "$STATE/qemu.log"; tail -n 80 "$STATE/serial.log"
 fi
 check "cloud-init says it used the NoCloud seed: $(grep -m1 -o "finished at.*DataSourceNoCloud[^ ]*" "$STATE/serial.log")" \

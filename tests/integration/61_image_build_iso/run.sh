@@ -8,7 +8,8 @@
 # in the BIOS boot partition), each with a NoCloud seed whose runcmd writes a random
 # marker to the serial console; and community_image uploads the qcow2 from its path to a
 # local Glance (scripts/glance.sh), which must show the build record's build_* facts.
-# Boots are bounded (IMAGE_BUILD_BOOT_TIMEOUT, 900 s: both VMs share the CPU); on failure the console's end is
+# Boots are bounded (IMAGE_BUILD_BOOT_TIMEOUT, 1800 s: both VMs share the CPU; IMAGE_BUILD_BOOT_STALL,
+# 600 s without console output); on failure the console's end is
 # printed. Prints "image_build_iso: N passed, N failed" last; exits non-zero on failure;
 # stops what it started (by PID) and removes what it made.
 set -uo pipefail
@@ -23,7 +24,17 @@ cleanup() {
   rm -rf "$STATE"
 }
 trap cleanup EXIT
-BOOT_TIMEOUT=${IMAGE_BUILD_BOOT_TIMEOUT:-900}
+BOOT_TIMEOUT=${IMAGE_BUILD_BOOT_TIMEOUT:-1800}
+# A boot whose serial console shows nothing new for this long has hung; a slow
+# one goes on (the firmware starts without output, which under TCG on a loaded
+# machine may take minutes).
+BOOT_STALL=${IMAGE_BUILD_BOOT_STALL:-600}
+# stalled FILE: nothing was written to FILE for BOOT_STALL seconds.
+stalled() {
+  local written
+  written=$(stat -c %Y "$1" 2>/dev/null) || return 1
+  [ $(($(date +%s) - written)) -ge "$BOOT_STALL" ]
+}
 
 passed=0 failed=0
 pass() { passed=$((passed + 1)); echo "ok    $*"; }
@@ -152,7 +163,7 @@ booted() { grep -q "^$MARKER" "$STATE/$1.serial" && grep -q "finished at.*DataSo
 for vm in iso bios; do
   pid_var="${vm}_pid"
   until booted "$vm"; do
-    if ! kill -0 "${!pid_var}" 2>/dev/null || [ $((SECONDS - boot_start)) -ge "$BOOT_TIMEOUT" ]; then break; fi
+    if ! kill -0 "${!pid_var}" 2>/dev/null || [ $((SECONDS - boot_start)) -ge "$BOOT_TIMEOUT" ] || stalled "$STATE/$vm.serial"; then break; fi
     sleep 2
   done
   kill "${!pid_var}" 2>/dev/null
@@ -160,7 +171,7 @@ for vm in iso bios; do
   if booted "$vm"; then
     pass "$what: cloud-init ran the NoCloud seed's runcmd (by $((SECONDS - boot_start)) s): $(grep -m1 -o "finished at.*DataSourceNoCloud[^ ]*" "$STATE/$vm.serial")"
   else
-    fail "$what: no marker and NoCloud line on the serial console in $BOOT_TIMEOUT s; the console:"
+    fail "$what: no marker and NoCloud line on the serial console after $((SECONDS - boot_start)) s (bounds: $BOOT_TIMEOUT s, $BOOT_STALL s without output); the console:"
     cat "$STATE/$vm.qemu"; tail -n 60 "$STATE/$vm.serial"
   fi
 done
