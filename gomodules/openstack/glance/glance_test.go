@@ -182,7 +182,10 @@ func (r *trickle) Read(p []byte) (int, error) {
 // beating and becomes stale, so that another run may delete it.
 func TestProgressIsWhatKeepsAnUploadInProgress(t *testing.T) {
 	sc := testenv.Glance(t)
-	staleAfter := glance.MinStaleAfter
+	// Not MinStaleAfter: the live upload's beats (every StaleAfter/4) must stay
+	// well inside StaleAfter though Glance answers slowly on a loaded machine
+	// and keeps updated_at in whole seconds.
+	staleAfter := 10 * time.Second
 	watcher := testenv.GlanceClient(t, sc, glance.WithStaleAfter(staleAfter))
 	hung, alive := make(chan struct{}), make(chan struct{})
 	t.Cleanup(func() { close(hung) })
@@ -208,10 +211,10 @@ func TestProgressIsWhatKeepsAnUploadInProgress(t *testing.T) {
 		}
 		assert.True(t, watcher.InProgress(find(name)), "%s, just begun", name)
 	}
-	time.Sleep(3 * staleAfter)
-	assert.True(t, watcher.Stale(find(hungName)), "the hung upload, %s later", 3*staleAfter)
+	time.Sleep(2 * staleAfter)
+	assert.True(t, watcher.Stale(find(hungName)), "the hung upload, %s later", 2*staleAfter)
 	still := find(aliveName)
-	assert.True(t, watcher.InProgress(still), "the upload still sending, %s later (%s, updated %s)", 3*staleAfter, still.Status, still.UpdatedAt)
+	assert.True(t, watcher.InProgress(still), "the upload still sending, %s later (%s, updated %s)", 2*staleAfter, still.Status, still.UpdatedAt)
 	close(alive)
 }
 
