@@ -145,14 +145,13 @@ web_download_from_loopback() {
   glance_call demo POST "/v2/images/$id/import" -H 'Content-Type: application/json' \
     -d "{\"method\": {\"name\": \"web-download\", \"uri\": \"$url/blob.raw\"}}" -f || return 1
   want=$(sha512sum "$work/serve/blob.raw" | cut -d' ' -f1)
-  for _ in $(seq 100); do
-    image=$(glance_call demo GET "/v2/images/$id")
-    grep -q '"status": "active"' <<<"$image" && break
-    sleep 0.3
-  done
+  # Glance's import runs in the background: generous, for a loaded machine.
+  wait_for 300 "image $id active" image_active "$id"
+  image=$(glance_call demo GET "/v2/images/$id")
   echo "$image"
   grep -q "\"os_hash_value\": \"$want\"" <<<"$image"
 }
+image_active() { glance_call demo GET "/v2/images/$1" | grep -q '"status": "active"'; }
 step web_download_from_loopback web_download_from_loopback
 
 if [ -f "$here/cloud_modules.sh" ]; then
