@@ -151,7 +151,11 @@ web_download_from_loopback() {
   echo "$image"
   grep -q "\"os_hash_value\": \"$want\"" <<<"$image"
 }
-image_active() { glance_call demo GET "/v2/images/$1" | grep -q '"status": "active"'; }
+image_active() {
+  local image
+  image=$(glance_call demo GET "/v2/images/$1")
+  grep -q '"status": "active"' <<<"$image"
+}
 step web_download_from_loopback web_download_from_loopback
 
 if [ -f "$here/cloud_modules.sh" ]; then
