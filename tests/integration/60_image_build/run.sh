@@ -310,7 +310,10 @@ else
 fi
 check "cloud-init says it used the NoCloud seed: $(grep -m1 -o "finished at.*DataSourceNoCloud[^ ]*" "$STATE/serial.log")" \
   grep -q "finished at.*DataSourceNoCloud" "$STATE/serial.log"
-console() { tr -d '\r' <"$STATE/serial.log" | grep -q "$1"; } # the serial console ends lines with CR LF
+# The serial console ends lines with CR LF. grep reads a process substitution: in a pipe,
+# with pipefail, tr killed by SIGPIPE (grep -q stops at the first match while the VM still
+# writes) would fail the check.
+console() { grep -q "$1" <(tr -d '\r' <"$STATE/serial.log"); }
 check "node_custom_roles_post: the booted system shows the post role's file, written after the pre role and extra_debs: $(grep -m1 -o 'imageops-post-role: .*' "$STATE/serial.log")" \
   console "^imageops-post-role: pre-ran-on-bookworm marker-deb=True extra-repo=True proxy=True"
 check "node_custom_roles_post_sysprep: its role ran after the sysprep removed the extra repository: $(grep -m1 -o 'imageops-sealed-role: .*' "$STATE/serial.log")" \
