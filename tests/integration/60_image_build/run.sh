@@ -115,7 +115,15 @@ ConnectPort 443
 CONF
 tinyproxy -d -c "$STATE/tinyproxy.conf" >/dev/null 2>&1 &
 proxy_pid=$!
-for _ in $(seq 50); do grep -q "listening on" "$STATE/proxy.log" 2>/dev/null && break; sleep 0.1; done
+# Bounded by time, generously (a loaded machine starts it late); a proxy that
+# exited (its port taken meanwhile) fails here, not in the build.
+proxy_deadline=$((SECONDS + 60))
+until grep -q "listening on" "$STATE/proxy.log" 2>/dev/null; do
+  if ! kill -0 "$proxy_pid" 2>/dev/null || ((SECONDS >= proxy_deadline)); then
+    fail "start tinyproxy on port $PROXY_PORT"; cat "$STATE/proxy.log"; finish
+  fi
+  sleep 0.2
+done
 
 # Custom roles: pre by name (ANSIBLE_ROLES_PATH), post by path, post-sysprep
 # by name (post again, by a dependency); post reads what pre, extra_debs and
