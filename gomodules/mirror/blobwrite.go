@@ -31,10 +31,19 @@ import (
 //     that refuses the mount answers with an upload session, which the blob
 //     is then uploaded into;
 //   - a blob this run already put in the same repository costs nothing;
-//   - any other blob costs a HEAD, then, when it is missing, a POST and one
-//     monolithic PUT (?digest=) that carries the bytes and commits them.
+//   - any other blob of an image new to its tag is offered as a mount from
+//     the target repository itself (one POST ?mount=&from=<repo>): a
+//     registry that holds it there links it again and answers 201, else it
+//     answers with an upload session (202), into which one monolithic PUT
+//     (?digest=) carries the bytes and commits them. That is two requests for
+//     a missing blob instead of a HEAD, a POST and a PUT. CNCF distribution
+//     (Debian's docker-registry 2.8) honours it;
+//   - a blob of an image that replaces another at its tag (most of its
+//     layers are likely there already, and a registry that ignored the
+//     self-mount would get their bytes again) costs a HEAD first, then the
+//     POST and the PUT when it is missing.
 //
-// At Atmosphere's scale that is about a quarter fewer requests on a first
+// At Atmosphere's scale that is about a third fewer requests on a first
 // run. Manifests still go through remote.Pusher. Each write is retried as a
 // whole (a new upload session) on 408, 429, 5xx and passing network errors,
 // with the run's back-off.
@@ -120,26 +129,29 @@ func (w *repoWriter) clientFor(ctx context.Context, from *name.Repository) (*htt
 }
 
 // write puts blob l (digest h) in w.repo: mounted from from when it is not
-// nil, else uploaded unless the repository has it.
-func (w *repoWriter) write(ctx context.Context, l v1.Layer, h v1.Hash, from *name.Repository) error {
+// nil, else uploaded unless the repository has it, which is asked with a
+// HEAD when probe is true and with a mount offer from w.repo itself when it
+// is false.
+func (w *repoWriter) write(ctx context.Context, l v1.Layer, h v1.Hash, from *name.Repository, probe bool) error {
 	return w.parent.retry.do(ctx, func() error {
 		client, err := w.clientFor(ctx, from)
 		if err != nil {
 			return err
 		}
-		var location string
-		if from != nil {
-			var mounted bool
-			if location, mounted, err = w.start(ctx, client, url.Values{"mount": {h.String()}, "from": {from.RepositoryStr()}}); err != nil || mounted {
-				return err
-			}
-		} else {
+		var query url.Values
+		switch {
+		case from != nil:
+			query = url.Values{"mount": {h.String()}, "from": {from.RepositoryStr()}}
+		case probe:
 			if present, err := w.has(ctx, client, h); err != nil || present {
 				return err
 			}
-			if location, _, err = w.start(ctx, client, nil); err != nil {
-				return err
-			}
+		default:
+			query = url.Values{"mount": {h.String()}, "from": {w.repo.RepositoryStr()}}
+		}
+		location, mounted, err := w.start(ctx, client, query)
+		if err != nil || mounted {
+			return err
 		}
 		return w.put(ctx, client, location, l, h)
 	})

@@ -295,7 +295,7 @@ func (c *copier) copy(ctx context.Context, job Job) (Result, outcome) {
 		want, taggable = desc.Digest, desc
 		res.Digest = want.String()
 	}
-	if err := c.push(ctx, dst, taggable); err != nil {
+	if err := c.push(ctx, dst, taggable, res.previous != ""); err != nil {
 		return fail(fmt.Sprintf("copying %s to %s", res.Source, res.Target), err)
 	}
 	head, err = c.puller.Head(ctx, dst)

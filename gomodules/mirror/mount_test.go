@@ -146,11 +146,12 @@ func TestSharedLayersAreUploadedOnceAndMounted(t *testing.T) {
 	assert.Equal(t, 1, uploads[run.base], "the shared base layer is uploaded once")
 	assert.Equal(t, 2, counts["mount"], "and mounted into the two other repositories")
 	assert.Equal(t, counts["mount"], run.report.Stats.Requests[mirror.RequestMount], "the report counts the mounts")
-	// 7 blobs are uploaded (the base, three tops, three configs): each is
-	// asked for once (HEAD), then sent in one POST and one PUT; a mount is
-	// one POST, with no HEAD before it.
+	// 7 blobs are uploaded (the base, three tops, three configs): each in
+	// one POST (offering a mount from the repository itself, which the
+	// registry answers with an upload session) and one PUT, with no HEAD; a
+	// mount is one POST.
 	assert.Len(t, uploads, 7, "every other blob is uploaded once: %v", uploads)
-	assert.Equal(t, 7, counts["HEAD blob"], "a HEAD before each upload, none before a mount: %v", counts)
+	assert.Zero(t, counts["HEAD blob"], "no HEAD before an upload or a mount: %v", counts)
 	assert.Equal(t, 7, counts["POST upload"], "one POST per upload: %v", counts)
 	assert.Equal(t, 7, counts["PUT upload"], "and one monolithic PUT: %v", counts)
 	assert.Zero(t, counts["PATCH upload"], "no PATCH: %v", counts)
@@ -297,5 +298,48 @@ func TestTagsOfOneRepositoryMountOnce(t *testing.T) {
 	run := copyShared(t, 1<<20, 1, []string{"tags/x:1", "tags/y:1", "tags/y:2"})
 	assert.Equal(t, 1, run.blobs[run.base], "the base is uploaded once")
 	assert.Equal(t, 1, run.counts["mount"], "and mounted once, into the other repository: %v", run.counts)
-	assert.Equal(t, 7, run.counts["HEAD blob"], "a HEAD before each of the 7 uploads (the base, 3 tops, 3 configs) only: %v", run.counts)
+	assert.Equal(t, 7, run.counts["POST upload"], "a POST for each of the 7 uploads (the base, 3 tops, 3 configs) only: %v", run.counts)
+	assert.Zero(t, run.counts["HEAD blob"], "no HEAD: %v", run.counts)
+}
+
+// TestBlobsAlreadyInTheRepositoryAreNotSentAgain: a later run copies to
+// the same repository a new tag sharing a layer with the tag an earlier run
+// wrote, and replaces that earlier tag with a third image of the layer. The
+// new tag's blobs are offered as mounts from the repository itself, which
+// the registry (docker-registry) links without their bytes when it has them
+// (201) and answers with an upload session when it has not; the replaced
+// tag's blobs are asked for with a HEAD first. The shared layer's bytes are
+// sent once over the three runs.
+func TestBlobsAlreadyInTheRepositoryAreNotSentAgain(t *testing.T) {
+	src := mirrortest.Start(t)
+	dst := mirrortest.Start(t)
+	base := mirrortest.NewRandomLayer("kept-"+t.Name(), 1<<20, types.DockerLayer)
+	digest, err := base.Digest()
+	require.NoError(t, err)
+	images := pushSharing(t, src, base, "kept/a:1", "kept/a:2", "kept/a:3")
+	proxy := startCountingProxy(t, dst)
+	copyOne := func(path, tag string) {
+		t.Helper()
+		todo := jobs(t, proxy.host, imageref.Path, map[string]string{"image": images[path]})
+		todo[0].Target.Tag = tag
+		report, err := mirror.Mirror(context.Background(), todo)
+		require.NoError(t, err)
+		require.Len(t, report.Copied, 1, "%+v", report.Failed)
+		assert.Equal(t, report.Copied[0].Digest, headDigest(t, report.Copied[0].Target))
+	}
+
+	copyOne("kept/a:1", "1")
+	before, _ := proxy.snapshot()
+	copyOne("kept/a:2", "2") // a new tag
+	after, uploads := proxy.snapshot()
+	assert.Equal(t, 1, uploads[digest.String()], "the shared layer's bytes are sent once")
+	assert.Equal(t, 1, after["mount"]-before["mount"], "the new tag's shared layer is linked by a mount from its own repository: %v", after)
+	assert.Equal(t, 2, after["PUT upload"]-before["PUT upload"], "only its own layer and config are sent: %v", after)
+	assert.Zero(t, after["HEAD blob"], "and no blob is asked for with a HEAD: %v", after)
+
+	copyOne("kept/a:3", "1") // replaces the image at tag 1
+	last, uploads := proxy.snapshot()
+	assert.Equal(t, 1, uploads[digest.String()], "the shared layer's bytes are still sent once")
+	assert.Equal(t, 3, last["HEAD blob"]-after["HEAD blob"], "a replacing image's blobs are asked for with a HEAD: %v", last)
+	assert.Equal(t, 2, last["PUT upload"]-after["PUT upload"], "and only the missing ones sent: %v", last)
 }

@@ -145,6 +145,10 @@ func requestKind(req *http.Request, resp *http.Response) string {
 			// every layer it copies: the registry cannot mount from another
 			// one, and this is an upload's start.
 			return RequestUpload
+		case "/v2/"+query.Get("from")+"/blobs/uploads/" == path:
+			// A mount offered from the repository itself asks whether it
+			// has the blob; it had not, and this is an upload's start.
+			return RequestUpload
 		}
 		return RequestMountRefused
 	case strings.Contains(path, "/blobs/uploads/"):

@@ -90,6 +90,7 @@ make -s "plugins/modules/imageops_linux_$arch" "build/bin/mirror_images_linux_$a
 MIRROR="$ROOT/build/bin/mirror_images_linux_$arch"
 go build -o "$STATE/seed" ./gomodules/mirror/mirrortest/seed
 go build -o "$STATE/delayproxy" ./gomodules/internal/delayproxy/serve
+go build -o "$STATE/floor" ./gomodules/mirror/mirrortest/floor
 
 # start_registry NAME: a registry with an access log; `address NAME` is where it listens.
 start_registry() {
@@ -334,9 +335,25 @@ fixed_costs() {
   done
 }
 
+# floor_run NET: the physical floor of the first run (gomodules/mirror/mirrortest/floor): every
+# distinct manifest and blob read once from the source, then exactly the writes the target
+# needs (a POST and a PUT per distinct blob, a mount per other repository, a PUT per manifest),
+# nothing else, with mirror_images' parallelism (8 images, 4 blobs each), into an empty
+# registry. Sets T, R, G and FLOOR (its split) for NET's first run.
+floor_run() {
+  local marks=("atm-src:$(log_lines atm-src)" "atm-floor:$(log_lines atm-floor)") ticks0
+  ticks0=$(cpu_ticks atm-src atm-floor)
+  "$STATE/floor" -pairs "$STATE/atm-floor-pairs.json" > "$STATE/atm-floor-$1.json" || die "the floor client failed"
+  G[$1.first.floor]=$($PY -c "print(f'{($(cpu_ticks atm-src atm-floor) - $ticks0) / $TICKS:.1f}')")
+  R[$1.first.floor]=$(requests "${marks[@]}")
+  T[$1.first.floor]=$($PY -c 'import json, sys; d = json.load(open(sys.argv[1])); print("%.2f" % (d["pull_seconds"] + d["push_seconds"]))' "$STATE/atm-floor-$1.json")
+  FLOOR[$1]=$($PY -c 'import json, sys; d = json.load(open(sys.argv[1])); print("pull %.2fs + push %.2fs" % (d["pull_seconds"], d["push_seconds"]))' "$STATE/atm-floor-$1.json")
+  C[$1.first.floor]=-
+}
+
 atmosphere_case() {
   local SRC_DIRECT pass way start net src_addr images distinct cpu0 cpu1 ticks0 dst
-  local -A DST T R B C G FIXED
+  local -A DST T R B C G FIXED FLOOR
   start_registry atm-src
   SRC_DIRECT=$(address atm-src)
   start=$(now)
@@ -349,12 +366,12 @@ atmosphere_case() {
   local networks=(loopback)
   [ "$DELAY_MS" = 0 ] || networks+=("delay${DELAY_MS}ms")
   for net in "${networks[@]}"; do
-    for way in $TOOLS; do start_registry "atm-$way"; DST[$way]=$(address "atm-$way"); done
+    for way in $TOOLS floor; do start_registry "atm-$way"; DST[$way]=$(address "atm-$way"); done
     src_addr=$SRC_DIRECT
     if [ "$net" != loopback ]; then
       start_proxy atm-src
       src_addr=$(address atm-src-proxy)
-      for way in $TOOLS; do start_proxy "atm-$way"; DST[$way]=$(address "atm-$way-proxy"); done
+      for way in $TOOLS floor; do start_proxy "atm-$way"; DST[$way]=$(address "atm-$way-proxy"); done
     fi
     images="$STATE/atm-$net.yml"
     sed "s|$SRC_DIRECT/|$src_addr/|" "$STATE/atm-direct.yml" > "$images"
@@ -362,6 +379,7 @@ atmosphere_case() {
     mapfile -t REFS < "$STATE/atm-refs"
     skopeo_sync_yaml "$images" "$src_addr" > "$STATE/atm-sync.yml"
     [[ " $TOOLS " != *" atmosphere "* ]] || pairs_json "$STATE/atm-refs" "${DST[atmosphere]}" > "$STATE/atm-pairs.json"
+    pairs_json "$STATE/atm-refs" "${DST[floor]}" > "$STATE/atm-floor-pairs.json"
     for way in mirror mirror-bin; do
       [ -z "${DST[$way]:-}" ] || $PY - "$images" "${DST[$way]}/openstack" > "$STATE/atm-$way-args.json" <<'PY'
 import json, sys, yaml
@@ -399,6 +417,7 @@ PY
         G[$net.$pass.$way]=$($PY -c "print(f'{($(cpu_ticks atm-src "atm-$way") - $ticks0) / $TICKS:.1f}')")
         R[$net.$pass.$way]=$(requests "${marks[@]}")
       done
+      [ "$pass" = rerun ] || floor_run "$net"
       if [[ $pass == rerun && " $TOOLS " == *" mirror "* ]] && ! grep -qE '^localhost +:.* changed=0 ' "$STATE/play.log"; then
         die "mirror_images changed something on the re-run: $(grep -E '^localhost' "$STATE/play.log")"
       fi
@@ -413,13 +432,19 @@ PY
       fi
     done
     stop_proxies
-    for way in $TOOLS; do stop_registry "atm-$way"; done
+    for way in $TOOLS floor; do stop_registry "atm-$way"; done
   done
 
   # cell KEY: a time, or - for a tool not run; rate A B: A/B, or -; req KEY: requests per image.
   cell() { [ -n "${T[$1]:-}" ] && echo "${T[$1]}s" || echo -; }
   rate() { [ -n "${T[$1]:-}" ] && [ -n "${T[$2]:-}" ] && ratio "${T[$1]}" "${T[$2]}" || echo -; }
   req() { [ -n "${R[$1]:-}" ] && per_image "${R[$1]}" "$distinct" || echo -; }
+  # best NET.PASS: each baseline's time over the floor's, "crane/floor 5.0x, ...".
+  best() {
+    local way out=()
+    for way in $TOOLS; do [[ $way == mirror* ]] || out+=("$way/floor $(rate "$1.$way" "$1.floor")"); done
+    local IFS=,; echo "${out[*]}" | sed 's/,/, /g'
+  }
   echo "container_images bench, atmosphere: names=${#REFS[@]} distinct=$distinct layers=${ATMOSPHERE_MIB}MiB, load: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "  Ansible's fixed cost: empty playbook ${FIXED[empty]}s, one command task ${FIXED[command]}s (best of 3)"
   echo "  atmosphere = Atmosphere's way (crane copy per name in an Ansible loop); crane = the same loop in bash;"
@@ -444,12 +469,25 @@ PY
       printf '\n'
     done
   done
+  echo "  floors: first run = the registries' own cost of handing out and taking in exactly the needed"
+  echo "  bytes (each manifest and blob read once, a POST + PUT per distinct blob, a mount per other"
+  echo "  repository, a PUT per manifest; 8 images x 4 blobs at once); re-run = an empty ansible-playbook."
+  echo "  'best' is the highest ratio a tool through ansible-playbook could reach against each baseline:"
+  for net in "${networks[@]}"; do
+    printf '  %-12s first  floor %s (%s; %s req/image, registries cpu %s): mirror is %s of it; best %s\n' "$net" \
+      "$(cell "$net.first.floor")" "${FLOOR[$net]}" "$(req "$net.first.floor")" "${G[$net.first.floor]}" \
+      "$(rate "$net.first.mirror" "$net.first.floor")" "$(best "$net.first")"
+    T[$net.rerun.floor]=${FIXED[empty]}
+    printf '  %-12s rerun  floor %s (empty ansible-playbook): mirror is %s of it; best %s\n' "$net" \
+      "$(cell "$net.rerun.floor")" "$(rate "$net.rerun.mirror" "$net.rerun.floor")" "$(best "$net.rerun")"
+  done
   for net in "${networks[@]}"; do
     for pass in first rerun; do
       for way in $TOOLS; do
         echo "  requests, $net $pass, $way: $(breakdown "${R[$net.$pass.$way]}")"
       done
     done
+    echo "  requests, $net first, floor: $(breakdown "${R[$net.first.floor]}")"
     for way in mirror mirror-bin; do
       [ -z "${B[$net.$way]:-}" ] || echo "  $net: $way's targets with the source's digest: ${B[$net.$way]}"
     done
