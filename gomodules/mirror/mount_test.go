@@ -343,3 +343,14 @@ func TestBlobsAlreadyInTheRepositoryAreNotSentAgain(t *testing.T) {
 	assert.Equal(t, 3, last["HEAD blob"]-after["HEAD blob"], "a replacing image's blobs are asked for with a HEAD: %v", last)
 	assert.Equal(t, 2, last["PUT upload"]-after["PUT upload"], "and only the missing ones sent: %v", last)
 }
+
+// TestTagsOfOneRepositoryCopiedAtOnceMountOnce: three tags of one
+// repository and an image of another, all sharing a layer, copied at the
+// same time: the layer is uploaded once and mounted once into the other
+// repository; the tags that come second wait for that write instead of
+// sending their own.
+func TestTagsOfOneRepositoryCopiedAtOnceMountOnce(t *testing.T) {
+	run := copyShared(t, 1<<20, 4, []string{"once/x:1", "once/y:1", "once/y:2", "once/y:3"})
+	assert.Equal(t, 1, run.blobs[run.base], "the base is uploaded once")
+	assert.Equal(t, 1, run.counts["mount"], "and mounted once, whichever image comes first: %v", run.counts)
+}
