@@ -29,11 +29,14 @@
 //     every image is written (up to 4 at a time per job): a blob that this run
 //     already wrote to another repository of the target registry, or is
 //     writing, is mounted from there (one POST, no bytes, no HEAD before it);
-//     one it already wrote to the same repository costs nothing; the others
-//     are asked for (HEAD) and, when missing, uploaded in one POST and one
-//     monolithic PUT. These blob writes are this package's own requests
-//     (blobWriters), which save a quarter of a first run's requests over
-//     remote.Pusher's HEAD, POST, PATCH and PUT per blob; reads, manifests
+//     one it already wrote, or is writing, to the same repository costs
+//     nothing; the others are offered as a mount from the target repository
+//     itself (one POST: the registry links a blob it holds there, else opens
+//     the upload session) and, when missing, uploaded with one monolithic
+//     PUT; for an image that replaces another at its tag they are asked for
+//     with a HEAD first instead. These blob writes are this package's own
+//     requests (blobWriters), which save a third of a first run's requests
+//     over remote.Pusher's HEAD, POST, PATCH and PUT per blob; reads, manifests
 //     and authentication stay go-containerregistry's. Then each image's
 //     manifest is put, then the tag, and a final HEAD checks that the target
 //     has the expected digest (ErrDigestMismatch otherwise).

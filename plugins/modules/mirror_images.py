@@ -25,7 +25,10 @@ description:
   - A layer that the run already copied to another repository of the target registry (images
     built on the same base share layers) is mounted from there, one request and no bytes;
     images copied at the same time wait for each other's uploads rather than uploading twice.
-    Any other layer costs a HEAD and, when the target lacks it, a POST and one PUT of its bytes.
+    Any other layer is offered to the target as a mount from the image's own repository, one
+    request that links it when the repository has it and otherwise opens the upload, which one PUT
+    of its bytes completes; for an image replacing another at its tag each layer is asked for with
+    a HEAD first (a registry that ignored the offer would otherwise get layers it has again).
   - C(stats) in the result counts the requests made, by kind, with the time they took, and each
     image has its time.
   - The whole image is copied, a multi-platform index with every platform, so every digest is
