@@ -1,11 +1,16 @@
 # Shared by the integration suites that run playbooks step by step:
-#   source "$repo/tests/integration/lib.sh"; suite_init LOG_DIR
+#   source "$(dirname "$0")/../lib.sh"; suite_init LOG_DIR
 #   step NAME COMMAND...   runs COMMAND, output to LOG_DIR/NAME.log; prints ok/FAIL
+#   check WHAT COMMAND...  runs COMMAND, its output shown; prints ok/FAIL WHAT
+#   suite_pass WHAT, suite_fail WHAT: a check decided by the suite itself
 #   suite_finish NAME      prints "NAME: N passed, N failed"; returns non-zero on a failure
 # and the helpers playbook (on localhost) and ran_with (a playbook whose output must match).
+# It sets repo (the checkout) and ANSIBLE_COLLECTIONS_PATH (the collection make build links).
 # shellcheck shell=bash
 
-export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=0
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export ANSIBLE_COLLECTIONS_PATH="$repo/build/collections"
+export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_INVENTORY_UNPARSED_WARNING=0
 suite_passed=0
 suite_failed=0
 suite_log=
@@ -15,17 +20,31 @@ suite_init() { # LOG_DIR
   mkdir -p "$suite_log"
 }
 
+suite_pass() { # what passed
+  suite_passed=$((suite_passed + 1))
+  echo "ok   $*"
+}
+
+suite_fail() { # what failed
+  suite_failed=$((suite_failed + 1))
+  echo "FAIL $*"
+}
+
 step() { # name, then the command
   local name=$1
   shift
   if "$@" >"$suite_log/$name.log" 2>&1; then
-    suite_passed=$((suite_passed + 1))
-    echo "ok   $name"
+    suite_pass "$name"
   else
-    suite_failed=$((suite_failed + 1))
-    echo "FAIL $name (log: $suite_log/$name.log)"
+    suite_fail "$name (log: $suite_log/$name.log)"
     tail -n 30 "$suite_log/$name.log" | sed 's/^/     /'
   fi
+}
+
+check() { # what is checked (a sentence), then the command
+  local what=$1
+  shift
+  if "$@"; then suite_pass "$what"; else suite_fail "$what"; fi
 }
 
 suite_finish() { # suite name
@@ -34,6 +53,36 @@ suite_finish() { # suite name
 }
 
 playbook() { ansible-playbook -i "localhost," -c local "$@"; }
+
+# module_arch: this machine's architecture as the module binaries are named (amd64, arm64).
+module_arch() { case $(uname -m) in x86_64) echo amd64 ;; aarch64) echo arm64 ;; *) uname -m ;; esac; }
+
+# suite_make LOG [TARGET...]: makes this machine's module binary, the collection link and
+# TARGETs, output to LOG; on failure prints LOG, counts a failed check and returns non-zero.
+suite_make() {
+  local log=$1
+  shift
+  make -s -C "$repo" "plugins/modules/imageops_linux_$(module_arch)" collection "$@" >"$log" 2>&1 && return 0
+  cat "$log"
+  suite_fail "make the binary"
+  return 1
+}
+
+# suite_ansible_temp DIR: Ansible's local and remote temporary files under DIR/ansible-tmp,
+# so that the suite's cleanup of DIR removes them.
+suite_ansible_temp() { export ANSIBLE_LOCAL_TEMP="$1/ansible-tmp" ANSIBLE_REMOTE_TEMP="$1/ansible-tmp"; }
+
+# apt_mirror: the Debian mirror this machine's apt reaches (the first deb URI of its
+# sources that is not the security archive); Debian's own when there is none.
+apt_mirror() {
+  local mirror
+  mirror=$(grep -hoE '^(URIs:|deb) +[^ ]*https?://[^ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null |
+    grep -v security | head -n1 | grep -oE 'https?://[^ ]+')
+  echo "${mirror:-http://deb.debian.org/debian}"
+}
+
+# pyq FILE EXPR: prints the Python expression EXPR over d, the JSON document in FILE.
+pyq() { python3 -c "import sys, json; d = json.load(open(sys.argv[1])); print($2)" "$1"; }
 
 # ran_with PATTERN ARGS...: runs a playbook; succeeds when it succeeded and its output
 # matches PATTERN. The output is kept whole before grep, so that grep never cuts a pipe short.
@@ -147,14 +196,15 @@ sshd_stop() { # DIR
 # afresh, the log directory STATE/logs (suite_init), a Glance started in
 # STATE/glance and its env sourced (OS_CLIENT_CONFIG_FILE, OS_CLOUD; G is its
 # URL). On exit the suite's own suite_stop (when it defines one) runs, then
-# the Glance stops. Uses repo (the checkout).
-# shellcheck disable=SC2154,SC2034 # repo: set by the suite; G: used by it
+# what suite_serve serves and the Glance stop.
+# shellcheck disable=SC2034 # G: used by the suite
 suite_with_glance() {
   local state=$1
   rm -rf "$state"
   mkdir -p "$state"
   suite_init "$state/logs"
   suite_glance=$state/glance
+  suite_served=$state/served
   trap suite_stop_all EXIT
   "$repo/scripts/glance.sh" start "$suite_glance" >"$suite_log/glance.log" 2>&1 || { cat "$suite_log/glance.log"; exit 1; }
   # shellcheck disable=SC1091 # written by glance.sh start
@@ -162,8 +212,21 @@ suite_with_glance() {
   G=$IMAGEOPS_GLANCE_URL
 }
 
+# suite_serve DIR: after suite_with_glance, serves DIR over HTTP on 127.0.0.1
+# (scripts/serve.sh) until the suite exits; prints the base URL. As it runs in
+# a command substitution, it records DIR in a file for the exit trap:
+#   base=$(suite_serve "$state/images") || exit 1
+suite_serve() {
+  echo "$1" >>"$suite_served"
+  "$repo/scripts/serve.sh" start "$1" | tail -n 1
+}
+
 # shellcheck disable=SC2317 # run by the EXIT trap
 suite_stop_all() {
   if declare -F suite_stop >/dev/null; then suite_stop; fi
+  local dir
+  if [ -f "$suite_served" ]; then
+    while read -r dir; do "$repo/scripts/serve.sh" stop "$dir" >/dev/null 2>&1 || true; done <"$suite_served"
+  fi
   "$repo/scripts/glance.sh" stop "$suite_glance" >/dev/null 2>&1 || true
 }

@@ -7,19 +7,16 @@
 # hold none of the secrets of its URLs (userinfo with / @ :, every kind of query secret) and
 # of its clouds.yaml (password, password inside auth_url). Stops what it started.
 set -uo pipefail
-repo=$(cd "$(dirname "$0")/../../.." && pwd)
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 here="$repo/tests/integration/22_hostile"
 state="$repo/build/hostile-suite"
 log="$state/logs"
-export ANSIBLE_COLLECTIONS_PATH="$repo/build/collections"
-source "$repo/tests/integration/lib.sh"
 
-# shellcheck disable=SC2317 # run on exit by suite_with_glance's trap
-suite_stop() { "$repo/scripts/serve.sh" stop "$state/images" >/dev/null 2>&1 || true; }
 suite_with_glance "$state"
 mkdir -p "$state/work"
 bash "$here/make_images.sh" "$state/images" >"$log/make_images.log" 2>&1 || { cat "$log/make_images.log"; exit 1; }
-base=$("$repo/scripts/serve.sh" start "$state/images") || exit 1
+base=$(suite_serve "$state/images") || exit 1
 cat >"$state/clouds.yaml" <<YAML
 clouds:
   leaky:

@@ -12,32 +12,20 @@
 #   file): its qemu-nbd (image_convert: its qemu-img) dies with it, the re-run converges and leaves no file in the workdir; image_convert's temporary file likewise.
 # Stops everything it started, by PID.
 set -uo pipefail
-repo=$(cd "$(dirname "$0")/../../.." && pwd)
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 here="$repo/tests/integration/25_faults"
 state="$repo/build/faults-suite"
 log="$state/logs"
-export ANSIBLE_COLLECTIONS_PATH="$repo/build/collections"
-# shellcheck source=tests/integration/lib.sh
-source "$repo/tests/integration/lib.sh"
 cd "$repo" || exit 1
 
 arch=$(dpkg --print-architecture 2>/dev/null || echo amd64)
 bin() { echo "$repo/build/bin/$1_linux_$arch"; } # the module by hand (make build links it)
 proxy_pid=
-cleanup() {
-  [ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
-  "$repo/scripts/serve.sh" stop "$state/www" >/dev/null 2>&1 || true
-  "$repo/scripts/glance.sh" stop "$state/glance" >/dev/null 2>&1 || true
-}
-rm -rf "$state"
+# shellcheck disable=SC2317 # run on exit by suite_with_glance's trap
+suite_stop() { [ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null; }
+suite_with_glance "$state"
 mkdir -p "$state/www" "$state/work" "$state/ids"
-suite_init "$log"
-trap cleanup EXIT
-
-"$repo/scripts/glance.sh" start "$state/glance" >"$log/glance.log" 2>&1 || { cat "$log/glance.log"; exit 1; }
-# shellcheck disable=SC1091
-source "$state/glance/env"
-G=$IMAGEOPS_GLANCE_URL
 run="faults-$$"
 
 # The sources: a raw disk of random data (so that conversions take a while) and its qcow2.
@@ -47,7 +35,7 @@ qemu-img convert -f raw -O qcow2 "$state/www/disk.raw" "$state/www/disk.qcow2"
 { head -c 192M "$state/www/disk.raw" && yes imageops | head -c 64M; } >"$state/disk-mixed.raw"
 qemu-img convert -c -f raw -O qcow2 "$state/disk-mixed.raw" "$state/www/disk-compressed.qcow2" && rm "$state/disk-mixed.raw"
 head -c 1M /dev/urandom >"$state/www/small.raw"
-www=$("$repo/scripts/serve.sh" start "$state/www" | tail -n 1)
+www=$(suite_serve "$state/www") || exit 1
 
 # named NAME: the IDs and statuses of every image named NAME, one "id status" per line.
 named() {

@@ -6,22 +6,18 @@
 # units are rendered into a temporary root and checked with `systemd-analyze verify`; they are
 # not started (no systemd runs here). Stops everything it started.
 set -uo pipefail
-repo=$(cd "$(dirname "$0")/../../.." && pwd)
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 here="$repo/tests/integration/30_image_lifecycle"
 state="$repo/build/lifecycle-suite"
 log="$state/logs"
-export ANSIBLE_COLLECTIONS_PATH="$repo/build/collections"
-source "$repo/tests/integration/lib.sh"
 
 glance() { curl --noproxy '*' -sf "$@"; }
 field() { python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1]))' "$1"; }
 
 nova_pid=
 # shellcheck disable=SC2317 # run on exit by suite_with_glance's trap
-suite_stop() {
-  [ -n "$nova_pid" ] && kill "$nova_pid" 2>/dev/null
-  "$repo/scripts/serve.sh" stop "$state/catalog" >/dev/null 2>&1 || true
-}
+suite_stop() { [ -n "$nova_pid" ] && kill "$nova_pid" 2>/dev/null; }
 suite_with_glance "$state"
 mkdir -p "$state/catalog"
 run="suite-$$"
@@ -81,7 +77,7 @@ cleaner_bad_input() {
 catalog_dir="$state/catalog"
 qemu-img create -q -f qcow2 "$catalog_dir/r1.qcow2" 16M
 qemu-img create -q -f qcow2 -o cluster_size=4096 "$catalog_dir/r2.qcow2" 16M
-catalog_url=$("$repo/scripts/serve.sh" start "$catalog_dir" | tail -n 1)
+catalog_url=$(suite_serve "$catalog_dir") || exit 1
 manifest() { # VERSION FILE
   printf '{"suite-ubuntu": {"name": "%s", "url": "%s/%s", "checksum": "sha256:%s"}}\n' \
     "$1" "$catalog_url" "$2" "$( [ -f "$catalog_dir/$2" ] && sha256sum "$catalog_dir/$2" | cut -d' ' -f1 || echo 0000000000000000000000000000000000000000000000000000000000000000)" \

@@ -10,21 +10,17 @@
 # they run, and removes them when the site disables them. (The deployer's Go tests cover a
 # Glance filled by Chameleon's own deployer.) Stops everything it started.
 set -uo pipefail
-repo=$(cd "$(dirname "$0")/../../.." && pwd)
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 here="$repo/tests/integration/35_chameleon"
 state="$repo/build/chameleon-suite"
-export ANSIBLE_COLLECTIONS_PATH="$repo/build/collections"
-source "$repo/tests/integration/lib.sh"
 
 glance() { curl --noproxy '*' -sf "$@"; }
 # shellcheck disable=SC2317 # run on exit by suite_with_glance's trap
-suite_stop() {
-  "$repo/scripts/serve.sh" stop "$state/store" >/dev/null 2>&1 || true
-  "$repo/scripts/ironic.sh" stop "$state/ironic" >/dev/null 2>&1 || true
-}
+suite_stop() { "$repo/scripts/ironic.sh" stop "$state/ironic" >/dev/null 2>&1 || true; }
 suite_with_glance "$state"
 mkdir -p "$state/store/swift/v1/AUTH_site/chameleon-supported-images/prod/versions"
-store_url=$("$repo/scripts/serve.sh" start "$state/store" | tail -n 1)
+store_url=$(suite_serve "$state/store") || exit 1
 cc_name="CC-Suite-$$" # the production name, unique to this run
 prod="$state/store/swift/v1/AUTH_site/chameleon-supported-images/prod"
 
