@@ -90,7 +90,8 @@
 //     An image with data that has no place in its file (compressed
 //     clusters), and the other formats, are served read-only by qemu-nbd on
 //     a Unix socket and read over NBD, a few reads ahead. Either way: no
-//     converted copy, no temporary file.
+//     converted copy, no temporary file. OpenRaw inspects the image once
+//     (WithInfo reuses Verify's qemu-img info) for any number of readings.
 //   - To qcow2, a Qcow2Writer takes the raw disk as it is downloaded, keeps
 //     the clusters that are not all zeros in a file, and Stream returns the
 //     image's metadata, computed in memory, followed by those clusters: qcow2

@@ -37,41 +37,38 @@ type mapEntry struct {
 	Offset *int64 `json:"offset"`
 }
 
-// streamQcow2Mapped returns the virtual disk of the qcow2 image at abs by
-// reading its data clusters from the file where qemu-img map places them,
-// and zeros for the rest: no qemu-nbd, no copy of every byte through a
-// socket. qemu-img parses the image; this only copies the bytes it points
-// at. ok is false, with no error, whenever this way does not apply: some
-// data has no place in the file (compressed clusters), the image names
-// other files, or qemu-img fails on it; the caller then streams through
-// qemu-nbd, which says what is wrong if anything is.
-func streamQcow2Mapped(ctx context.Context, o *options, abs string) (_ *Stream, ok bool, err error) {
+// mapQcow2 returns where the virtual disk of the qcow2 image at abs lies:
+// runs of data in the file, where qemu-img map places them, and runs of
+// zeros, so that RawImage.Stream reads the data clusters from the file
+// itself: no qemu-nbd, no copy of every byte through a socket. qemu-img
+// parses the image; the reader only copies the bytes it points at. ok is
+// false, with no error, whenever this way does not apply: some data has no
+// place in the file (compressed clusters), the image names other files, or
+// qemu-img fails on it; the caller then streams through qemu-nbd, which says
+// what is wrong if anything is. qemu-img info is not run again when
+// WithInfo gave the image's Info.
+func mapQcow2(ctx context.Context, o *options, abs string) (_ []extent, virtualSize int64, ok bool, err error) {
 	qemuImg, err := o.lookQemuImg()
 	if err != nil {
-		return nil, false, nil
+		return nil, 0, false, nil
 	}
-	info, err := inspect(ctx, qemuImg, abs, "qcow2")
+	info, err := o.infoOf(ctx, qemuImg, abs, "qcow2")
 	if err != nil || info.BackingFile != "" || len(info.ExternalFiles) > 0 || info.Encrypted {
-		return nil, false, ctx.Err()
+		return nil, 0, false, ctx.Err()
 	}
 	out, err := runQemuImg(ctx, qemuImg, "map", "--output=json", "-f", "qcow2", abs)
 	if err != nil {
-		return nil, false, ctx.Err()
+		return nil, 0, false, ctx.Err()
 	}
 	var entries []mapEntry
 	if err := json.Unmarshal(out, &entries); err != nil {
-		return nil, false, nil
+		return nil, 0, false, nil
 	}
 	extents, ok := extentsOf(entries, info.VirtualSize)
 	if !ok {
-		return nil, false, nil
+		return nil, 0, false, nil
 	}
-	file, err := os.Open(abs)
-	if err != nil {
-		return nil, false, fmt.Errorf("opening %q: %w", abs, err)
-	}
-	r := &mappedReader{ctx: ctx, file: file, extents: extents}
-	return &Stream{r: r, size: info.VirtualSize, close: file.Close}, true, nil
+	return extents, info.VirtualSize, true, nil
 }
 
 // extentsOf turns qemu-img map's entries into extents, or returns false

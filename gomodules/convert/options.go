@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -33,6 +34,8 @@ type options struct {
 	noSync bool
 	// verified skips qemu-img check of the source: Verify already ran.
 	verified bool
+	// info is the image's Info from Verify or Inspect (WithInfo), or nil.
+	info *Info
 }
 
 func makeOptions(opts []Option) (*options, error) {
@@ -66,6 +69,26 @@ func SourceVerified() Option {
 		o.verified = true
 		return nil
 	}
+}
+
+// WithInfo gives OpenRaw and StreamRaw the image's Info, as Verify (or
+// Inspect with the same format) returned it for the same file, so that
+// qemu-img info is not run on it a second time; an Info of another path is
+// ignored. Default: qemu-img info runs.
+func WithInfo(info Info) Option {
+	return func(o *options) error {
+		o.info = &info
+		return nil
+	}
+}
+
+// infoOf returns the Info given by WithInfo for abs read as format, or runs
+// qemu-img info.
+func (o *options) infoOf(ctx context.Context, qemuImg, abs, format string) (Info, error) {
+	if o.info != nil && o.info.Path == abs && o.info.Format == format {
+		return *o.info, nil
+	}
+	return inspect(ctx, qemuImg, abs, format)
 }
 
 // WithQemuImg runs the qemu-img at path, or, for a name without a slash, the

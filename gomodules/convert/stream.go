@@ -114,19 +114,43 @@ func OpenFile(path string) (*Stream, error) {
 
 // StreamRaw returns the virtual disk of the image at path, in format
 // (qemu-img's name: qcow2, vmdk, vhdx, vpc, vdi, ...), as raw bytes read in
-// order, with no converted copy on disk. A qcow2 image whose data all lies
-// uncompressed in its file is read from the file where `qemu-img map`
-// places each run of data, with zeros for the rest: no other process, no
-// copy through a socket. Otherwise qemu-nbd serves the image read-only on
-// a Unix socket in a private directory under os.TempDir, and the Stream
-// reads it over NBD, a few reads ahead. Size is the virtual size.
-//
-// path is handed to qemu-nbd as it is: check an image from elsewhere with
-// Verify first (no backing file, no external data file, a bounded virtual
-// size, consistent metadata). When ctx ends, qemu-nbd is killed and Read
-// fails. Close stops qemu-nbd, if any, and removes the socket's directory. Errors
-// match ErrQemuNBDNotFound when qemu-nbd is missing.
+// order, with no converted copy on disk: OpenRaw then RawImage.Stream, for
+// one reading. Errors match ErrQemuNBDNotFound when qemu-nbd is missing.
 func StreamRaw(ctx context.Context, path, format string, opts ...Option) (*Stream, error) {
+	image, err := OpenRaw(ctx, path, format, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return image.Stream(ctx)
+}
+
+// RawImage is an image made ready to be read as its raw virtual disk, as
+// often as needed (a header check, then an upload and its retries), by
+// OpenRaw: the image is inspected once, and each Stream reads it with no
+// further qemu-img run.
+type RawImage struct {
+	abs, format string
+	// extents is where a qcow2 image's data lies in its own file, when
+	// all of it does; nil: the image is read through qemu-nbd.
+	extents     []extent
+	virtualSize int64
+	qemuNBD     string
+}
+
+// OpenRaw makes the image at path, in format (qemu-img's name), ready to be
+// read as raw bytes in order (RawImage.Stream). A qcow2 image whose data
+// all lies uncompressed in its file is read from the file where `qemu-img
+// map` places each run of data, with zeros for the rest: no other process,
+// no copy through a socket. Otherwise qemu-nbd serves the image read-only
+// on a Unix socket in a private directory under os.TempDir, and the Stream
+// reads it over NBD, a few reads ahead. WithInfo spares a qcow2 its
+// qemu-img info when Verify already ran it.
+//
+// path is handed to qemu-img and qemu-nbd as it is: check an image from
+// elsewhere with Verify first (no backing file, no external data file, a
+// bounded virtual size, consistent metadata). Errors match
+// ErrQemuNBDNotFound when qemu-nbd would be needed and is missing.
+func OpenRaw(ctx context.Context, path, format string, opts ...Option) (*RawImage, error) {
 	o, err := makeOptions(opts)
 	if err != nil {
 		return nil, err
@@ -135,16 +159,37 @@ func StreamRaw(ctx context.Context, path, format string, opts ...Option) (*Strea
 	if err != nil {
 		return nil, fmt.Errorf("serving %q: %w", path, err)
 	}
-	if CanonicalFormat(format) == "qcow2" {
-		if stream, ok, err := streamQcow2Mapped(ctx, o, abs); err != nil || ok {
-			return stream, err
+	image := &RawImage{abs: abs, format: CanonicalFormat(format)}
+	if image.format == "qcow2" {
+		extents, size, ok, err := mapQcow2(ctx, o, abs)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			image.extents, image.virtualSize = extents, size
+			return image, nil
 		}
 	}
-	qemuNBD, err := exec.LookPath(o.qemuNBD)
-	if err != nil {
+	if image.qemuNBD, err = exec.LookPath(o.qemuNBD); err != nil {
 		return nil, fmt.Errorf("%w (%q): install qemu-utils (Debian, Ubuntu) or qemu-img (Fedora, RHEL)", ErrQemuNBDNotFound, o.qemuNBD)
 	}
-	server, err := startNBD(ctx, qemuNBD, abs, CanonicalFormat(format))
+	return image, nil
+}
+
+// Stream returns the image's virtual disk from its start; each call a new
+// reading. Size is the virtual size. When ctx ends, qemu-nbd (if any) is
+// killed and Read fails. Close stops qemu-nbd, if any, and removes its
+// socket's directory.
+func (r *RawImage) Stream(ctx context.Context) (*Stream, error) {
+	if r.extents != nil {
+		file, err := os.Open(r.abs)
+		if err != nil {
+			return nil, fmt.Errorf("opening %q: %w", r.abs, err)
+		}
+		reader := &mappedReader{ctx: ctx, file: file, extents: r.extents}
+		return &Stream{r: reader, size: r.virtualSize, close: file.Close}, nil
+	}
+	server, err := startNBD(ctx, r.qemuNBD, r.abs, r.format)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +201,7 @@ func StreamRaw(ctx context.Context, path, format string, opts ...Option) (*Strea
 		if said := server.said(); said != "" {
 			err = fmt.Errorf("%w; qemu-nbd said: %s", err, said)
 		}
-		return nil, errors.Join(fmt.Errorf("serving %q (%s) with qemu-nbd: %w", abs, format, err), stopErr)
+		return nil, errors.Join(fmt.Errorf("serving %q (%s) with qemu-nbd: %w", r.abs, r.format, err), stopErr)
 	}
 	return &Stream{r: reader, size: reader.Size(), close: func() error {
 		return errors.Join(reader.Close(), server.stop())

@@ -5,6 +5,7 @@ import (
 	"crypto/sha512"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -159,4 +160,42 @@ func TestStreamRawRefusesAnImageOfAnotherFormat(t *testing.T) {
 func TestStreamRawWithoutQemuNBD(t *testing.T) {
 	_, err := convert.StreamRaw(context.Background(), rawImage(t), "raw", convert.WithQemuNBD("/nonexistent/qemu-nbd"))
 	require.ErrorIs(t, err, convert.ErrQemuNBDNotFound)
+}
+
+// loggingQemuImg is a qemu-img that logs each subcommand it runs to the
+// file it returns, then runs the real one.
+func loggingQemuImg(t *testing.T) (qemuImg, log string) {
+	t.Helper()
+	real, err := exec.LookPath("qemu-img")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	qemuImg, log = filepath.Join(dir, "qemu-img"), filepath.Join(dir, "runs.log")
+	script := "#!/bin/sh\necho \"$1\" >>'" + log + "'\nexec '" + real + "' \"$@\"\n"
+	require.NoError(t, os.WriteFile(qemuImg, []byte(script), 0o755))
+	return qemuImg, log
+}
+
+func TestOpenRawInspectsOnceAndReadsAsOftenAsAsked(t *testing.T) {
+	src := bigRawImage(t)
+	image := qcow2Variants(t, src)["zero-flags"]
+	wantRaw := filepath.Join(t.TempDir(), "want.raw")
+	run(t, "qemu-img", "convert", "-f", "qcow2", "-O", "raw", image, wantRaw)
+	want := sha512File(t, wantRaw)
+	qemuImg, log := loggingQemuImg(t)
+	info, err := convert.Verify(context.Background(), image, "qcow2", 1<<40, convert.WithQemuImg(qemuImg))
+	require.NoError(t, err)
+	raw, err := convert.OpenRaw(context.Background(), image, "qcow2", convert.WithQemuImg(qemuImg),
+		convert.WithInfo(info), convert.WithQemuNBD("/nonexistent/qemu-nbd"))
+	require.NoError(t, err, "an uncompressed qcow2 is read from its file, without qemu-nbd")
+	for range 2 { // the header check, then the upload
+		stream, err := raw.Stream(context.Background())
+		require.NoError(t, err)
+		got, n := sha512Of(t, stream)
+		require.NoError(t, stream.Close())
+		assert.Equal(t, int64(160<<20), n)
+		assert.Equal(t, want, got, "each reading is the whole disk")
+	}
+	runs, err := os.ReadFile(log)
+	require.NoError(t, err)
+	assert.Equal(t, "info\ncheck\nmap\n", string(runs), "Verify's info is reused, map runs once, readings run nothing")
 }

@@ -128,8 +128,10 @@ type staged struct {
 	// (they are the source's); nil when the upload must hash them.
 	sha512 func() string
 	// duringUpload tells that the conversion happens as the stream is read:
-	// it takes as long as the upload.
+	// it takes as long as the upload, after prepared (finding where the
+	// data lies, checking what the disk holds).
 	duringUpload bool
+	prepared     time.Duration
 }
 
 // stage reads data (the source, decompressed, bounded) to its end, so that
@@ -156,9 +158,11 @@ func (e *Ensurer) stage(ctx context.Context, d desired, dir, sourceFormat, targe
 	if err := writeFile(downloaded, data); err != nil {
 		return nil, fmt.Errorf("downloading %s for %q: %w", fetch.RedactURL(d.SourceURL), d.Name, d.explainBound(err))
 	}
+	var info convert.Info
 	if hasStructure(sourceFormat) {
 		began := time.Now()
-		if _, err := convert.Verify(ctx, downloaded, qemuFormat(sourceFormat), d.maxVirtualSize, e.convert...); err != nil {
+		var err error
+		if info, err = convert.Verify(ctx, downloaded, qemuFormat(sourceFormat), d.maxVirtualSize, e.convert...); err != nil {
 			return nil, fmt.Errorf("checking %q from %s before its upload: %w", d.Name, fetch.RedactURL(d.SourceURL), err)
 		}
 		t.Verify = seconds(time.Since(began))
@@ -167,10 +171,15 @@ func (e *Ensurer) stage(ctx context.Context, d desired, dir, sourceFormat, targe
 	case sourceFormat == target:
 		return stagedFile(d, downloaded, streamedSHA512(src)), nil
 	case target == "raw" && servedAsRaw(sourceFormat):
-		image := e.servedAsRaw(d, downloaded, sourceFormat)
+		began := time.Now()
+		image, err := e.servedAsRaw(ctx, d, downloaded, sourceFormat, info)
+		if err != nil {
+			return nil, err
+		}
 		if err := checkRawContent(ctx, d, sourceFormat, image); err != nil {
 			return nil, err
 		}
+		image.prepared = time.Since(began)
 		return image, nil
 	}
 	began := time.Now()
@@ -243,11 +252,17 @@ func stagedFile(d desired, path string, sha512 func() string) *staged {
 	}
 }
 
-// servedAsRaw streams a checked image as raw (convert.StreamRaw).
-func (e *Ensurer) servedAsRaw(d desired, path, sourceFormat string) *staged {
+// servedAsRaw streams an image that passed Verify, with info, as raw
+// (convert.OpenRaw): inspected once, read as often as needed (the header
+// check, the upload and its retries) with no further qemu-img run.
+func (e *Ensurer) servedAsRaw(ctx context.Context, d desired, path, sourceFormat string, info convert.Info) (*staged, error) {
+	raw, err := convert.OpenRaw(ctx, path, qemuFormat(sourceFormat), append([]convert.Option{convert.WithInfo(info)}, e.convert...)...)
+	if err != nil {
+		return nil, fmt.Errorf("converting %q from %s to raw: %w", d.Name, sourceFormat, err)
+	}
 	return &staged{
 		open: func(ctx context.Context) (*convert.Stream, error) {
-			stream, err := convert.StreamRaw(ctx, path, qemuFormat(sourceFormat), e.convert...)
+			stream, err := raw.Stream(ctx)
 			if err != nil {
 				return nil, fmt.Errorf("converting %q from %s to raw: %w", d.Name, sourceFormat, err)
 			}
@@ -255,7 +270,7 @@ func (e *Ensurer) servedAsRaw(d desired, path, sourceFormat string) *staged {
 		},
 		close:        func() error { return nil },
 		duringUpload: true,
-	}
+	}, nil
 }
 
 // stageQcow2 writes a raw source into a convert.Qcow2Writer as it downloads.
@@ -332,7 +347,7 @@ func (e *Ensurer) stageAndUpload(ctx context.Context, d desired, sourceFormat, t
 	if sent != nil {
 		t.Upload, t.ReadBack = seconds(sent.span()), seconds(since(sent.ended))
 		if image.duringUpload {
-			t.Convert = t.Upload
+			t.Convert = seconds(image.prepared + sent.span())
 		}
 	}
 	return uploaded, sourceFormat != target, err
