@@ -40,9 +40,10 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
   [ -z "$unformatted" ] || printf 'not gofmt-ed:\n%s\n' "$unformatted" >&2
   record "gofmt" "$([ -z "$unformatted" ]; echo $?)"
   trap stop_glance EXIT
-  # The Keystone cloud starts meanwhile; its tokens live 30 s so that a test
-  # waits for one to expire for real.
-  IMAGEOPS_CLOUD_TOKEN_TTL=30 scripts/cloud.sh start "$cloud_state" >"$repo/build/test-cloud.log" 2>&1 &
+  # The Keystone cloud starts meanwhile; its tokens live 60 s so that a test
+  # waits for one to expire for real. Not shorter: at a load of 40 on 2 cores
+  # Glance checked tokens with Keystone after 30 s had passed, and refused them.
+  IMAGEOPS_CLOUD_TOKEN_TTL=60 scripts/cloud.sh start "$cloud_state" >"$repo/build/test-cloud.log" 2>&1 &
   cloud_start=$!
   if ! scripts/glance.sh start "$glance_state"; then
     echo "test: the local Glance did not start" >&2
