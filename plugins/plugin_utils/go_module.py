@@ -16,22 +16,38 @@ Each module's action plugin is GoModuleAction. It:
   diff, no_log and become behave as for any module;
 - keeps one copy of each binary on the target, named by its SHA-256, in
   imageops.cloud-cache beside the task's temporary directory (under
-  remote_tmp). A task whose binary is there, with the right hash, sends none of
-  it: the copy is linked into the task's temporary directory. A missing or
-  corrupt copy is replaced by a fresh one.
+  remote_tmp). A missing or corrupt copy is replaced by a fresh one.
+
+A task whose binary is there costs one remote command: a shell snippet that
+finds the platform (unless facts gave it), checks the cached copy and runs it
+with the module's args on its standard input (as pipelining sends a Python
+module), with no temporary directory, no args file and no clean-up. The task
+falls back to Ansible's own binary-module path (temporary directory, args file,
+chmod, run, remove), with the cached copy linked into it, when that snippet
+finds no good copy (then the binary is sent and stored), when become is on
+(sudo may need a tty, which standard input rules out; become's temporary files
+need Ansible's permission fix-ups), for async tasks (async_wrapper runs the
+module from a file), when the connection cannot send standard input, and with
+ANSIBLE_KEEP_REMOTE_FILES.
 """
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import hashlib
+import json
 import os
 import posixpath
+import re
 import shlex
+import tempfile
 import uuid
 
+from ansible import constants as C
+from ansible.module_utils.common.text.converters import to_bytes
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
+from ansible.vars.clean import remove_internal_keys
 from ansible.utils.vars import merge_hash
 
 display = Display()
@@ -51,29 +67,78 @@ _CACHE_DIR = "imageops.cloud-cache"
 # Cached binaries not used for this many days are removed when another is stored.
 _CACHE_KEEP_DAYS = 7
 _HASH_CHUNK = 1 << 20
+# A remote user name that may follow ~ unquoted in a shell word.
+_PLAIN_USER = re.compile(r"^[A-Za-z0-9._-]*$")
 
 # What the shell snippets print.
 _CACHED = "IMAGEOPS_CACHED"
 _SEND = "IMAGEOPS_SEND"
 _NO_CACHE = "IMAGEOPS_NO_CACHE"
+_RAN = "IMAGEOPS_RAN"
 
-# Links the cached copy $f into the task's directory ($dest) when its hash is
-# right; says whether the binary must be sent. The directory must be the
-# remote user's own (not a link, not someone else's /tmp directory), and
-# sha256sum must exist (GNU coreutils and busybox both have it).
-_LOOKUP = """umask 077; d=%(dir)s; f="$d/%(name)s"; dest=%(dest)s
+# Defines verified HASH: whether the cache's copy $d/imageops-HASH may run,
+# leaving its path in $f. The directory must be the remote user's own, mode
+# 0700, not a link: nobody else can add, replace or change a file in it. A
+# copy is stored only after its SHA-256 was checked (_STORE), and then its
+# stamp $f.ok records its mode, inode, size and mtime (to the nanosecond).
+# While that record still matches, the copy is the checked file, unchanged:
+# replacing it changes the inode, and writing to it, truncating it or
+# copying over it changes the mtime (and usually the size). Hashing 11 MB on
+# every task would prove nothing more: only this user (or root) can write
+# there, and either could as well rewrite a copy and its hash together; what
+# the record cannot see (a disk returning other bytes under the same inode)
+# would as well strike any installed program. When the record does not match
+# (no stamp yet, a copy touched, linked or changed), the copy is hashed and
+# used, and stamped again, only when the hash is right. Rewriting the stamp
+# on each use also dates the copy's last use for the clean-up in _STORE.
+_VERIFIED = """umask 077; d=%(dir)s; nl='
+'
+verified() {
+  f="$d/imageops-$1"
+  [ -d "$d" ] && [ ! -L "$d" ] && [ -O "$d" ] && [ -f "$f" ] && [ ! -L "$f" ] || return 1
+  r=$(stat -c '%%a %%i %%s %%y' -- "$d" "$f" 2>/dev/null) || return 1
+  case $r in "700 "*"$nl"*) ;; *) return 1 ;; esac
+  r=${r#*"$nl"}; stamped=
+  [ -f "$f.ok" ] && read -r stamped <"$f.ok"
+  if [ "$r" != "$stamped" ]; then sum=$(sha256sum "$f" 2>/dev/null) && [ "${sum%%%% *}" = "$1" ] || return 1; fi
+  printf '%%s\\n' "$r" >"$f.ok"
+}
+"""
+
+# Runs the cached copy of the binary for the host's platform with the args
+# file on standard input, first saying on standard error (_RAN, then the
+# host's `uname -sm` when the snippet asked it) which one; or, when there is no
+# good copy, prints _SEND and that `uname -sm`. The platform's hash is given
+# (%(hash)s, from facts), or picked by %(pick)s from `uname -sm`.
+_RUN_CACHED = _VERIFIED + """p=%(uname)s; h=%(hash)s
+%(pick)s
+if [ -n "$h" ] && verified "$h"; then echo %(ran)s "$p" >&2; %(env)s"$f" /dev/stdin; else echo %(send)s "$p"; fi"""
+
+# Links the cached copy into the task's directory ($dest) when it is verified;
+# says whether the binary must be sent. The directory must be the remote
+# user's own (not a link, not someone else's /tmp directory), and stat and
+# sha256sum must exist (GNU coreutils and busybox both have them).
+_LOOKUP = _VERIFIED + """dest=%(dest)s
 mkdir -p "$d" 2>/dev/null
-if ! command -v sha256sum >/dev/null 2>&1 || [ ! -d "$d" ] || [ -L "$d" ] || [ ! -O "$d" ]; then echo %(no_cache)s
-elif [ -f "$f" ] && [ ! -L "$f" ] && [ "$(sha256sum "$f" | cut -d' ' -f1)" = %(hash)s ] \\
-  && { ln -f "$f" "$dest" 2>/dev/null || cp "$f" "$dest"; }; then touch "$f"; echo %(cached)s
+if ! command -v sha256sum >/dev/null 2>&1 || ! command -v stat >/dev/null 2>&1 \\
+  || [ ! -d "$d" ] || [ -L "$d" ] || [ ! -O "$d" ]; then echo %(no_cache)s
+elif verified %(hash)s && { ln -f "$f" "$dest" 2>/dev/null || cp "$f" "$dest"; }; then echo %(cached)s
 else echo %(send)s; fi"""
 
-# Stores the binary sent to $t as $f when its hash is right, links it into the
-# task's directory and removes binaries nobody has used for a while.
-_STORE = """umask 077; d=%(dir)s; f="$d/%(name)s"; t=%(incoming)s; dest=%(dest)s
-if [ "$(sha256sum "$t" | cut -d' ' -f1)" = %(hash)s ] && chmod 0700 "$t" && mv -f "$t" "$f" \\
+# Stores the binary sent to $t as $f when its hash is right, stamps it (see
+# _VERIFIED), links it into the task's directory and removes binaries nobody
+# has used for a while (by their stamp's date, or their own when unstamped)
+# and incoming files a killed run left.
+_STORE = _VERIFIED + """f="$d/imageops-%(hash)s"; t=%(incoming)s; dest=%(dest)s
+sum=$(sha256sum "$t")
+if [ "${sum%%%% *}" = %(hash)s ] && chmod 0700 "$t" && mv -f "$t" "$f" && verified %(hash)s \\
   && { ln -f "$f" "$dest" 2>/dev/null || cp "$f" "$dest"; }; then
-  find "$d" -maxdepth 1 -type f -name "imageops-*" -mtime +%(keep)d -exec rm -f {} + 2>/dev/null
+  for old in "$d"/imageops-*; do
+    case $old in *.ok | "$f") continue ;; esac
+    used=$old; [ -f "$old.ok" ] && used=$old.ok
+    [ -n "$(find "$used" -mtime +%(keep)d 2>/dev/null)" ] && rm -f "$old" "$old.ok"
+  done
+  find "$d" -maxdepth 1 -name '.incoming-*' -mmin +60 -exec rm -f {} + 2>/dev/null
   echo %(cached)s
 else rm -f "$t"; echo %(send)s; fi"""
 
@@ -84,21 +149,49 @@ _NOT_EXECUTABLE_MSG = (
     "mounted noexec (set remote_tmp, e.g. ansible_remote_tmp, to a directory where programs may run), "
     "or the host is not %s %s as its platform was found (%s). The shell said: %s")
 
-# The controller's hash of each binary, by (path, size, mtime).
-_HASHES = {}
-
 
 def file_sha256(path):
-    """Return the hex SHA-256 of the file at path, computed once per version of the file."""
+    """Return the hex SHA-256 of the file at path, computed once per version of the file and run.
+
+    Each task runs in a worker process forked for it, so a dictionary would
+    forget the hash after the task. The hash is kept instead in a file of
+    ansible-playbook's own local temporary directory (DEFAULT_LOCAL_TMP, made
+    0700 by the parent process for this run and removed at its end), named
+    after the file's path, inode, size and mtime: a rebuilt binary gets a new
+    entry.
+    """
     stat = os.stat(path)
-    key = (os.path.realpath(path), stat.st_size, stat.st_mtime_ns)
-    if key not in _HASHES:
-        digest = hashlib.sha256()
-        with open(path, "rb") as binary:
-            for chunk in iter(lambda: binary.read(_HASH_CHUNK), b""):
-                digest.update(chunk)
-        _HASHES[key] = digest.hexdigest()
-    return _HASHES[key]
+    key = "%s\0%d\0%d\0%d" % (os.path.realpath(path), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    local_tmp = getattr(C, "DEFAULT_LOCAL_TMP", None)
+    record = None
+    if local_tmp and os.path.isdir(local_tmp):
+        record = os.path.join(local_tmp, "imageops.cloud-sha256-" + hashlib.sha256(key.encode()).hexdigest()[:32])
+        try:
+            with open(record) as stored:
+                digest = stored.read().strip()
+            if len(digest) == 64:
+                return digest
+        except OSError:
+            pass
+    digest = hashlib.sha256()
+    with open(path, "rb") as binary:
+        for chunk in iter(lambda: binary.read(_HASH_CHUNK), b""):
+            digest.update(chunk)
+    digest = digest.hexdigest()
+    if record:
+        try:
+            handle, partial = tempfile.mkstemp(dir=local_tmp, prefix=".imageops.cloud-sha256-")
+            with os.fdopen(handle, "w") as written:
+                written.write(digest)
+            os.replace(partial, record)
+        except OSError:
+            pass
+    return digest
+
+
+def _any_case(word):
+    """A shell pattern that matches word in any letter case: "Linux" -> "[Ll][Ii][Nn][Uu][Xx]"."""
+    return "".join("[%s%s]" % (c.upper(), c.lower()) if c.isalpha() else shlex.quote(c) for c in word)
 
 
 class GoModuleAction(ActionBase):
@@ -118,27 +211,48 @@ class GoModuleAction(ActionBase):
         task_vars = task_vars or {}
         wrap_async = self._task.async_val and not self._connection.has_native_async
         self._module_fqcn = getattr(self._task, "resolved_action", None) or self._task.action
-        system, machine, source = self._target_platform(task_vars)
-        goos, goarch = _SYSTEMS.get(system.lower()), _ARCHITECTURES.get(machine.lower())
-        binary = _BINARY % (goos, goarch)
-        loader = self._shared_loader_obj.module_loader
-        if goos is None or goarch is None or not loader.has_plugin(binary):
-            result.update(failed=True, msg="%s has no build for the platform of %s: %s %s (%s); builds exist for %s. "
-                          "Run `make build` in the collection if you are using a checkout."
-                          % (self._module_fqcn, self._runs_on(task_vars), system, machine, source, _BUILT))
+        system, machine, source = self._platform_from_facts(task_vars)
+        if self._runs_in_one_command():
+            done, platform = self._run_cached(system, machine, task_vars)
+            if done is not None:
+                return merge_hash(result, done)
+            system, machine, source = platform or (system, machine, source)
+        if source is None:
+            system, machine, source = self._platform_from_uname()
+        binary, missing = self._binary_for(system, machine, source, task_vars)
+        if missing:
+            result.update(failed=True, msg=missing)
             return result
-        self._binary_path = os.path.realpath(loader.find_plugin(binary))
+        self._binary_path = os.path.realpath(self._binary_file(binary))
         display.vvv("%s: %s is %s %s (%s): running %s"
                     % (self._module_fqcn, self._runs_on(task_vars), system, machine, source, binary))
 
         result = merge_hash(result, self._execute_module(module_name=binary, module_args=self._task.args,
                                                          task_vars=task_vars, wrap_async=wrap_async))
-        if result.get("failed") and result.get("rc") == _NOT_EXECUTABLE:
-            result["msg"] = _NOT_EXECUTABLE_MSG % (binary, self._runs_on(task_vars), system, machine, source,
-                                                   result.get("module_stderr", "").strip())
+        self._explain_not_executable(result, binary, system, machine, source, task_vars)
         if not wrap_async:
             self._remove_tmp_path(self._connection._shell.tmpdir)
         return result
+
+    def _binary_for(self, system, machine, source, task_vars):
+        """Return (binary plugin name, None), or (None, message) when no binary is built for the platform."""
+        goos, goarch = _SYSTEMS.get(system.lower()), _ARCHITECTURES.get(machine.lower())
+        binary = _BINARY % (goos, goarch)
+        if goos is None or goarch is None or not self._shared_loader_obj.module_loader.has_plugin(binary):
+            return None, ("%s has no build for the platform of %s: %s %s (%s); builds exist for %s. "
+                          "Run `make build` in the collection if you are using a checkout."
+                          % (self._module_fqcn, self._runs_on(task_vars), system, machine, source, _BUILT))
+        return binary, None
+
+    def _binary_file(self, binary):
+        """The path of a binary plugin on the controller, as Ansible names it (links not resolved)."""
+        return self._shared_loader_obj.module_loader.find_plugin(binary)
+
+    def _explain_not_executable(self, result, binary, system, machine, source, task_vars):
+        """Say why the shell could not execute the binary (exit code 126), in the result's msg."""
+        if result.get("failed") and result.get("rc") == _NOT_EXECUTABLE:
+            result["msg"] = _NOT_EXECUTABLE_MSG % (binary, self._runs_on(task_vars), system, machine, source,
+                                                   result.get("module_stderr", "").strip())
 
     def _runs_on(self, task_vars):
         """Name the host the module runs on, for messages."""
@@ -146,15 +260,25 @@ class GoModuleAction(ActionBase):
             return "the delegated host %s" % self._task.delegate_to
         return "host %s" % task_vars.get("inventory_hostname", "?")
 
-    def _target_platform(self, task_vars):
-        """Return (system, machine, source) of the host the module runs on, e.g. ("Linux", "x86_64", "facts")."""
+    def _platform_from_facts(self, task_vars):
+        """Return (system, machine, source) from the facts of the host the module runs on, or (None, None, None)."""
         facts = self._facts_of_executing_host(task_vars)
         if facts.get("system") and facts.get("architecture"):
             return facts["system"], facts["architecture"], "from its facts"
+        return None, None, None
+
+    def _platform_from_uname(self):
+        """Return (system, machine, source) of the host the module runs on, e.g. ("Linux", "x86_64", "from uname -sm")."""
         probe = self._low_level_execute_command("uname -sm", sudoable=False)
-        words = probe.get("stdout", "").split()
-        if probe.get("rc") != 0 or len(words) != 2:
-            return "unknown", "unknown", "uname -sm failed: %s" % (probe.get("stderr", "").strip() or probe.get("rc"))
+        return self._parse_uname(probe.get("stdout", "") if probe.get("rc") == 0 else None,
+                                 probe.get("stderr", "").strip() or probe.get("rc"))
+
+    @staticmethod
+    def _parse_uname(output, failure):
+        """Turn `uname -sm` output into (system, machine, source)."""
+        words = (output or "").split()
+        if len(words) != 2:
+            return "unknown", "unknown", "uname -sm failed: %s" % (failure or repr(output))
         return words[0], words[1], "from uname -sm"
 
     def _facts_of_executing_host(self, task_vars):
@@ -168,6 +292,108 @@ class GoModuleAction(ActionBase):
             hostvars = task_vars.get("hostvars") or {}
             facts = (hostvars[delegate] if delegate in hostvars else {}).get("ansible_facts")
         return facts or {}
+
+    # --- one command: the cached copy, args on standard input ---------------------------------
+
+    def _runs_in_one_command(self):
+        """Whether the task may run as one command with the args on standard input.
+
+        The same conditions as Ansible's own pipelining, less the setting (it is
+        off by default for sudo's requiretty, which does not apply without
+        become): the connection can send standard input, the task is not async,
+        become is off and remote files are not to be kept.
+        """
+        return (self._connection.has_pipelining and not self._task.async_val
+                and not getattr(self._connection, "become", None) and not self._play_context.become
+                and not C.DEFAULT_KEEP_REMOTE_FILES)
+
+    def _cache_dir_word(self):
+        """The cache directory as a shell word: remote_tmp (its ~ expanded by the remote shell, as
+        Ansible's `echo ~user` does) joined with _CACHE_DIR; None when it cannot be written safely."""
+        remote_tmp = self.get_shell_option("remote_tmp", default="~/.ansible/tmp")
+        if not remote_tmp.startswith("~"):
+            return shlex.quote(posixpath.join(remote_tmp, _CACHE_DIR))
+        home, _, rest = remote_tmp.partition("/")
+        if home == "~":
+            home = "~%s" % (self._get_remote_user() or "")
+        if not _PLAIN_USER.match(home[1:]):
+            return None
+        return "%s/%s" % (home, shlex.quote(posixpath.join(rest, _CACHE_DIR)))
+
+    def _platform_cases(self):
+        """A shell case statement that sets $h to the hash of the binary built for `uname -sm` ($p)."""
+        arms = []
+        for system, goos in _SYSTEMS.items():
+            for machine, goarch in _ARCHITECTURES.items():
+                binary = _BINARY % (goos, goarch)
+                if self._shared_loader_obj.module_loader.has_plugin(binary):
+                    arms.append("  %s\\ %s) h=%s ;;" % (_any_case(system), _any_case(machine),
+                                                        file_sha256(self._binary_file(binary))))
+        return "case $p in\n%s\nesac" % "\n".join(arms)
+
+    def _run_cached(self, system, machine, task_vars):
+        """Run the module from the target's cached copy in one command.
+
+        Returns (result, None) when it ran; (None, platform) when the target has
+        no good copy (platform: (system, machine, source) from the target's
+        uname, or None when facts gave it) or when the cache directory is not
+        one this can name.
+        """
+        cache_dir = self._cache_dir_word()
+        if cache_dir is None:
+            return None, None
+        words = {"dir": cache_dir, "send": _SEND, "ran": _RAN, "uname": '""', "hash": '""', "pick": ""}
+        if system is not None:
+            binary, missing = self._binary_for(system, machine, "from its facts", task_vars)
+            if missing:
+                return {"failed": True, "msg": missing}, None
+            binary_path = self._binary_file(binary)
+            words["hash"] = file_sha256(binary_path)
+        else:
+            binary_path = None
+            words.update(uname='"$(uname -sm)"', pick=self._platform_cases())
+        module_args = dict(self._task.args)
+        # The name of a binary; _update_module_args names the module itself in the args.
+        self._update_module_args(_BINARY % ("linux", "amd64"), module_args, task_vars)
+        env = self._compute_environment_string()
+        words["env"] = env + " " if env else ""
+        res = self._low_level_execute_command("/bin/sh -c %s" % shlex.quote(_RUN_CACHED % words), sudoable=False,
+                                              in_data=to_bytes(json.dumps(module_args)))
+        stdout = res.get("stdout", "")
+        if res.get("rc") == 0 and stdout.startswith(_SEND):
+            uname = stdout[len(_SEND):].strip()
+            display.vvv("%s: no good copy of the binary in the target's cache; it is sent" % self._module_fqcn)
+            return None, (self._parse_uname(uname, "no output") if uname else None)
+        source = "from its facts"
+        first, _, rest = res.get("stderr", "").partition("\n")
+        if first.startswith(_RAN):
+            res["stderr"] = rest
+            if binary_path is None:
+                system, machine, source = self._parse_uname(first[len(_RAN):], "no output")
+        binary, missing = self._binary_for(system or "unknown", machine or "unknown", source, task_vars)
+        if binary_path is None and not missing:
+            binary_path = self._binary_file(binary)
+        display.vvv("%s: %s is %s %s (%s): running %s, the target's copy (one command, args on standard input)"
+                    % (self._module_fqcn, self._runs_on(task_vars), system, machine, source, binary))
+        display.vvv("Using module file %s" % binary_path)
+        data = self._module_result(res)
+        self._explain_not_executable(data, binary, system, machine, source, task_vars)
+        return data, None
+
+    def _module_result(self, res):
+        """Turn the module's output into its result, as ActionBase._execute_module does."""
+        data = self._parse_returned_data(res)
+        data.pop("_ansible_suppress_tmpdir_delete", None)
+        if "results" in data and not isinstance(data["results"], list):
+            data["ansible_module_results"] = data.pop("results")
+            display.warning("Found internal 'results' key in module return, renamed to 'ansible_module_results'.")
+        remove_internal_keys(data)
+        for stream in ("stdout", "stderr"):
+            if stream in data and stream + "_lines" not in data:
+                data[stream + "_lines"] = (data.get(stream) or "").splitlines()
+        return data
+
+    # --- Ansible's binary-module path, with the cached copy -----------------------------------
 
     def _update_module_args(self, module_name, module_args, task_vars):
         """Name the module, not the binary, in the args file: the multi-call binary dispatches on it."""
@@ -184,8 +410,7 @@ class GoModuleAction(ActionBase):
         incoming = posixpath.join(cache_dir, ".incoming-%s" % uuid.uuid4().hex)
         words = {
             "dir": shlex.quote(cache_dir), "incoming": shlex.quote(incoming), "dest": shlex.quote(remote_path),
-            "name": "imageops-" + digest, "hash": digest,
-            "cached": _CACHED, "send": _SEND, "no_cache": _NO_CACHE, "keep": _CACHE_KEEP_DAYS,
+            "hash": digest, "cached": _CACHED, "send": _SEND, "no_cache": _NO_CACHE, "keep": _CACHE_KEEP_DAYS,
         }
         binary = os.path.basename(local_path)
         answer = self._remote_shell(_LOOKUP % words)

@@ -9,7 +9,10 @@
 #   group       module_defaults: {group/imageops.cloud.openstack: ...} reaches the modules
 #   transfer    over SSH to a real sshd on 127.0.0.1: bytes sent by the first task and by
 #               later ones (the target's copy of the binary, checked by hash); a corrupt or
-#               missing copy is sent again
+#               missing copy is sent again; a task whose copy is there runs ONE remote command
+#               and puts no file (a regression to Ansible's several commands per task shows)
+#   become_async  over SSH, with become and with async (Ansible's own path, temporary
+#               directory and args file): the cached copy runs, nothing is sent again
 # Everything it starts (sshd) it stops by PID; everything it writes is in a temporary directory.
 # GALAXY_SKIP="sanity lint" skips steps (for a quick run by hand).
 set -uo pipefail
@@ -140,7 +143,7 @@ cat >"$state/delegate.yml" <<EOF
       ansible.builtin.debug:
         msg: "other host: rc={{ on_other.rc | default('none') }} failed={{ on_other.failed }}"
 EOF
-cached_binary() { find "$1/imageops.cloud-cache" -name 'imageops-*' -printf '%f\n' 2>/dev/null | sed 's|^imageops-||'; }
+cached_binary() { find "$1/imageops.cloud-cache" -name 'imageops-*' ! -name '*.ok' -printf '%f\n' 2>/dev/null | sed 's|^imageops-||'; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 delegation() {
   local out
@@ -220,18 +223,26 @@ $(sshd_host_vars "$state/ssh" "-o ControlMaster=no -o ControlPath=none" | sed 's
       ansible_ssh_transfer_method: piped
 EOF
 }
-# sent_by_task NAME: runs image_convert over SSH; prints and records the bytes ssh sent.
+# sent_by_task NAME [ANSIBLE ARGS]: runs image_convert over SSH (-vvv); prints and records the
+# bytes ssh sent and the remote commands (SSH: EXEC) and files (PUT) of the task.
 sent_by_task() {
-  local out bytes
+  local name=$1 out bytes
+  shift
   : >"$state/ssh/client.log"
-  out=$(ansible -i "$state/ssh/inventory.yml" remote -m imageops.cloud.image_convert \
-    -a "src=$state/images/disk.raw dest=$state/images/remote-$1.qcow2 dest_format=qcow2" 2>&1)
+  out=$(ansible -vvv -i "$state/ssh/inventory.yml" remote -m imageops.cloud.image_convert "$@" \
+    -a "src=$state/images/disk.raw dest=$state/images/remote-$name.qcow2 dest_format=qcow2" 2>&1)
   bytes=$(grep -o 'Transferred: sent [0-9]*' "$state/ssh/client.log" | awk '{s += $3} END {print s + 0}')
-  echo "$1: $bytes bytes sent; $out" | head -c 400
-  echo
-  printf '%s\n' "$bytes" >"$state/ssh/$1.bytes"
+  printf '%s\n' "$bytes" >"$state/ssh/$name.bytes"
+  printf '%s\n' "$(grep -c 'SSH: EXEC' <<<"$out")" >"$state/ssh/$name.commands"
+  printf '%s\n' "$(grep -c '^<127.0.0.1> PUT ' <<<"$out")" >"$state/ssh/$name.puts"
+  printf '%s\n' "$(grep -c '^<127.0.0.1> PUT .*imageops_linux_' <<<"$out")" >"$state/ssh/$name.binary_puts"
+  echo "$name: $bytes bytes sent, $(commands "$name") remote commands, $(puts "$name") files put"
+  grep -E 'SSH: EXEC|^<127.0.0.1> PUT ' <<<"$out" | cut -c1-300
+  grep -E 'CHANGED|FAILED' -A 12 <<<"$out"
   grep -q 'CHANGED' <<<"$out"
 }
+commands() { cat "$state/ssh/$1.commands"; }
+puts() { cat "$state/ssh/$1.puts"; }
 remote_copy() { echo "$state/ssh/home/.ansible/tmp/imageops.cloud-cache/imageops-$(sha "bin/imageops_linux_$goarch")"; }
 bytes() { cat "$state/ssh/$1.bytes"; }
 transfer() {
@@ -244,6 +255,10 @@ transfer() {
   [ "$(bytes first)" -gt $((binary_size / 3)) ] && [ "$(bytes second)" -lt $((binary_size / 100)) ] &&
     [ "$(bytes third)" -lt $((binary_size / 100)) ] &&
     [ "$(sha "$(remote_copy)")" = "$(sha "bin/imageops_linux_$goarch")" ] || return 1
+  # A task whose copy is there is one remote command (platform, check of the copy, run, with
+  # the args on standard input) and puts no file.
+  [ "$(commands second)" -eq 1 ] && [ "$(puts second)" -eq 0 ] &&
+    [ "$(commands third)" -eq 1 ] && [ "$(puts third)" -eq 0 ] || { echo "a cached task ran more than one command"; return 1; }
   # A corrupt copy (same size, one byte changed) is not run: a fresh one is sent.
   printf 'X' | dd of="$(remote_copy)" bs=1 seek=4096 conv=notrunc status=none
   sent_by_task after_corruption && [ "$(bytes after_corruption)" -gt $((binary_size / 3)) ] &&
@@ -253,7 +268,22 @@ transfer() {
   sent_by_task after_removal && [ "$(bytes after_removal)" -gt $((binary_size / 3)) ] &&
     sent_by_task after_resend && [ "$(bytes after_resend)" -lt $((binary_size / 100)) ]
 }
-step sshd start_sshd && step transfer transfer
+# With become (sudo to this same user) and with async, the task takes Ansible's own path
+# (temporary directory, args file, chmod, run) with the target's copy linked into it: it runs,
+# and sends no binary.
+become_async() {
+  local binary_size
+  binary_size=$(stat -c %s "bin/imageops_linux_$goarch")
+  sent_by_task with_become --become && [ "$(bytes with_become)" -lt $((binary_size / 100)) ] &&
+    [ "$(commands with_become)" -gt 1 ] || return 1
+  # (async_wrapper and async_status are Python modules, sent each time; the binary is not.)
+  sent_by_task with_async -B 120 -P 1 -e "ansible_async_dir=$state/ssh/home/.ansible_async" &&
+    [ "$(cat "$state/ssh/with_async.binary_puts")" -eq 0 ] &&
+    qemu-img info "$state/images/remote-with_async.qcow2" | grep -q '^file format: qcow2' || return 1
+  # And the next task is one command again (the copy, linked and chmod-ed, is still taken).
+  sent_by_task after_become && [ "$(commands after_become)" -eq 1 ] && [ "$(bytes after_become)" -lt $((binary_size / 100)) ]
+}
+step sshd start_sshd && step transfer transfer && step become_async become_async
 for name in first second third; do [ -s "$state/ssh/$name.bytes" ] && echo "     bytes sent over SSH by the $name task: $(bytes "$name")"; done
 
 suite_finish galaxy
