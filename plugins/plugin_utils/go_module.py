@@ -76,33 +76,35 @@ _SEND = "IMAGEOPS_SEND"
 _NO_CACHE = "IMAGEOPS_NO_CACHE"
 _RAN = "IMAGEOPS_RAN"
 
-# Defines verified HASH: whether the cache's copy $d/imageops-HASH may run,
-# leaving its path in $f. The directory must be the remote user's own, mode
-# 0700, not a link: nobody else can add, replace or change a file in it. A
-# copy is stored only after its SHA-256 was checked (_STORE), and then its
-# stamp $f.ok records its mode, inode, size and mtime (to the nanosecond).
-# While that record still matches, the copy is the checked file, unchanged:
-# replacing it changes the inode, and writing to it, truncating it or
-# copying over it changes the mtime (and usually the size). Hashing 11 MB on
-# every task would prove nothing more: only this user (or root) can write
-# there, and either could as well rewrite a copy and its hash together; what
-# the record cannot see (a disk returning other bytes under the same inode)
-# would as well strike any installed program. When the record does not match
-# (no stamp yet, a copy touched, linked or changed), the copy is hashed and
-# used, and stamped again, only when the hash is right. Rewriting the stamp
-# on each use also dates the copy's last use for the clean-up in _STORE.
+# Defines verified HASH (is the copy $d/imageops-HASH good to run? its path is
+# left in $f) and stamp HASH (the same check for $f, which then records it;
+# stamp "" records $f without checking: its caller has just hashed it).
+# The cache directory must be the remote user's own, mode 0700, not a link:
+# nobody else can add, replace or change a file in it. A copy is stored only
+# after its SHA-256 was checked (_STORE), and then stamp records in $f.ok its
+# mode, inode, size and mtime (to the nanosecond). verified accepts a copy
+# whose record still matches: it is the checked file, unchanged, since
+# replacing it changes the inode, and writing to it, truncating it or copying
+# over it changes the mtime (and usually the size). Hashing 11 MB on every
+# task would prove nothing more: only this user (or root) can write there,
+# and either could as well rewrite a copy and its hash together; what the
+# record cannot see (a disk returning other bytes under the same inode) would
+# as well strike any installed program. When the record does not match (no
+# stamp yet, a copy touched, chmod-ed or changed), the copy is hashed, and
+# used and stamped again only when the hash is right. Rewriting the stamp on
+# each use also dates the copy's last use, for the clean-up in _STORE.
 _VERIFIED = """umask 077; d=%(dir)s; nl='
 '
-verified() {
-  f="$d/imageops-$1"
+stamp() {
   [ -d "$d" ] && [ ! -L "$d" ] && [ -O "$d" ] && [ -f "$f" ] && [ ! -L "$f" ] || return 1
   r=$(stat -c '%%a %%i %%s %%y' -- "$d" "$f" 2>/dev/null) || return 1
   case $r in "700 "*"$nl"*) ;; *) return 1 ;; esac
-  r=${r#*"$nl"}; stamped=
-  [ -f "$f.ok" ] && read -r stamped <"$f.ok"
-  if [ "$r" != "$stamped" ]; then sum=$(sha256sum "$f" 2>/dev/null) && [ "${sum%%%% *}" = "$1" ] || return 1; fi
+  r=${r#*"$nl"}
+  [ -z "$1" ] || { [ -f "$f.ok" ] && read -r stamped <"$f.ok" && [ "$r" = "$stamped" ]; } ||
+    { sum=$(sha256sum "$f" 2>/dev/null) && [ "${sum%%%% *}" = "$1" ]; } || return 1
   printf '%%s\\n' "$r" >"$f.ok"
 }
+verified() { f="$d/imageops-$1"; stamp "$1"; }
 """
 
 # Runs the cached copy of the binary for the host's platform with the args
@@ -131,7 +133,7 @@ else echo %(send)s; fi"""
 # and incoming files a killed run left.
 _STORE = _VERIFIED + """f="$d/imageops-%(hash)s"; t=%(incoming)s; dest=%(dest)s
 sum=$(sha256sum "$t")
-if [ "${sum%%%% *}" = %(hash)s ] && chmod 0700 "$t" && mv -f "$t" "$f" && verified %(hash)s \\
+if [ "${sum%%%% *}" = %(hash)s ] && chmod 0700 "$t" && mv -f "$t" "$f" && stamp "" \\
   && { ln -f "$f" "$dest" 2>/dev/null || cp "$f" "$dest"; }; then
   for old in "$d"/imageops-*; do
     case $old in *.ok | "$f") continue ;; esac
