@@ -315,7 +315,7 @@ class GoModuleAction(ActionBase):
         remote_tmp = self.get_shell_option("remote_tmp", default="~/.ansible/tmp")
         if not remote_tmp.startswith("~"):
             return shlex.quote(posixpath.join(remote_tmp, _CACHE_DIR))
-        home, _, rest = remote_tmp.partition("/")
+        home, rest = (remote_tmp.split("/", 1) + [""])[:2]
         if home == "~":
             home = "~%s" % (self._get_remote_user() or "")
         if not _PLAIN_USER.match(home[1:]):
@@ -367,7 +367,7 @@ class GoModuleAction(ActionBase):
             display.vvv("%s: no good copy of the binary in the target's cache; it is sent" % self._module_fqcn)
             return None, (self._parse_uname(uname, "no output") if uname else None)
         source = "from its facts"
-        first, _, rest = res.get("stderr", "").partition("\n")
+        first, rest = (res.get("stderr", "").split("\n", 1) + [""])[:2]
         if first.startswith(_RAN):
             res["stderr"] = rest
             if binary_path is None:
