@@ -49,7 +49,10 @@
 // Glance shows no progress of an upload (size is set when it ends), so an
 // uploading Client shows it: it patches HeartbeatProperty every
 // StaleAfter/4 in which data was sent, which moves the image's updated_at;
-// an upload that hangs stops beating.
+// an upload that hangs stops beating. Beats never overlap Glance's own
+// changes of the image's status (a PATCH saves the status it read, and
+// would undo them): they start once Glance shows the upload under way, and
+// the data's last byte waits for a beat in flight.
 // An image this collection created (it has SourceURLProperty) that is not
 // finished (see Complete) is in progress while its updated_at is younger
 // than StaleAfter, and a stale leftover after: the run that made it died

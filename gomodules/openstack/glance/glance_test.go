@@ -218,6 +218,36 @@ func TestProgressIsWhatKeepsAnUploadInProgress(t *testing.T) {
 	close(alive)
 }
 
+// A beat during an upload waits until Glance shows the image saving: Glance
+// saves a PATCHed image whole, status included, so a beat that overlapped
+// its own queued-to-saving change wrote "queued" back and the upload ended
+// in 410 (seen in tests/integration/25_faults under load). Without a status
+// to wait for, the same heartbeat beats.
+func TestHeartbeatWaitsForTheUploadsStatus(t *testing.T) {
+	sc := testenv.Glance(t)
+	client := testenv.GlanceClient(t, sc, glance.WithStaleAfter(glance.MinStaleAfter))
+	beats := map[images.ImageStatus]bool{images.ImageStatusSaving: false, "": true}
+	for during, beating := range beats {
+		created, err := images.Create(context.Background(), sc, images.CreateOpts{
+			Name: testenv.UniqueName(t, sc, "heartbeat"), DiskFormat: "raw", ContainerFormat: "bare"}).Extract()
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = client.Delete(context.Background(), created.ID) })
+		progress, stop := client.Heartbeat(context.Background(), created.ID, during)
+		// Three beats' time (one every MinStaleAfter/4), with progress each time.
+		for range 15 {
+			progress(1 << 20)
+			time.Sleep(glance.MinStaleAfter / 20)
+		}
+		stop()
+		stop()
+		image, err := client.Get(context.Background(), created.ID)
+		require.NoError(t, err)
+		_, beat := image.Properties[glance.HeartbeatProperty]
+		assert.Equal(t, beating, beat, "waiting for %q, the image %s", during, image.Status)
+		assert.Equal(t, images.ImageStatusQueued, image.Status)
+	}
+}
+
 // Runs that delete the same image at once (two losers of a race) all
 // succeed: Glance's 400 to the later deletes is taken for what it is.
 func TestDeletesOfOneImageAtOnceAllSucceed(t *testing.T) {

@@ -105,8 +105,6 @@ func (c *Client) importInto(ctx context.Context, created *images.Image, imp Impo
 	// The heartbeat shows progress: bytes staged, then each poll that finds
 	// Glance still importing (see the package doc on stale leftovers).
 	progress := &countingReader{}
-	stop := c.heartbeat(ctx, created.ID, progress)
-	defer stop()
 	var payload *Payload
 	switch imp.Method {
 	case ImportWebDownload:
@@ -119,7 +117,11 @@ func (c *Client) importInto(ctx context.Context, created *images.Image, imp Impo
 			defer payload.Close()
 		}
 		progress.r = payload.Reader
-		if err := imagedata.Stage(ctx, c.sc, created.ID, progress).ExtractErr(); err != nil {
+		stopStaging := c.heartbeat(ctx, created.ID, progress, images.ImageStatusUploading)
+		progress.beforeEnd = stopStaging
+		err = imagedata.Stage(ctx, c.sc, created.ID, progress).ExtractErr()
+		stopStaging()
+		if err != nil {
 			return nil, fmt.Errorf("staging the data of image %q (%s) in Glance at %s: %w", created.Name, created.ID, c.where(), err)
 		}
 	default:
@@ -131,6 +133,12 @@ func (c *Client) importInto(ctx context.Context, created *images.Image, imp Impo
 		// for the staging file, and its task then hangs in "processing".
 		opts.URI = imp.URI
 	}
+	// While Glance imports, each poll that finds it still importing is
+	// progress. Glance's task changes the status at a time no one here
+	// chooses, so a beat can still meet that change (see heartbeat): left
+	// as it is, since without beats a long import would look stale.
+	stop := c.heartbeat(ctx, created.ID, progress, "")
+	defer stop()
 	if err := c.retry(ctx, func() error { return imageimport.Create(ctx, c.sc, created.ID, opts).ExtractErr() }); err != nil {
 		return nil, fmt.Errorf("starting the %s import of image %q (%s) in Glance at %s: %w", imp.Method, created.Name, created.ID, c.where(), err)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -160,7 +161,8 @@ func (c *Client) fill(ctx context.Context, created *images.Image, u Upload) (*im
 		defer payload.Close()
 	}
 	sent := &countingReader{r: payload.Reader}
-	stop := c.heartbeat(ctx, created.ID, sent)
+	stop := c.heartbeat(ctx, created.ID, sent, images.ImageStatusSaving)
+	sent.beforeEnd = stop
 	err = imagedata.Upload(ctx, c.sc, created.ID, sent).ExtractErr()
 	stop()
 	if err != nil {
@@ -201,23 +203,111 @@ func verify(image *images.Image, payload *Payload) error {
 }
 
 // countingReader counts the bytes read through it: the upload's progress.
-// It is the body of every upload and staging request.
+// It is the body of every upload and staging request. With beforeEnd set,
+// it holds the data's last byte back until beforeEnd returned: Glance
+// changes the image's status (saving to active, or the end of a staging)
+// only once it has every byte, so nothing the heartbeat sends before
+// beforeEnd returns can meet that change (see heartbeat).
 type countingReader struct {
-	r io.Reader
-	n atomic.Int64
+	r         io.Reader
+	n         atomic.Int64 // bytes handed on (held bytes not counted)
+	beforeEnd func()       // called once, before the last byte is handed on
+	held      bool         // last holds a byte read but not handed on
+	last      byte
+	ended     bool // the data ended and beforeEnd ran
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
-	return n, err
+	if c.beforeEnd == nil {
+		n, err := c.r.Read(p)
+		c.n.Add(int64(n))
+		return n, err
+	}
+	return c.readHoldingLast(p)
+}
+
+// readHoldingLast reads like Read but keeps the last byte read back until
+// the next read, and calls beforeEnd before it hands on the data's last.
+func (c *countingReader) readHoldingLast(p []byte) (int, error) {
+	if c.ended {
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	have := 0
+	if c.held {
+		p[0], have = c.last, 1
+	}
+	n, err := c.r.Read(p[have:])
+	have += n
+	if errors.Is(err, io.EOF) {
+		c.ended, c.held = true, false
+		c.beforeEnd()
+		c.n.Add(int64(have))
+		return have, io.EOF
+	}
+	if have == 0 {
+		c.held = false
+		return 0, err
+	}
+	c.held, c.last = true, p[have-1]
+	c.n.Add(int64(have - 1))
+	return have - 1, err
 }
 
 // WriteTo counts what the reader writes (its own WriteTo, when it has one,
 // such as a converted image's) on its way to w: net/http then sends the
 // reader's writes as they come, without copying them through its buffer.
+// With beforeEnd set, the last byte is held back as Read holds it.
 func (c *countingReader) WriteTo(w io.Writer) (int64, error) {
-	return io.Copy(&countingWriter{w: w, n: &c.n}, c.r)
+	counted := &countingWriter{w: w, n: &c.n}
+	if c.beforeEnd == nil {
+		return io.Copy(counted, c.r)
+	}
+	if c.ended {
+		return 0, nil
+	}
+	holding := &holdingWriter{w: counted, held: c.held, last: c.last}
+	c.held = false
+	n, err := io.Copy(holding, c.r)
+	if err != nil {
+		return n, err
+	}
+	c.ended = true
+	c.beforeEnd()
+	return n, holding.flush()
+}
+
+// holdingWriter writes all but the last byte written to it; flush writes that one.
+type holdingWriter struct {
+	w    io.Writer
+	held bool
+	last byte
+}
+
+func (h *holdingWriter) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if err := h.flush(); err != nil {
+		return 0, err
+	}
+	if _, err := h.w.Write(p[:len(p)-1]); err != nil {
+		return 0, err
+	}
+	h.held, h.last = true, p[len(p)-1]
+	return len(p), nil
+}
+
+// flush writes the byte held back, if any.
+func (h *holdingWriter) flush() error {
+	if !h.held {
+		return nil
+	}
+	h.held = false
+	_, err := h.w.Write([]byte{h.last})
+	return err
 }
 
 // countingWriter adds the bytes written through it to n.
@@ -247,7 +337,7 @@ var ErrDataAlreadySent = errors.New("Glance refused the token (401) after part o
 // which gophercloud returns instead of sending what is left of the stream as
 // if it were the whole image.
 func (c *countingReader) Seek(offset int64, whence int) (int64, error) {
-	if offset == 0 && whence == io.SeekStart && c.n.Load() == 0 {
+	if offset == 0 && whence == io.SeekStart && c.n.Load() == 0 && !c.held && !c.ended {
 		return 0, nil
 	}
 	return 0, ErrDataAlreadySent
@@ -258,28 +348,48 @@ func (c *countingReader) Seek(offset int64, whence int) (int64, error) {
 // progress (see the package doc); an upload that hangs stops beating and
 // becomes stale. Failures are ignored: a missed beat only brings the upload
 // nearer to looking stale.
-func (c *Client) heartbeat(ctx context.Context, id string, sent *countingReader) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
+//
+// Glance saves a PATCHed image whole, status included, as it read it when
+// the request began (glance.db ImageRepo.save without from_state): a beat
+// that overlaps a change of status writes the old status back, and the
+// upload then ends in 410 "could not be found after upload" (or, at its end,
+// an image stuck in saving). So with during set (saving for an upload,
+// uploading for a staging) the first beat waits until Glance shows that
+// status, and stop lets a beat in flight finish rather than cancel it (a
+// PATCH cut off on our side may still be saved); with the data's last byte
+// held until stop returned (countingReader.beforeEnd), Glance cannot leave
+// that status while a beat is in flight. stop may be called more than once.
+func (c *Client) heartbeat(ctx context.Context, id string, sent *countingReader, during images.ImageStatus) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
 		ticker := time.NewTicker(c.staleAfter / 4)
 		defer ticker.Stop()
 		var last int64
+		seen := during == ""
 		for {
 			select {
 			case <-ctx.Done():
 				return
+			case <-quit:
+				return
 			case <-ticker.C:
-				progress := sent.n.Load()
-				if progress == last {
+			}
+			progress := sent.n.Load()
+			if progress == last {
+				continue
+			}
+			if !seen {
+				image, err := images.Get(ctx, c.sc, id).Extract()
+				if seen = err == nil && image.Status == during; !seen {
 					continue
 				}
-				last = progress
-				beat := images.UpdateImageProperty{Op: images.AddOp, Name: HeartbeatProperty, Value: c.now().UTC().Format(time.RFC3339)}
-				_, _ = images.Update(ctx, c.sc, id, images.UpdateOpts{beat}).Extract()
 			}
+			last = progress
+			beat := images.UpdateImageProperty{Op: images.AddOp, Name: HeartbeatProperty, Value: c.now().UTC().Format(time.RFC3339)}
+			_, _ = images.Update(ctx, c.sc, id, images.UpdateOpts{beat}).Extract()
 		}
 	}()
-	return func() { cancel(); <-done }
+	var once sync.Once
+	return func() { once.Do(func() { close(quit); <-done }) }
 }

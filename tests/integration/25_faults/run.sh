@@ -91,6 +91,36 @@ faulty_glance() { # one request in five fails for the whole run: it converges at
   proxy_pid=
 }
 
+# caught_uploading NAME SOURCE WHEN [extra JSON]: starts community_image on SOURCE and waits
+# until WHEN holds ("saving": Glance shows the image saving; "nbd": the image exists in Glance
+# and the module's own qemu-nbd runs, which is then the upload's: the one that checks the
+# disk's first bytes runs before the image is created). The upload can end before a poll on
+# a loaded machine sees it: then it tries again under a new name, three times at most. Sets
+# module (its PID, still running), name and args; fails when no attempt was caught.
+running() { [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat"; } # PID: alive, not a zombie
+caught_uploading() {
+  local base=$1 source=$2 when=$3 extra=${4:-} attempt
+  for attempt in 1 2 3; do
+    name="$base-$attempt"
+    args=$(module_args "$name" "$www/$source" "$extra")
+    "$(bin community_image)" "$args" >"$log/killed-$name.json" 2>&1 &
+    module=$!
+    local deadline=$((SECONDS + 300))
+    while running "$module" && [ "$SECONDS" -lt "$deadline" ]; do
+      case $when in
+        saving) named "$name" | grep -q ' saving$' && return 0 ;;
+        nbd) pgrep -P "$module" -x qemu-nbd >/dev/null && [ -n "$(named "$name")" ] &&
+          pgrep -P "$module" -x qemu-nbd >/dev/null && return 0 ;;
+      esac
+      sleep 0.02
+    done
+    kill "$module" 2>/dev/null
+    wait "$module"
+    echo "attempt $attempt: the module ended (or ran 300 s) before it was seen uploading ($when): $(cat "$log/killed-$name.json")"
+  done
+  return 1
+}
+
 module_args() { # NAME SOURCE [extra JSON]: community_image's args file
   cat >"$state/args-$1.json" <<JSON
 {"name": "$1", "source_url": "$2", "auth_type": "none", "image_endpoint_override": "$G",
@@ -100,18 +130,14 @@ JSON
 }
 
 glance_killed_mid_upload() { # the saving image left behind is stale once it shows no progress; the re-run converges
-  local name="$run-glance-killed" args module pid children
-  args=$(module_args "$name" "$www/disk.qcow2")
-  "$(bin community_image)" "$args" >"$log/upload-killed.json" 2>&1 &
-  module=$!
-  for _ in $(seq 300); do named "$name" | grep -q ' saving$' && break; sleep 0.05; done
-  named "$name" | grep -q ' saving$' || { echo "never saw the upload"; return 1; }
+  local name args module pid children
+  caught_uploading "$run-glance-killed" disk.qcow2 saving || return 1
   pid=$(<"$state/glance/glance-api.pid")
   children=$(pgrep -P "$pid" || true)
   # shellcheck disable=SC2086
   kill -KILL "$pid" $children
   wait "$module"
-  echo "the module, with Glance killed: $(cat "$log/upload-killed.json")"
+  echo "the module, with Glance killed: $(cat "$log/killed-$name.json")"
   "$repo/scripts/glance.sh" start --keep "$state/glance" >>"$log/glance.log" 2>&1 || return 1
   named "$name"
   named "$name" | grep -q ' saving$' || { echo "Glance left no saving image"; return 1; }
@@ -121,21 +147,18 @@ glance_killed_mid_upload() { # the saving image left behind is stale once it sho
 }
 
 module_killed_mid_conversion() { # SOURCE: qemu-nbd, if any, dies with the module; the re-run converges and leaves no file
-  local source=$1 name="$run-module-killed-${1%.qcow2}" args module nbd_dirs=
+  local source=$1 name args module nbd_dirs=
   # qcow2 to raw: the disk is read while it is uploaded (convert.StreamRaw): a compressed
   # qcow2 through qemu-nbd, an uncompressed one from the file itself.
-  args=$(module_args "$name" "$www/$source" ', "disk_format": "raw"')
-  "$(bin community_image)" "$args" >"$log/convert-killed-$source.json" 2>&1 &
-  module=$!
   if [ "$source" = disk-compressed.qcow2 ]; then
-    for _ in $(seq 600); do pgrep -f "qemu-nbd .*$state/work" >/dev/null && break; sleep 0.02; done
-    pgrep -af "qemu-nbd .*$state/work" || { echo "never saw qemu-nbd"; return 1; }
+    caught_uploading "$run-module-killed-${source%.qcow2}" "$source" nbd ', "disk_format": "raw"' || return 1
+    pgrep -a -P "$module" -x qemu-nbd
     # The socket directory of the killed run's qemu-nbd.
-    nbd_dirs=$(pgrep -af "qemu-nbd .*$state/work" | grep -o -- '--socket=[^ ]*' | sed 's#^--socket=##; s#/sock$##')
+    nbd_dirs=$(pgrep -a -P "$module" -x qemu-nbd | grep -o -- '--socket=[^ ]*' | sed 's#^--socket=##; s#/sock$##')
   else
-    for _ in $(seq 600); do named "$name" | grep -q ' saving$' && break; sleep 0.02; done
-    named "$name" | grep ' saving$' || { echo "never saw the upload start"; return 1; }
+    caught_uploading "$run-module-killed-${source%.qcow2}" "$source" saving ', "disk_format": "raw"' || return 1
   fi
+  named "$name"
   kill -KILL "$module"
   wait "$module"
   for _ in $(seq 50); do pgrep -f "qemu-(nbd|img) .*$state/work" >/dev/null || break; sleep 0.1; done
