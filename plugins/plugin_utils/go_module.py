@@ -313,6 +313,11 @@ class GoModuleAction(ActionBase):
         """The cache directory as a shell word: remote_tmp (its ~ expanded by the remote shell, as
         Ansible's `echo ~user` does) joined with _CACHE_DIR; None when it cannot be written safely."""
         remote_tmp = self.get_shell_option("remote_tmp", default="~/.ansible/tmp")
+        if "$" in remote_tmp and not remote_tmp.startswith("~"):
+            # Ansible makes the task's directory with `mkdir -p "`echo REMOTE_TMP`"`, so that
+            # $HOME/.ansible/tmp names the remote user's own: the variables are expanded here too.
+            quoted = "".join("\\" + c if c in '"\\`' else c for c in remote_tmp)
+            return '"%s"/%s' % (quoted, shlex.quote(_CACHE_DIR))
         if not remote_tmp.startswith("~"):
             return shlex.quote(posixpath.join(remote_tmp, _CACHE_DIR))
         home, rest = (remote_tmp.split("/", 1) + [""])[:2]

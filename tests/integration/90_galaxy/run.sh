@@ -6,6 +6,7 @@
 #   install     the artifact installed into a fresh path; a playbook runs a module from it
 #   delegation  a task delegated across two platforms (a fact cache makes one host arm64)
 #               runs the binary of the host it runs on
+#   remote_tmp_variable  remote_tmp $HOME/.ansible/tmp: the cache is found there (one command)
 #   group       module_defaults: {group/imageops.cloud.openstack: ...} reaches the modules
 #   transfer    over SSH to a real sshd on 127.0.0.1: bytes sent by the first task and by
 #               later ones (the target's copy of the binary, checked by hash); a corrupt or
@@ -176,6 +177,25 @@ other_binary_runs() {
     qemu-img info "$state/images/qemu.vmdk" | grep -q '^file format: vmdk'
 }
 command -v "qemu-$other_machine-static" >/dev/null && step other_binary_runs other_binary_runs
+
+# --- a remote_tmp with a variable ---------------------------------------------------------------
+# remote_tmp: $HOME/.ansible/tmp (Ansible expands it with the remote shell): the cache is found
+# there, and the second task is one command. HOME is the suite's own directory.
+remote_tmp_variable() {
+  local out run
+  mkdir -p "$state/home"
+  for run in first second; do
+    # shellcheck disable=SC2016 # $HOME is for the remote shell
+    out=$(HOME=$state/home ansible -vvv -i localhost, -c local -e 'ansible_remote_tmp=$HOME/.ansible/tmp' \
+      -e ansible_python_interpreter=/usr/bin/python3 localhost -m imageops.cloud.image_convert \
+      -a "src=$state/images/disk.raw dest=$state/images/home-$run.qcow2 dest_format=qcow2" 2>&1)
+    echo "$out" | grep -E '^<localhost> (EXEC|PUT)|CHANGED|FAILED' | cut -c1-200
+    grep -q CHANGED <<<"$out" || return 1
+  done
+  [ "$(grep -c '^<localhost> EXEC' <<<"$out")" -eq 1 ] &&
+    [ "$(cached_binary "$state/home/.ansible/tmp")" = "$(sha "bin/imageops_linux_$goarch")" ]
+}
+step remote_tmp_variable remote_tmp_variable
 
 # --- the openstack action group ---------------------------------------------------------------
 cat >"$state/group.yml" <<EOF
