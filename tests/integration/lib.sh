@@ -81,6 +81,21 @@ apt_mirror() {
   echo "${mirror:-http://deb.debian.org/debian}"
 }
 
+# Boots under TCG (the image_build suites) are bounded by BOOT_TIMEOUT seconds
+# (IMAGE_BUILD_BOOT_TIMEOUT) and by BOOT_STALL seconds without console output
+# (IMAGE_BUILD_BOOT_STALL): a boot whose serial console shows nothing new for
+# that long has hung; a slow one goes on (the firmware starts without output,
+# which under TCG on a loaded machine may take minutes).
+# shellcheck disable=SC2034 # used by the suites
+BOOT_TIMEOUT=${IMAGE_BUILD_BOOT_TIMEOUT:-1800}
+BOOT_STALL=${IMAGE_BUILD_BOOT_STALL:-600}
+# stalled FILE: nothing was written to FILE for BOOT_STALL seconds.
+stalled() {
+  local written
+  written=$(stat -c %Y "$1" 2>/dev/null) || return 1
+  [ $(($(date +%s) - written)) -ge "$BOOT_STALL" ]
+}
+
 # pyq FILE EXPR: prints the Python expression EXPR over d, the JSON document in FILE.
 pyq() { python3 -c "import sys, json; d = json.load(open(sys.argv[1])); print($2)" "$1"; }
 

@@ -22,9 +22,9 @@
 # build is called with and without arguments (--check goes through check).
 # shellcheck disable=SC2119,SC2120
 set -uo pipefail
-
-ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
-cd "$ROOT" || exit 1
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
+cd "$repo" || exit 1
 STATE=$(mktemp -d "${TMPDIR:-/tmp}/imageops-ci-build.XXXXXX")
 qemu_pid='' proxy_pid=''
 cleanup() {
@@ -35,43 +35,18 @@ cleanup() {
   rm -rf "$STATE"
 }
 trap cleanup EXIT
-BOOT_TIMEOUT=${IMAGE_BUILD_BOOT_TIMEOUT:-1800}
-# A boot whose serial console shows nothing new for this long has hung; a slow
-# one goes on (the firmware starts without output, which under TCG on a loaded
-# machine may take minutes).
-BOOT_STALL=${IMAGE_BUILD_BOOT_STALL:-600}
-# stalled FILE: nothing was written to FILE for BOOT_STALL seconds.
-stalled() {
-  local written
-  written=$(stat -c %Y "$1" 2>/dev/null) || return 1
-  [ $(($(date +%s) - written)) -ge "$BOOT_STALL" ]
-}
+finish() { suite_finish image_build; exit; }
 
-passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "ok    $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL  $*"; }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
-finish() { echo "image_build: $passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
-
-arch=$(uname -m); case $arch in x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; esac
-make -s -C "$ROOT" "plugins/modules/imageops_linux_$arch" collection >"$STATE/make.log" 2>&1 \
-  || { cat "$STATE/make.log"; fail "make the binary"; finish; }
-export ANSIBLE_COLLECTIONS_PATH="$ROOT/build/collections"
-export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false ANSIBLE_NOCOLOR=1
-export ANSIBLE_RETRY_FILES_ENABLED=0
-export ANSIBLE_LOCAL_TEMP="$STATE/ansible-tmp" ANSIBLE_REMOTE_TEMP="$STATE/ansible-tmp"
-
-# The apt mirror this machine reaches: the first deb URI of its sources.
-MIRROR=$(grep -hoE '^(URIs:|deb) +[^ ]*https?://[^ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null \
-  | grep -v security | head -n1 | grep -oE 'https?://[^ ]+')
-MIRROR=${MIRROR:-http://deb.debian.org/debian}
+arch=$(module_arch)
+suite_make "$STATE/make.log" || finish
+suite_ansible_temp "$STATE"
+MIRROR=$(apt_mirror)
 OUT="$STATE/out"
 
-pyq() { python3 -c "import sys, json; d = json.load(open(sys.argv[1])); print($2)" "$1"; }
-playbook() { ansible-playbook -i localhost, -c local "$@" >"$STATE/play.log" 2>&1; }
+play() { playbook "$@" >"$STATE/play.log" 2>&1; } # its output in play.log
 recap() { grep -E '^localhost +:' "$STATE/play.log" | grep -oE "$1=[0-9]+" | cut -d= -f2; }
-play_failed_with() { ! playbook "${@:2}" && grep -q -- "$1" "$STATE/play.log"; }
-build() { playbook imageops.cloud.image_build -e "@$STATE/role-vars.yml" "$@"; }
+play_failed_with() { ! play "${@:2}" && grep -q -- "$1" "$STATE/play.log"; }
+build() { play imageops.cloud.image_build -e "@$STATE/role-vars.yml" "$@"; }
 
 # What the image-builder options take, made here and served on loopback.
 # The apt repository: imageops-marker, and a hello older than Debian's, which
@@ -87,19 +62,19 @@ deb() { # name version file content
 deb imageops-marker 1.0 usr/share/imageops-marker/marker "imageops-marker installed from the extra repository"
 deb hello 0.1+imageops usr/share/doc/hello/imageops "the extra repository's hello"
 (cd "$STATE/www/repo" && apt-ftparchive packages . >Packages && apt-ftparchive release . >Release) \
-  || { fail "make the apt repository"; finish; }
+  || { suite_fail "make the apt repository"; finish; }
 # shellcheck disable=SC2016 # $1 is the executable's
 printf '#!/bin/sh\necho "imageops-hello says $1"\n' >"$STATE/www/bin/imageops-hello"
-WWW=$(scripts/serve.sh start "$STATE/www") || { fail "serve the repository"; finish; }
+WWW=$(scripts/serve.sh start "$STATE/www") || { suite_fail "serve the repository"; finish; }
 WWW_LOG=build/serve/www-$(printf '%s' "$(realpath -m "$STATE/www")" | sha256sum | cut -c1-12).log # serve.sh's request log
 printf 'deb [trusted=yes] %s/repo ./\n' "$WWW" >"$STATE/imageops-test.list"
 
-REGISTRY=$(scripts/registry.sh start "$STATE/registry") || { fail "start docker-registry"; finish; }
+REGISTRY=$(scripts/registry.sh start "$STATE/registry") || { suite_fail "start docker-registry"; finish; }
 go run ./gomodules/mirror/mirrortest/seed -registry "$REGISTRY" -distinct 2 -multi 1 -names 2 -pinned 0 >"$STATE/images.yml" \
-  || { fail "push the test images"; finish; }
+  || { suite_fail "push the test images"; finish; }
 REGISTRY_IMAGE=$(grep -oE "$REGISTRY/group0/[^\"' ]+" "$STATE/images.yml" | head -n1) # a multi-platform index
 skopeo copy -q --src-tls-verify=false "docker://$REGISTRY/group1/image01:v2" \
-  "docker-archive:$STATE/www/images/url-image.tar:imageops/url-image:v1" || { fail "make the URL image"; finish; }
+  "docker-archive:$STATE/www/images/url-image.tar:imageops/url-image:v1" || { suite_fail "make the URL image"; finish; }
 
 # A forward proxy on loopback that logs each request.
 PROXY_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -120,7 +95,7 @@ proxy_pid=$!
 proxy_deadline=$((SECONDS + 60))
 until grep -q "listening on" "$STATE/proxy.log" 2>/dev/null; do
   if ! kill -0 "$proxy_pid" 2>/dev/null || ((SECONDS >= proxy_deadline)); then
-    fail "start tinyproxy on port $PROXY_PORT"; cat "$STATE/proxy.log"; finish
+    suite_fail "start tinyproxy on port $PROXY_PORT"; cat "$STATE/proxy.log"; finish
   fi
   sleep 0.2
 done
@@ -241,9 +216,9 @@ check "... and writes nothing" test ! -e "$OUT"
 
 start=$SECONDS
 if build; then
-  pass "build a minimal bookworm image ($((SECONDS - start)) s)"
+  suite_pass "build a minimal bookworm image ($((SECONDS - start)) s)"
 else
-  fail "build a minimal bookworm image"; tail -n 40 "$STATE/play.log"; finish
+  suite_fail "build a minimal bookworm image"; tail -n 40 "$STATE/play.log"; finish
 fi
 IMAGE="$OUT/debian-12-minimal.qcow2" RECORD="$OUT/debian-12-minimal.build.json"
 check "the build changed something" test "$(recap changed)" = 1
@@ -311,9 +286,9 @@ until booted; do
   sleep 2
 done
 if grep -q "^$MARKER" "$STATE/serial.log" 2>/dev/null; then
-  pass "UEFI boot under TCG: cloud-init ran the NoCloud seed's runcmd ($((SECONDS - start)) s): $(grep -m1 "^$MARKER" "$STATE/serial.log")"
+  suite_pass "UEFI boot under TCG: cloud-init ran the NoCloud seed's runcmd ($((SECONDS - start)) s): $(grep -m1 "^$MARKER" "$STATE/serial.log")"
 else
-  fail "UEFI boot under TCG: no marker on the serial console after $((SECONDS - start)) s (bounds: $BOOT_TIMEOUT s, $BOOT_STALL s without output); the console:"
+  suite_fail "UEFI boot under TCG: no marker on the serial console after $((SECONDS - start)) s (bounds: $BOOT_TIMEOUT s, $BOOT_STALL s without output); the console:"
   cat "$STATE/qemu.log"; tail -n 80 "$STATE/serial.log"
 fi
 check "cloud-init says it used the NoCloud seed: $(grep -m1 -o "finished at.*DataSourceNoCloud[^ ]*" "$STATE/serial.log")" \

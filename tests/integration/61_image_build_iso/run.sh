@@ -13,9 +13,9 @@
 # printed. Prints "image_build_iso: N passed, N failed" last; exits non-zero on failure;
 # stops what it started (by PID) and removes what it made.
 set -uo pipefail
-
-ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
-cd "$ROOT" || exit 1
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
+cd "$repo" || exit 1
 STATE=$(mktemp -d "${TMPDIR:-/tmp}/imageops-ci-iso.XXXXXX")
 pids=()
 cleanup() {
@@ -24,38 +24,14 @@ cleanup() {
   rm -rf "$STATE"
 }
 trap cleanup EXIT
-BOOT_TIMEOUT=${IMAGE_BUILD_BOOT_TIMEOUT:-1800}
-# A boot whose serial console shows nothing new for this long has hung; a slow
-# one goes on (the firmware starts without output, which under TCG on a loaded
-# machine may take minutes).
-BOOT_STALL=${IMAGE_BUILD_BOOT_STALL:-600}
-# stalled FILE: nothing was written to FILE for BOOT_STALL seconds.
-stalled() {
-  local written
-  written=$(stat -c %Y "$1" 2>/dev/null) || return 1
-  [ $(($(date +%s) - written)) -ge "$BOOT_STALL" ]
-}
+finish() { suite_finish image_build_iso; exit; }
 
-passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "ok    $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL  $*"; }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
-finish() { echo "image_build_iso: $passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
-
-arch=$(uname -m); case $arch in x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; esac
-make -s -C "$ROOT" "plugins/modules/imageops_linux_$arch" collection build >"$STATE/make.log" 2>&1 \
-  || { cat "$STATE/make.log"; fail "make the binary"; finish; }
-export ANSIBLE_COLLECTIONS_PATH="$ROOT/build/collections"
-export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false ANSIBLE_NOCOLOR=1
-export ANSIBLE_RETRY_FILES_ENABLED=0
-export ANSIBLE_LOCAL_TEMP="$STATE/ansible-tmp" ANSIBLE_REMOTE_TEMP="$STATE/ansible-tmp"
-
-MIRROR=$(grep -hoE '^(URIs:|deb) +[^ ]*https?://[^ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null \
-  | grep -v security | head -n1 | grep -oE 'https?://[^ ]+')
-MIRROR=${MIRROR:-http://deb.debian.org/debian}
+arch=$(module_arch)
+suite_make "$STATE/make.log" build || finish
+suite_ansible_temp "$STATE"
+MIRROR=$(apt_mirror)
 NAME=debian-12-live
 FIRST="$STATE/first" SECOND="$STATE/second"
-pyq() { python3 -c "import sys, json; d = json.load(open(sys.argv[1])); print($2)" "$1"; }
 
 cat >"$STATE/spec.yml" <<YAML
 name: $NAME
@@ -67,24 +43,24 @@ YAML
 
 # Bad size: fails before anything is downloaded, saying how much is needed.
 printf 'name: small\noutput_dir: %s\nsize: 1G\n' "$STATE/small" >"$STATE/small.yml"
-"$ROOT/build/bin/image_build_linux_$arch" "$STATE/small.yml" >"$STATE/small.json" 2>&1
+"$repo/build/bin/image_build_linux_$arch" "$STATE/small.yml" >"$STATE/small.json" 2>&1
 check "a size too small for the base system fails before any download, saying how much is needed: $(pyq "$STATE/small.json" 'd["msg"]' | cut -c1-160)..." \
   grep -q 'size 1073741824 (from task): too small: .* at least 1347 MiB' "$STATE/small.json"
 check "... and makes nothing" test ! -e "$STATE/small"
 
 start=$SECONDS
-if ansible-playbook -i localhost, -c local imageops.cloud.image_build -e image_build_output_dir="$FIRST" \
+if playbook imageops.cloud.image_build -e image_build_output_dir="$FIRST" \
   -e "{\"image_build_var_files\": [\"$STATE/spec.yml\"]}" >"$STATE/first.log" 2>&1; then
-  pass "first build: qcow2, raw and iso ($((SECONDS - start)) s)"
+  suite_pass "first build: qcow2, raw and iso ($((SECONDS - start)) s)"
 else
-  fail "first build"; tail -n 40 "$STATE/first.log"; finish
+  suite_fail "first build"; tail -n 40 "$STATE/first.log"; finish
 fi
 printf 'output_dir: %s\nvar_files: [%s]\n' "$SECOND" "$STATE/spec.yml" >"$STATE/second.yml"
 start=$SECONDS
-if "$ROOT/build/bin/image_build_linux_$arch" "$STATE/second.yml" >"$STATE/second.json" 2>"$STATE/second.log"; then
-  pass "second build of the same spec into another directory ($((SECONDS - start)) s)"
+if "$repo/build/bin/image_build_linux_$arch" "$STATE/second.yml" >"$STATE/second.json" 2>"$STATE/second.log"; then
+  suite_pass "second build of the same spec into another directory ($((SECONDS - start)) s)"
 else
-  fail "second build: $(head -c 2000 "$STATE/second.json")"; finish
+  suite_fail "second build: $(head -c 2000 "$STATE/second.json")"; finish
 fi
 for format in qcow2 raw iso; do
   one=$(sha256sum "$FIRST/$NAME.$format" | cut -d' ' -f1) two=$(sha256sum "$SECOND/$NAME.$format" | cut -d' ' -f1)
@@ -145,17 +121,17 @@ if scripts/glance.sh start "$STATE/glance" >"$STATE/glance.log" 2>&1; then
         dest: $STATE/uploaded.json
         mode: "0600"
 YAML
-  if ansible-playbook -i localhost, -c local "$STATE/upload.yml" >"$STATE/upload.log" 2>&1; then
+  if playbook "$STATE/upload.yml" >"$STATE/upload.log" 2>&1; then
     check "community_image: the image carries build_spec_sha256 from the record" \
       test "$(pyq "$STATE/uploaded.json" 'd.get("build_spec_sha256")')" = "$(pyq "$RECORD" 'd["spec_sha256"]')"
     facts=$(pyq "$STATE/uploaded.json" 'd.get("build_release"), d.get("build_kernel"), d.get("build_cloud_init")')
     check "... build_release, build_kernel and build_cloud_init from the record: $facts" \
       test "$facts" = "bookworm $(pyq "$RECORD" 'd["kernel"], d["packages"]["cloud-init"]')"
   else
-    fail "community_image uploads the built qcow2"; tail -n 30 "$STATE/upload.log"
+    suite_fail "community_image uploads the built qcow2"; tail -n 30 "$STATE/upload.log"
   fi
 else
-  fail "start a local Glance"; tail -n 20 "$STATE/glance.log"
+  suite_fail "start a local Glance"; tail -n 20 "$STATE/glance.log"
 fi
 
 # Both VMs: the marker, then cloud-init's closing line naming DataSourceNoCloud.
@@ -169,9 +145,9 @@ for vm in iso bios; do
   kill "${!pid_var}" 2>/dev/null
   what=$([ "$vm" = iso ] && echo "the ISO boots under UEFI (OVMF, TCG) from its squashfs" || echo "the raw disk boots under legacy BIOS (SeaBIOS, TCG)")
   if booted "$vm"; then
-    pass "$what: cloud-init ran the NoCloud seed's runcmd (by $((SECONDS - boot_start)) s): $(grep -m1 -o "finished at.*DataSourceNoCloud[^ ]*" "$STATE/$vm.serial")"
+    suite_pass "$what: cloud-init ran the NoCloud seed's runcmd (by $((SECONDS - boot_start)) s): $(grep -m1 -o "finished at.*DataSourceNoCloud[^ ]*" "$STATE/$vm.serial")"
   else
-    fail "$what: no marker and NoCloud line on the serial console after $((SECONDS - boot_start)) s (bounds: $BOOT_TIMEOUT s, $BOOT_STALL s without output); the console:"
+    suite_fail "$what: no marker and NoCloud line on the serial console after $((SECONDS - boot_start)) s (bounds: $BOOT_TIMEOUT s, $BOOT_STALL s without output); the console:"
     cat "$STATE/$vm.qemu"; tail -n 60 "$STATE/$vm.serial"
   fi
 done
