@@ -8,36 +8,24 @@
 # Prints "image_convert: N passed, N failed" last; exits non-zero on failure;
 # removes every file it made.
 set -uo pipefail
-
-ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
-cd "$ROOT" || exit 1
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
+cd "$repo" || exit 1
 STATE=$(mktemp -d "${TMPDIR:-/tmp}/imageops-ci-convert.XXXXXX")
 trap 'rm -rf "$STATE"' EXIT
-
-passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "ok    $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL  $*"; }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
-finish() { echo "image_convert: $passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
+finish() { suite_finish image_convert; exit; }
 
 # The multi-call binary for this machine, through the Makefile's own rule.
-arch=$(uname -m); case $arch in x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; esac
-make -s -C "$ROOT" "plugins/modules/imageops_linux_$arch" collection >"$STATE/make.log" 2>&1 \
-  || { cat "$STATE/make.log"; fail "make the image_convert binary"; finish; }
-export ANSIBLE_COLLECTIONS_PATH="$ROOT/build/collections"
-export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false ANSIBLE_NOCOLOR=1
-export ANSIBLE_RETRY_FILES_ENABLED=0
-export ANSIBLE_LOCAL_TEMP="$STATE/ansible-tmp" ANSIBLE_REMOTE_TEMP="$STATE/ansible-tmp"
+suite_make "$STATE/make.log" || finish
+suite_ansible_temp "$STATE"
 
 # A real disk image: an ext4 filesystem holding real documentation files.
 mkdir -p "$STATE/content" "$STATE/images"
 cp -r /usr/share/doc/qemu-utils /usr/share/common-licenses "$STATE/content/"
 SRC="$STATE/images/disk.raw"
-mkfs.ext4 -q -F -d "$STATE/content" "$SRC" 32M >/dev/null || { fail "mkfs.ext4 -d"; finish; }
+mkfs.ext4 -q -F -d "$STATE/content" "$SRC" 32M >/dev/null || { suite_fail "mkfs.ext4 -d"; finish; }
 SIZE=$((32 * 1024 * 1024))
 
-# YAML/JSON reading with the Python that ansible brings.
-pyq() { python3 -c "import sys, json, yaml; d = yaml.safe_load(open(sys.argv[1])); print($2)" "$1"; }
 # adhoc JSON_ARGS [ansible flags]: run the module once; its host result goes to $STATE/result.json.
 adhoc() {
   ANSIBLE_LOAD_CALLBACK_PLUGINS=1 ANSIBLE_STDOUT_CALLBACK=json \
@@ -46,7 +34,7 @@ adhoc() {
     "$STATE/adhoc.json" >"$STATE/result.json" 2>/dev/null || echo '{}' >"$STATE/result.json"
 }
 res() { pyq "$STATE/result.json" "$1"; }
-playbook() { ansible-playbook -i localhost, "$@" >"$STATE/play.log" 2>&1; }
+play() { ansible-playbook -i localhost, "$@" >"$STATE/play.log" 2>&1; } # its output in play.log
 recap() { grep -E '^localhost +:' "$STATE/play.log" | grep -oE "$1=[0-9]+" | cut -d= -f2; }
 no_temp_files() { [ -z "$(find "$STATE/images" -name '.*.tmp')" ]; }
 
@@ -71,14 +59,14 @@ cat >"$STATE/convert.yml" <<YAML
           - converted.actual_size > 0
           - converted.dest == "$STATE/images/disk.qcow2"
 YAML
-playbook "$STATE/convert.yml"
+play "$STATE/convert.yml"
 check "the first run converts (changed=$(recap changed), failed=$(recap failed))" \
   [ "$(recap changed)/$(recap failed)" = 1/0 ]
 check "dest holds the same data as src (qemu-img compare)" \
   qemu-img compare -q -f raw -F qcow2 "$SRC" "$STATE/images/disk.qcow2"
 check "dest is a qcow2 image" bash -c "qemu-img info '$STATE/images/disk.qcow2' | grep -q 'file format: qcow2'"
 before=$(stat -c %Y.%y "$STATE/images/disk.qcow2")
-playbook "$STATE/convert.yml"
+play "$STATE/convert.yml"
 check "the second run changes nothing (changed=$(recap changed), failed=$(recap failed))" \
   [ "$(recap changed)/$(recap failed)" = 0/0 ]
 check "the second run leaves dest alone" [ "$(stat -c %Y.%y "$STATE/images/disk.qcow2")" = "$before" ]
@@ -87,7 +75,7 @@ check "no temporary file is left" no_temp_files
 # --- check mode and diff --------------------------------------------------------
 sed -e "s|disk.qcow2|disk.vmdk|; s|dest_format: qcow2|dest_format: vmdk|; s|== \"qcow2\"|== \"vmdk\"|" \
   -e '/actual_size > 0/d' "$STATE/convert.yml" >"$STATE/check.yml"
-playbook "$STATE/check.yml" --check --diff
+play "$STATE/check.yml" --check --diff
 check "check mode reports a change (changed=$(recap changed), failed=$(recap failed))" \
   [ "$(recap changed)/$(recap failed)" = 1/0 ]
 check "check mode writes nothing" [ ! -e "$STATE/images/disk.vmdk" ]

@@ -9,8 +9,9 @@
 # always stops the registries it started.
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
-cd "$ROOT" || exit 1
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
+cd "$repo" || exit 1
 STATE=$(mktemp -d "${TMPDIR:-/tmp}/imageops-ci-images.XXXXXX")
 REGISTRIES=(src plain secure tlsonly)
 cleanup() {
@@ -19,28 +20,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "ok    $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL  $*"; }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
-finish() { echo "container_images: $passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
+finish() { suite_finish container_images; exit; }
 
 # The multi-call module binary for this machine and the collection link, through the Makefile.
-arch=$(go env GOARCH 2>/dev/null || echo amd64)
-make -s -C "$ROOT" "plugins/modules/imageops_linux_$arch" collection || { fail "make the module binary"; finish; }
-export ANSIBLE_COLLECTIONS_PATH="$ROOT/build/collections"
-export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false ANSIBLE_NOCOLOR=1
-export ANSIBLE_LOCAL_TEMP="$STATE/ansible-tmp" ANSIBLE_REMOTE_TEMP="$STATE/ansible-tmp"
+suite_make "$STATE/make.log" || finish
+suite_ansible_temp "$STATE"
 
 PASSWORD="pw-$(openssl rand -hex 12)"
-SRC=$(scripts/registry.sh start "$STATE/src") || { fail "start source registry"; finish; }
-PLAIN=$(scripts/registry.sh start "$STATE/plain") || { fail "start plain registry"; finish; }
-SECURE=$(REGISTRY_PASSWORD="$PASSWORD" scripts/registry.sh start "$STATE/secure" --auth mirror) || { fail "start auth registry"; finish; }
-TLSONLY=$(scripts/registry.sh start "$STATE/tlsonly" --tls) || { fail "start TLS registry"; finish; }
+SRC=$(scripts/registry.sh start "$STATE/src") || { suite_fail "start source registry"; finish; }
+PLAIN=$(scripts/registry.sh start "$STATE/plain") || { suite_fail "start plain registry"; finish; }
+SECURE=$(REGISTRY_PASSWORD="$PASSWORD" scripts/registry.sh start "$STATE/secure" --auth mirror) || { suite_fail "start auth registry"; finish; }
+TLSONLY=$(scripts/registry.sh start "$STATE/tlsonly" --tls) || { suite_fail "start TLS registry"; finish; }
 CLOSED=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print("127.0.0.1:%d" % s.getsockname()[1]); s.close()')
 
 go run ./gomodules/mirror/mirrortest/seed -registry "$SRC" -distinct 6 -multi 2 -names 9 -pinned 1 > "$STATE/images.yml" \
-  || { fail "seed the source registry"; finish; }
+  || { suite_fail "seed the source registry"; finish; }
 
 # yq-free YAML/JSON reading with the Python that ansible brings.
 pyq() { python3 -c "import sys, json, yaml; d = yaml.safe_load(open(sys.argv[1])); print($2)" "$1"; }
@@ -59,14 +53,14 @@ adhoc() {
     "$STATE/adhoc.json" > "$STATE/result.json" 2>/dev/null || echo '{}' > "$STATE/result.json"
 }
 res() { pyq "$STATE/result.json" "$1"; }
-playbook() { ansible-playbook "$@" > "$STATE/play.log" 2>&1; }
+play() { ansible-playbook "$@" >"$STATE/play.log" 2>&1; } # its output in play.log
 recap_changed() { grep -E '^localhost +:' "$STATE/play.log" | sed -E 's/.*changed=([0-9]+).*/\1/'; }
 
 # --- image_manifest: every strategy, no mirroring ----------------------------
 keystone_src=$(pyq "$STATE/images.yml" 'd["container_images"]["image03"]')
 for strategy in flatten path scoped; do
   out="$STATE/manifest-$strategy.yml"
-  playbook imageops.cloud.image_manifest -e @"$STATE/images.yml" -e image_manifest_path="$out" \
+  play imageops.cloud.image_manifest -e @"$STATE/images.yml" -e image_manifest_path="$out" \
     -e image_manifest_registry=registry.example.com/openstack -e image_manifest_strategy=$strategy
   case $strategy in
     flatten) want="registry.example.com/openstack/image03:v2" ;;
@@ -83,7 +77,7 @@ check "tag and digest are both kept ($got)" [ "$got" = "registry.example.com/ope
 # A relative image_manifest_path is where the user runs ansible-playbook, as
 # -e @images.yml is, not in the collection's playbooks/ directory.
 rm -f playbooks/relative-manifest.yml
-(cd "$STATE" && playbook imageops.cloud.image_manifest -e @images.yml -e image_manifest_path=relative-manifest.yml \
+(cd "$STATE" && play imageops.cloud.image_manifest -e @images.yml -e image_manifest_path=relative-manifest.yml \
   -e image_manifest_registry=registry.example.com)
 check "a relative image_manifest_path is written in the working directory" \
   bash -c "[ -f '$STATE/relative-manifest.yml' ] && [ ! -e playbooks/relative-manifest.yml ]"
@@ -94,12 +88,12 @@ container_images:
   ceph_a: quay.io/ceph/ceph:v18
   ceph_b: docker.io/someone/ceph:v18
 YAML
-playbook imageops.cloud.image_manifest -e @"$STATE/collide.yml" -e image_manifest_path="$STATE/collide-out.yml" \
+play imageops.cloud.image_manifest -e @"$STATE/collide.yml" -e image_manifest_path="$STATE/collide-out.yml" \
   -e image_manifest_registry=registry.example.com
 check "a flatten collision fails, naming both images" \
   bash -c "grep -q 'ceph_a' '$STATE/play.log' && grep -q 'ceph_b' '$STATE/play.log' && grep -q 'same target' '$STATE/play.log' && [ ! -e '$STATE/collide-out.yml' ]"
 
-playbook imageops.cloud.image_manifest -e @"$STATE/images.yml" -e image_manifest_path="$STATE/manifest-flatten.yml" \
+play imageops.cloud.image_manifest -e @"$STATE/images.yml" -e image_manifest_path="$STATE/manifest-flatten.yml" \
   -e image_manifest_registry=other.example.com
 check "an existing different manifest is not overwritten without force" \
   bash -c "grep -q 'force' '$STATE/play.log' && grep -q 'registry.example.com' '$STATE/manifest-flatten.yml'"
@@ -108,15 +102,15 @@ check "an existing different manifest is not overwritten without force" \
 out="$STATE/mirror-manifest.yml"
 mirror_args=(-e @"$STATE/images.yml" -e image_manifest_path="$out" -e image_manifest_registry="$PLAIN/openstack"
   -e image_manifest_mirror=true -e "{\"image_manifest_insecure_registries\": [\"$PLAIN\"]}")
-playbook imageops.cloud.image_manifest "${mirror_args[@]}" --check
+play imageops.cloud.image_manifest "${mirror_args[@]}" --check
 check "check mode writes neither images nor manifest" \
   bash -c "[ ! -e '$out' ] && ! skopeo inspect --raw --tls-verify=false docker://$PLAIN/openstack/image01:v2 >/dev/null 2>&1"
 
-playbook imageops.cloud.image_manifest "${mirror_args[@]}" -e image_manifest_pin_digests=true -e '{"image_manifest_platforms": ["linux/amd64"]}'
+play imageops.cloud.image_manifest "${mirror_args[@]}" -e image_manifest_pin_digests=true -e '{"image_manifest_platforms": ["linux/amd64"]}'
 check "pinning digests while mirroring only some platforms fails before copying" \
   bash -c "grep -q 'image_manifest_platforms' '$STATE/play.log' && [ ! -e '$out' ] && ! skopeo inspect --raw --tls-verify=false docker://$PLAIN/openstack/image01:v2 >/dev/null 2>&1"
 
-playbook imageops.cloud.image_manifest "${mirror_args[@]}"
+play imageops.cloud.image_manifest "${mirror_args[@]}"
 check "image_manifest with mirroring succeeds" grep -qE 'failed=0' "$STATE/play.log"
 all_equal=true
 for name in $(pyq "$STATE/images.yml" '" ".join(d["container_images"])'); do
@@ -136,7 +130,7 @@ print(ok)' "$multi_dst")
 check "the multi-platform index arrived with its three platform manifests" [ "$children_ok" = True ]
 
 before=$(stat -c %Y "$out"); sleep 1
-playbook imageops.cloud.image_manifest "${mirror_args[@]}"
+play imageops.cloud.image_manifest "${mirror_args[@]}"
 check "the re-run changes nothing (recap changed=$(recap_changed))" [ "$(recap_changed)" = 0 ]
 check "the re-run leaves the manifest file alone" [ "$(stat -c %Y "$out")" = "$before" ]
 
@@ -156,7 +150,7 @@ adhoc mirror_images "{\"images\": [\"$SRC/group1/image01:v2\", \"$SRC/group2/ima
 check "a wrong password is reported as auth for each image" [ "$(res 'sorted(set(f["reason"] for f in d["failed_images"]))')" = "['auth']" ]
 check "the wrong password appears nowhere in the output" bash -c "! grep -q -- '$PASSWORD' '$STATE/adhoc.json' '$STATE/adhoc.err'"
 
-playbook imageops.cloud.mirror_images -e @"$STATE/images.yml" -e mirror_images_registry="$SECURE/openstack" \
+play imageops.cloud.mirror_images -e @"$STATE/images.yml" -e mirror_images_registry="$SECURE/openstack" \
   -e mirror_images_names=image01,image02 -e mirror_images_ca_cert="$STATE/secure/ca.pem" \
   -e "{\"mirror_images_registry_auth\": {\"$SECURE\": {\"username\": \"mirror\", \"password\": \"$PASSWORD\"}}}" -vvv
 check "mirror_images copies the selected names to the TLS+auth registry" \
