@@ -448,7 +448,9 @@ PY
   best() {
     local way out=()
     for way in $TOOLS; do [[ $way == mirror* ]] || out+=("$way/${2:-floor} $(rate "$1.$way" "$1.${2:-floor}")"); done
-    local IFS=,; echo "${out[*]}" | sed 's/,/, /g'
+    local IFS=, joined
+    joined="${out[*]}"
+    echo "${joined//,/, }"
   }
   echo "container_images bench, atmosphere: names=${#REFS[@]} distinct=$distinct layers=${ATMOSPHERE_MIB}MiB, load: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "  Ansible's fixed cost: empty playbook ${FIXED[empty]}s, one command task ${FIXED[command]}s (best of 3)"
